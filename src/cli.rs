@@ -1,0 +1,117 @@
+//! Every clap type. The `///` comments are the help text users read.
+
+use std::ffi::OsString;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run commands with MFA-protected AWS credentials, one MFA code per working day.
+///
+/// mfaexec calls STS AssumeRole directly from your IAM user's long-term keys with the MFA code,
+/// which gives role sessions of up to 12 hours (role chaining would cap them at 1 hour), and hands
+/// the temporary credentials only to the command it runs.
+#[derive(Debug, Parser)]
+#[command(
+    name = "mfaexec",
+    version,
+    propagate_version = true,
+    subcommand_required = true,
+    arg_required_else_help = true,
+    after_help = "A first argument that is not a subcommand is a profile: `mfaexec prod -- CMD` is `mfaexec exec prod -- CMD`.\nA profile named like a subcommand is reached with `mfaexec exec NAME`."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a command with the profile's credentials (the default subcommand)
+    ///
+    /// mfaexec replaces itself with the command: its exit code, signals and terminal are the
+    /// command's. Without a command, starts $SHELL.
+    Exec(ExecArgs),
+    /// Print the credentials as shell code: eval "$(mfaexec env prod)"
+    Env(EnvArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
+
+    /// The command to run and its arguments, after `--`
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
+
+    /// How to print the variables
+    #[arg(long, value_enum, default_value_t = Format::Posix)]
+    pub format: Format,
+}
+
+/// What every command that obtains a session accepts.
+#[derive(Debug, Args, Clone)]
+pub struct SessionArgs {
+    /// The AWS profile (from ~/.aws/config or ~/.aws/credentials) [default: $AWS_PROFILE]
+    #[arg(value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// Session duration: 3600, 90m, 12h, 1h30m [env: MFAEXEC_DURATION; default: the profile's
+    /// duration_seconds, else 1h for a role and 12h for an MFA session]
+    #[arg(short, long, value_name = "DURATION")]
+    pub duration: Option<String>,
+
+    /// The 6-digit MFA code; without it, mfaexec asks on the terminal
+    #[arg(short = 't', long, value_name = "CODE")]
+    pub token_code: Option<String>,
+
+    /// The AWS region [default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's region, us-east-1]
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Print what would be done (profiles, STS call, duration, variables) and make no call
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Say on stderr what is being done (never a secret)
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// export NAME='value' (bash, zsh, sh)
+    Posix,
+    /// set -gx NAME 'value'
+    Fish,
+    /// $Env:NAME = 'value'
+    Powershell,
+    /// The credential_process JSON object
+    Json,
+    /// NAME=value lines for `docker run --env-file` and dotenv loaders
+    Dotenv,
+}
+
+/// Parses the command line, treating a first argument that is not a subcommand or a top-level
+/// flag as the start of `exec`: `mfaexec prod -- CMD` and `mfaexec -d 12h prod -- CMD`.
+pub fn parse(args: Vec<OsString>) -> Result<Cli, clap::Error> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let mut args = args;
+    if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
+        let top_level = ["-h", "--help", "-V", "--version"];
+        let is_subcommand = command
+            .get_subcommands()
+            .any(|s| s.get_name() == first || s.get_all_aliases().any(|a| a == first))
+            || first == "help";
+        if !is_subcommand && !top_level.contains(&first) {
+            args.insert(1, OsString::from("exec"));
+        }
+    }
+    Cli::try_parse_from(args)
+}

@@ -1,0 +1,56 @@
+//! mfaexec's environment as a value: read once in `main`, passed down, never mutated, so the
+//! child's environment is built explicitly and code stays testable.
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    vars: BTreeMap<OsString, OsString>,
+}
+
+impl Environment {
+    pub fn from_process() -> Self {
+        Environment {
+            vars: std::env::vars_os().collect(),
+        }
+    }
+
+    #[cfg(test)]
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        Environment {
+            vars: pairs
+                .iter()
+                .map(|(k, v)| (OsString::from(k), OsString::from(v)))
+                .collect(),
+        }
+    }
+
+    /// A variable that is set, valid UTF-8 and not empty.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(OsStr::new(name))
+            .and_then(|v| v.to_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    pub fn get_os(&self, name: &str) -> Option<&OsStr> {
+        self.vars.get(OsStr::new(name)).map(OsString::as_os_str)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
+        self.vars
+            .iter()
+            .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
+    }
+
+    /// The pairs aws-config's profile parser reads (`HOME`, `AWS_CONFIG_FILE`, ...).
+    pub fn to_aws_env(&self) -> aws_types::os_shim_internal::Env {
+        let pairs: Vec<(&str, &str)> = self
+            .vars
+            .iter()
+            .filter_map(|(k, v)| Some((k.to_str()?, v.to_str()?)))
+            .collect();
+        aws_types::os_shim_internal::Env::from_slice(&pairs)
+    }
+}

@@ -1,0 +1,100 @@
+//! The one error type: a one-line message naming the object, an optional `hint:` line with the
+//! fix, and the exit code. Messages never carry a secret; constructors take only what is safe.
+
+use std::fmt;
+
+/// Exit codes, as shells and other exec tools use them.
+pub const EXIT_FAILURE: i32 = 1;
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_NOT_EXECUTABLE: i32 = 126;
+pub const EXIT_NOT_FOUND: i32 = 127;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    message: String,
+    hint: Option<String>,
+    exit_code: i32,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(message: impl Into<String>) -> Self {
+        Error {
+            message: message.into(),
+            hint: None,
+            exit_code: EXIT_FAILURE,
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::new(message).exit_code(EXIT_USAGE)
+    }
+
+    #[must_use]
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    #[must_use]
+    pub fn exit_code(mut self, code: i32) -> Self {
+        self.exit_code = code;
+        self
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    #[cfg(test)]
+    pub fn hint_text(&self) -> Option<&str> {
+        self.hint.as_deref()
+    }
+
+    pub fn code(&self) -> i32 {
+        self.exit_code
+    }
+
+    /// The text printed on stderr: `mfaexec: message` and, when there is one, `hint: ...`.
+    pub fn render(&self) -> String {
+        let mut out = format!("mfaexec: {}\n", one_line(&self.message));
+        if let Some(hint) = &self.hint {
+            out.push_str(&format!("hint: {}\n", one_line(hint)));
+        }
+        out
+    }
+}
+
+/// Keeps every error to one line even when a cause (an OS or AWS message) had several.
+fn one_line(text: &str) -> String {
+    text.split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_message_and_hint_on_one_line_each() {
+        let e = Error::new("profile `prod`: broken\nsecond line").hint("fix it");
+        assert_eq!(
+            e.render(),
+            "mfaexec: profile `prod`: broken second line\nhint: fix it\n"
+        );
+        assert_eq!(e.code(), 1);
+        assert_eq!(Error::usage("x").code(), 2);
+    }
+}

@@ -1,0 +1,44 @@
+//! mfaexec: MFA-protected AWS credentials for a whole working day, handed only to the command
+//! that needs them. `main` is thin: parse, dispatch, print the error, exit.
+
+mod cli;
+mod cmd;
+mod environ;
+mod error;
+mod limits;
+mod mfa;
+mod profile;
+mod session;
+mod shell;
+mod sts;
+mod vars;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use cli::Command;
+use environ::Environment;
+
+fn main() -> ExitCode {
+    let cli = match cli::parse(std::env::args_os().collect()) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are "errors" to clap; they print to stdout and exit 0.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let env = Environment::from_process();
+    let result = match &cli.command {
+        Command::Exec(args) => cmd::exec::run(args, &env),
+        Command::Env(args) => cmd::env::run(args, &env),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = std::io::stdout().flush();
+            let _ = std::io::stderr().write_all(e.render().as_bytes());
+            ExitCode::from(u8::try_from(e.code()).unwrap_or(1))
+        }
+    }
+}

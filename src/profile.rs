@@ -1,0 +1,622 @@
+//! The AWS config and credentials files → a plan: which STS call, from which keys, for how long,
+//! in which region and at which endpoint. Pure apart from reading the two files; no network.
+//!
+//! Parsing is aws-config's own (the same rules as every AWS SDK); resolution follows the Rust
+//! SDK's `resolve_chain`: the named profile's role, then `source_profile` links until a profile
+//! with keys, where a *source* profile's static keys win over its own role_arn.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
+use aws_config::profile::{Profile, ProfileSet};
+use aws_runtime::env_config::EnvConfigValue;
+use aws_runtime::env_config::file::EnvConfigFiles;
+use aws_types::os_shim_internal::Fs;
+
+use crate::environ::Environment;
+use crate::error::{Error, Result};
+use crate::limits::{self, Call, Origin, Settled};
+use crate::session::{Keys, Secret};
+
+/// Reads and parses the config and credentials files (`AWS_CONFIG_FILE`,
+/// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/config` and `~/.aws/credentials`), with `selected`
+/// as the profile whose `[services]` section decides the endpoint.
+pub fn load(env: &Environment, selected: &str) -> Result<ProfileSet> {
+    let (fs, aws_env, files) = (Fs::real(), env.to_aws_env(), EnvConfigFiles::default());
+    let future =
+        aws_config::profile::load(&fs, &aws_env, &files, Some(Cow::Owned(selected.to_owned())));
+    block_on(future).map_err(|e| {
+        Error::new(format!("cannot read the AWS config files: {e}"))
+            .hint("fix the file named above; `aws configure list-profiles` shows what the AWS CLI makes of it")
+    })
+}
+
+/// Drives a future to completion on this thread. aws-config's loader is `async` but reads with
+/// `std::fs` (awslabs/aws-sdk-rust#867), so it finishes on its first poll; this keeps the cache
+/// path free of a tokio runtime.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+            return value;
+        }
+        std::thread::yield_now();
+    }
+}
+
+/// Every profile name, sorted.
+pub fn names(set: &ProfileSet) -> Vec<String> {
+    let mut names: Vec<String> = set.profiles().map(str::to_owned).collect();
+    names.sort();
+    names
+}
+
+/// A value and where it came from, for `--dry-run` and `-v`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub value: String,
+    pub from: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Keys from this profile (aws_access_key_id / aws_secret_access_key).
+    Profile(String),
+    /// `credential_source = Environment`: mfaexec's own AWS_ACCESS_KEY_ID...
+    Environment,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub kind: SourceKind,
+    pub keys: Keys,
+}
+
+impl Source {
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            SourceKind::Profile(p) => format!("profile `{p}`"),
+            SourceKind::Environment => "the environment (credential_source = Environment)".into(),
+        }
+    }
+}
+
+/// One AssumeRole call of a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hop {
+    pub profile: String,
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub session_name: String,
+    pub source_identity: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mfa {
+    pub serial: String,
+    /// The profile whose `mfa_serial` this is.
+    pub profile: String,
+}
+
+/// Everything decided before any STS call.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub profile: String,
+    pub source: Source,
+    /// AssumeRole calls in order; `hops[0]` is signed by the source keys. Empty: GetSessionToken.
+    pub hops: Vec<Hop>,
+    /// Sent on the first call (the only one signed by the user's own keys).
+    pub mfa: Option<Mfa>,
+    pub call: Call,
+    pub duration: Settled,
+    /// None: no region configured; STS is reached in us-east-1 and the child gets none.
+    pub region: Option<Located>,
+    pub endpoint: Option<Located>,
+    /// One-line notices for stderr (a duration shortened, ...).
+    pub notes: Vec<String>,
+}
+
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+impl Plan {
+    pub fn sts_region(&self) -> &str {
+        self.region
+            .as_ref()
+            .map_or(DEFAULT_REGION, |r| r.value.as_str())
+    }
+}
+
+/// What the command line and environment contribute to a plan.
+#[derive(Debug, Clone, Default)]
+pub struct Request<'a> {
+    pub profile: &'a str,
+    pub duration: Option<&'a str>,
+    pub region: Option<&'a str>,
+}
+
+/// Picks the profile: the argument, else `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE`.
+pub fn profile_name<'a>(arg: Option<&'a str>, env: &'a Environment) -> Result<&'a str> {
+    arg.or_else(|| env.get("AWS_PROFILE"))
+        .or_else(|| env.get("AWS_DEFAULT_PROFILE"))
+        .ok_or_else(|| {
+            Error::usage("no profile given and AWS_PROFILE is not set").hint(
+                "name one: mfaexec PROFILE -- COMMAND (`aws configure list-profiles` lists them)",
+            )
+        })
+}
+
+pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result<Plan> {
+    let name = req.profile;
+    let top = set
+        .get_profile(name)
+        .ok_or_else(|| unknown_profile(set, name))?;
+
+    // Walk source_profile links to the keys, collecting role hops from the target backwards.
+    let mut hops_rev: Vec<(&Profile, String)> = Vec::new();
+    let mut visited: Vec<&str> = Vec::new();
+    let mut current = top;
+    let source = loop {
+        let pname = current.name();
+        if visited.contains(&pname) {
+            visited.push(pname);
+            return Err(Error::new(format!(
+                "profile `{name}`: source_profile links form a loop: {}",
+                visited.join(" -> ")
+            ))
+            .hint("make the last source_profile in the loop a profile with aws_access_key_id"));
+        }
+        visited.push(pname);
+        if visited.len() > 1
+            && let Some(keys) = static_keys(current)?
+        {
+            break Source {
+                kind: SourceKind::Profile(pname.to_owned()),
+                keys,
+            };
+        }
+        let Some(role_arn) = get(current, "role_arn") else {
+            break base_source(current, name, visited.len() == 1)?;
+        };
+        check_role_arn(pname, role_arn)?;
+        hops_rev.push((current, role_arn.to_owned()));
+        match (
+            get(current, "source_profile"),
+            get(current, "credential_source"),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(Error::new(format!(
+                    "profile `{pname}` has both source_profile and credential_source"
+                ))
+                .hint("keep exactly one of them: source_profile names a profile with keys"));
+            }
+            (None, None) => {
+                return Err(Error::new(format!(
+                    "profile `{pname}` has role_arn but neither source_profile nor credential_source"
+                ))
+                .hint("add `source_profile = NAME`, naming the profile that holds your IAM user's keys"));
+            }
+            (None, Some(cs)) => break environment_source(pname, cs, env)?,
+            (Some(sp), None) if sp == pname => {
+                // A profile may name itself to use its own keys for its own role.
+                let keys = static_keys(current)?.ok_or_else(|| {
+                    Error::new(format!(
+                        "profile `{pname}` is its own source_profile but has no aws_access_key_id"
+                    ))
+                    .hint("point source_profile at the profile that holds your IAM user's keys")
+                })?;
+                break Source {
+                    kind: SourceKind::Profile(pname.to_owned()),
+                    keys,
+                };
+            }
+            (Some(sp), None) => {
+                current = set.get_profile(sp).ok_or_else(|| {
+                    Error::new(format!(
+                        "profile `{pname}`: source_profile `{sp}` does not exist"
+                    ))
+                    .hint(suggest_hint(set, sp))
+                })?;
+            }
+        }
+    };
+
+    let mut hops = Vec::with_capacity(hops_rev.len());
+    for (profile, role_arn) in hops_rev.into_iter().rev() {
+        hops.push(Hop {
+            profile: profile.name().to_owned(),
+            external_id: checked(profile, "external_id", 2, 1224, "+=,.@:/-")?,
+            source_identity: source_identity(profile)?,
+            session_name: match checked(profile, "role_session_name", 2, 64, "+=,.@-")? {
+                Some(n) => n,
+                None => default_session_name(env),
+            },
+            role_arn,
+        });
+    }
+
+    let mfa = find_mfa(set, &hops, &source)?;
+    let call = if hops.is_empty() {
+        if source.keys.is_temporary() {
+            return Err(Error::new(format!(
+                "profile `{name}` holds temporary credentials (aws_session_token) and no role_arn: there is nothing for mfaexec to do"
+            ))
+            .hint(format!("use it directly (AWS_PROFILE={name}), or name it as source_profile of a role profile")));
+        }
+        if mfa.as_ref().is_some_and(|m| is_root_serial(&m.serial)) {
+            Call::GetSessionTokenRoot
+        } else {
+            Call::GetSessionToken
+        }
+    } else if hops.len() > 1 || source.keys.is_temporary() {
+        Call::AssumeRoleChained
+    } else {
+        Call::AssumeRole
+    };
+
+    let requested = requested_duration(top, req.duration, env)?;
+    let duration = limits::settle(requested, call, name)?;
+    let mut notes = Vec::new();
+    notes.extend(duration.note.clone());
+
+    Ok(Plan {
+        profile: name.to_owned(),
+        region: region(top, req.region, env)?,
+        endpoint: endpoint(set, env),
+        source,
+        hops,
+        mfa,
+        call,
+        duration,
+        notes,
+    })
+}
+
+fn get<'p>(profile: &'p Profile, key: &str) -> Option<&'p str> {
+    profile.get(key).map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn static_keys(profile: &Profile) -> Result<Option<Keys>> {
+    match (
+        get(profile, "aws_access_key_id"),
+        get(profile, "aws_secret_access_key"),
+    ) {
+        (Some(id), Some(secret)) => Ok(Some(Keys {
+            access_key_id: id.to_owned(),
+            secret_access_key: Secret::new(secret),
+            session_token: get(profile, "aws_session_token").map(Secret::new),
+        })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(Error::new(format!(
+            "profile `{}` has aws_access_key_id but no aws_secret_access_key",
+            profile.name()
+        ))
+        .hint("add the secret key (`aws configure --profile NAME` writes both)")),
+        (None, Some(_)) => Err(Error::new(format!(
+            "profile `{}` has aws_secret_access_key but no aws_access_key_id",
+            profile.name()
+        ))
+        .hint("add the access key id (`aws configure --profile NAME` writes both)")),
+    }
+}
+
+/// The end of the chain: a profile without role_arn must hold keys.
+fn base_source(profile: &Profile, top: &str, is_top: bool) -> Result<Source> {
+    if let Some(keys) = static_keys(profile)? {
+        return Ok(Source {
+            kind: SourceKind::Profile(profile.name().to_owned()),
+            keys,
+        });
+    }
+    let via = if is_top {
+        String::new()
+    } else {
+        format!(" (source of profile `{top}`)")
+    };
+    let unsupported = [
+        ("credential_process", "credential_process"),
+        ("sso_session", "IAM Identity Center (SSO)"),
+        ("sso_start_url", "IAM Identity Center (SSO)"),
+        ("web_identity_token_file", "web identity"),
+        ("login_session", "console login"),
+    ];
+    if let Some((_, what)) = unsupported.iter().find(|(k, _)| get(profile, k).is_some()) {
+        return Err(Error::new(format!(
+            "profile `{}`{via} gets its credentials from {what}, which mfaexec does not support",
+            profile.name()
+        ))
+        .hint("mfaexec starts from an IAM user's long-term keys (aws_access_key_id); use the AWS CLI for this profile"));
+    }
+    Err(Error::new(format!(
+        "profile `{}`{via} has no credentials: no aws_access_key_id and no role_arn",
+        profile.name()
+    ))
+    .hint("put your IAM user's keys in ~/.aws/credentials (`aws configure --profile NAME`), or add role_arn and source_profile"))
+}
+
+fn environment_source(pname: &str, credential_source: &str, env: &Environment) -> Result<Source> {
+    match credential_source {
+        "Environment" => {}
+        "Ec2InstanceMetadata" | "EcsContainer" => {
+            return Err(Error::new(format!(
+                "profile `{pname}`: credential_source = {credential_source} is not supported by mfaexec"
+            ))
+            .hint("mfaexec supports source_profile and credential_source = Environment"));
+        }
+        other => {
+            return Err(Error::new(format!(
+                "profile `{pname}`: credential_source `{other}` is not valid"
+            ))
+            .hint("use Environment (mfaexec also knows Ec2InstanceMetadata and EcsContainer, but does not support them)"));
+        }
+    }
+    match (env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")) {
+        (Some(id), Some(secret)) => Ok(Source {
+            kind: SourceKind::Environment,
+            keys: Keys {
+                access_key_id: id.to_owned(),
+                secret_access_key: Secret::new(secret),
+                session_token: env.get("AWS_SESSION_TOKEN").map(Secret::new),
+            },
+        }),
+        _ => Err(Error::new(format!(
+            "profile `{pname}`: credential_source = Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"
+        ))
+        .hint("export your IAM user's keys in those two variables, or use source_profile instead")),
+    }
+}
+
+fn check_role_arn(pname: &str, arn: &str) -> Result<()> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "iam"
+        && parts[5].starts_with("role/")
+        && parts[5].len() > "role/".len();
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(format!(
+            "profile `{pname}`: role_arn `{arn}` is not an IAM role ARN"
+        ))
+        .hint("it looks like arn:aws:iam::123456789012:role/NAME (the role's page in the IAM console shows it)"))
+    }
+}
+
+/// A profile value checked against STS's shape rules (AWS-RULES §3) so a typo is named here
+/// instead of costing an MFA code on a ValidationError.
+fn checked(
+    profile: &Profile,
+    key: &str,
+    min: usize,
+    max: usize,
+    extra: &str,
+) -> Result<Option<String>> {
+    let Some(value) = get(profile, key) else {
+        return Ok(None);
+    };
+    if fits_shape(value, min, max, extra) {
+        Ok(Some(value.to_owned()))
+    } else {
+        Err(Error::new(format!(
+            "profile `{}`: {key} `{value}` is not valid",
+            profile.name()
+        ))
+        .hint(format!(
+            "AWS accepts {min} to {max} characters: letters, digits, _ and {extra}"
+        )))
+    }
+}
+
+pub fn fits_shape(value: &str, min: usize, max: usize, extra: &str) -> bool {
+    let n = value.chars().count();
+    (min..=max).contains(&n)
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(c))
+}
+
+fn source_identity(profile: &Profile) -> Result<Option<String>> {
+    let value = checked(profile, "source_identity", 2, 64, "+=,.@-")?;
+    if let Some(v) = &value
+        && v.to_ascii_lowercase().starts_with("aws:")
+    {
+        return Err(Error::new(format!(
+            "profile `{}`: source_identity `{v}` may not start with `aws:`",
+            profile.name()
+        ))
+        .hint("AWS reserves that prefix; use another value"));
+    }
+    Ok(value)
+}
+
+/// `mfaexec-<local user>`, so CloudTrail names the person behind every role session.
+pub fn default_session_name(env: &Environment) -> String {
+    let user = env
+        .get("USER")
+        .or_else(|| env.get("LOGNAME"))
+        .map(str::to_owned)
+        .or_else(|| {
+            nix::unistd::User::from_uid(nix::unistd::getuid())
+                .ok()
+                .flatten()
+                .map(|u| u.name)
+        })
+        .unwrap_or_else(|| "user".to_owned());
+    session_name_for(&user, 64)
+}
+
+/// `mfaexec-<user>` with every character STS would refuse replaced, cut to `max` characters.
+pub fn session_name_for(user: &str, max: usize) -> String {
+    let clean: String = user
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let mut name = format!("mfaexec-{clean}");
+    name.truncate(max);
+    name
+}
+
+fn find_mfa(set: &ProfileSet, hops: &[Hop], source: &Source) -> Result<Option<Mfa>> {
+    // The code goes on the first call, the one signed by the user's own keys; the serial may be
+    // written on any profile of the chain, nearest to that call first.
+    let mut candidates: Vec<&str> = Vec::new();
+    if let Some(first) = hops.first() {
+        candidates.push(&first.profile);
+    }
+    if let SourceKind::Profile(p) = &source.kind {
+        candidates.push(p);
+    }
+    candidates.extend(hops.iter().skip(1).map(|h| h.profile.as_str()));
+    for pname in candidates {
+        let Some(profile) = set.get_profile(pname) else {
+            continue;
+        };
+        if let Some(serial) = get(profile, "mfa_serial") {
+            if !fits_shape(serial, 9, 256, "+=/:,.@-") {
+                return Err(Error::new(format!(
+                    "profile `{pname}`: mfa_serial `{serial}` is not valid"
+                ))
+                .hint("it is your MFA device's ARN, like arn:aws:iam::123456789012:mfa/NAME (IAM console → your user → Security credentials)"));
+            }
+            return Ok(Some(Mfa {
+                serial: serial.to_owned(),
+                profile: pname.to_owned(),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+pub fn is_root_serial(serial: &str) -> bool {
+    serial.ends_with(":mfa/root-account-mfa-device") || serial.ends_with(":root")
+}
+
+fn requested_duration(
+    top: &Profile,
+    flag: Option<&str>,
+    env: &Environment,
+) -> Result<Option<(u64, Origin)>> {
+    if let Some(text) = flag {
+        let secs = limits::parse(text)
+            .map_err(|e| Error::usage(format!("--duration: {e}")).hint("e.g. --duration 12h"))?;
+        return Ok(Some((secs, Origin::Flag)));
+    }
+    if let Some(text) = env.get("MFAEXEC_DURATION") {
+        let secs = limits::parse(text).map_err(|e| {
+            Error::new(format!("MFAEXEC_DURATION: {e}")).hint("e.g. MFAEXEC_DURATION=12h")
+        })?;
+        return Ok(Some((secs, Origin::Env)));
+    }
+    if let Some(text) = get(top, "duration_seconds") {
+        let secs = text.parse::<u64>().map_err(|_| {
+            Error::new(format!(
+                "profile `{}`: duration_seconds `{text}` is not a number of seconds",
+                top.name()
+            ))
+            .hint("write it in seconds, e.g. duration_seconds = 43200 for 12h (the AWS CLI reads it too)")
+        })?;
+        return Ok(Some((secs, Origin::Profile(top.name().to_owned()))));
+    }
+    Ok(None)
+}
+
+fn region(top: &Profile, flag: Option<&str>, env: &Environment) -> Result<Option<Located>> {
+    let found = flag
+        .map(|v| (v, "--region"))
+        .or_else(|| env.get("AWS_REGION").map(|v| (v, "AWS_REGION")))
+        .or_else(|| {
+            env.get("AWS_DEFAULT_REGION")
+                .map(|v| (v, "AWS_DEFAULT_REGION"))
+        })
+        .map(|(v, from)| (v.to_owned(), from.to_owned()))
+        .or_else(|| {
+            get(top, "region").map(|v| (v.to_owned(), format!("profile `{}`", top.name())))
+        });
+    let Some((value, from)) = found else {
+        return Ok(None);
+    };
+    // A region becomes part of a host name and of the child's environment.
+    let valid = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if !valid {
+        return Err(
+            Error::usage(format!("region `{value}` from {from} is not valid"))
+                .hint("a region looks like eu-west-1"),
+        );
+    }
+    Ok(Some(Located { value, from }))
+}
+
+/// The STS endpoint exactly as AWS SDKs pick it: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the
+/// profile's `[services]` section, its `endpoint_url`; all off when
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` or the profile's `ignore_configured_endpoint_urls` is true.
+fn endpoint(set: &ProfileSet, env: &Environment) -> Option<Located> {
+    let aws_env = env.to_aws_env();
+    let ignore = EnvConfigValue::new()
+        .env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .profile("ignore_configured_endpoint_urls")
+        .load(&aws_env, Some(set))
+        .is_some_and(|(v, _)| v.trim().eq_ignore_ascii_case("true"));
+    if ignore {
+        return None;
+    }
+    let (value, source) = EnvConfigValue::new()
+        .env("AWS_ENDPOINT_URL")
+        .profile("endpoint_url")
+        .service_id("sts")
+        .load(&aws_env, Some(set))?;
+    let value = value.trim().to_owned();
+    (!value.is_empty()).then(|| Located {
+        value,
+        from: source.to_string(),
+    })
+}
+
+fn unknown_profile(set: &ProfileSet, name: &str) -> Error {
+    Error::new(format!("profile `{name}` does not exist")).hint(suggest_hint(set, name))
+}
+
+fn suggest_hint(set: &ProfileSet, name: &str) -> String {
+    let close = closest(&names(set), name);
+    if close.is_empty() {
+        let all = names(set);
+        if all.is_empty() {
+            "no profiles are configured: see `aws configure`".to_owned()
+        } else {
+            format!("profiles: {}", all.join(", "))
+        }
+    } else {
+        format!("did you mean {}?", close.join(" or "))
+    }
+}
+
+/// Up to three names within a small edit distance, or containing / contained in `name`.
+pub fn closest(names: &[String], name: &str) -> Vec<String> {
+    let lower = name.to_lowercase();
+    let mut scored: Vec<(usize, &String)> = names
+        .iter()
+        .filter_map(|n| {
+            let d = strsim::levenshtein(&n.to_lowercase(), &lower);
+            let near = d <= (name.chars().count() / 3).max(2);
+            let contains = n.to_lowercase().contains(&lower) || lower.contains(&n.to_lowercase());
+            (near || contains).then_some((d, n))
+        })
+        .collect();
+    scored.sort();
+    scored
+        .into_iter()
+        .take(3)
+        .map(|(_, n)| format!("`{n}`"))
+        .collect()
+}

@@ -1,0 +1,159 @@
+//! Rendering variables for each shell. Every value is quoted by that shell's own rules so that
+//! no value (quotes, `$()`, backticks, newlines) can run code when the output is evaluated.
+
+use crate::cli::Format;
+use crate::error::{Error, Result};
+use crate::vars::Vars;
+
+pub fn render(format: Format, vars: &Vars) -> Result<String> {
+    if let Some((name, _)) = vars.set.iter().find(|(_, v)| v.contains('\0')) {
+        return Err(Error::new(format!(
+            "{name} holds a NUL byte and cannot be exported"
+        )));
+    }
+    let mut out = String::new();
+    match format {
+        Format::Posix => {
+            if !vars.unset.is_empty() {
+                out.push_str(&format!("unset {}\n", vars.unset.join(" ")));
+            }
+            for (name, value) in &vars.set {
+                out.push_str(&format!("export {name}={}\n", posix_quote(value)));
+            }
+        }
+        Format::Fish => {
+            for name in &vars.unset {
+                out.push_str(&format!("set -e {name}\n"));
+            }
+            for (name, value) in &vars.set {
+                out.push_str(&format!("set -gx {name} {}\n", fish_quote(value)));
+            }
+        }
+        Format::Powershell => {
+            for name in &vars.unset {
+                out.push_str(&format!(
+                    "Remove-Item Env:{name} -ErrorAction SilentlyContinue\n"
+                ));
+            }
+            for (name, value) in &vars.set {
+                out.push_str(&format!("$Env:{name} = {}\n", powershell_quote(value)));
+            }
+        }
+        Format::Dotenv => {
+            for (name, value) in &vars.set {
+                // Docker's --env-file takes the rest of the line literally and has no escapes,
+                // so a line break cannot be represented.
+                if value.contains(['\n', '\r']) {
+                    return Err(Error::new(format!(
+                        "{name} holds a line break, which the dotenv format cannot carry"
+                    ))
+                    .hint("use --format posix or --format json"));
+                }
+                out.push_str(&format!("{name}={value}\n"));
+            }
+        }
+        Format::Json => {
+            let get = |name: &str| {
+                vars.set
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.as_str())
+            };
+            let mut object = serde_json::Map::new();
+            object.insert("Version".into(), 1.into());
+            for (key, var) in [
+                ("AccessKeyId", "AWS_ACCESS_KEY_ID"),
+                ("SecretAccessKey", "AWS_SECRET_ACCESS_KEY"),
+                ("SessionToken", "AWS_SESSION_TOKEN"),
+                ("Expiration", "AWS_CREDENTIAL_EXPIRATION"),
+            ] {
+                if let Some(value) = get(var) {
+                    object.insert(key.into(), value.into());
+                }
+            }
+            out = serde_json::Value::Object(object).to_string();
+            out.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+/// POSIX single quotes: everything literal, a `'` written as `'\''`.
+pub fn posix_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+/// fish single quotes: only `\` and `'` are special inside, escaped with a backslash.
+pub fn fish_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\\', r"\\").replace('\'', r"\'"))
+}
+
+/// PowerShell single quotes: a quote is doubled; PowerShell also takes the typographic single
+/// quotes (U+2018..U+201B) as quotes, so those are doubled too.
+pub fn powershell_quote(value: &str) -> String {
+    let mut out = String::from("'");
+    for c in value.chars() {
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            out.push(c);
+        }
+        out.push(c);
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOSTILE: &str = "a'b\"c$(touch /tmp/x)`id`\\n\n$HOME;|&*?~\u{2019}!";
+
+    #[test]
+    fn posix_quoting_keeps_everything_literal() {
+        assert_eq!(posix_quote("it's"), r"'it'\''s'");
+        assert!(
+            !posix_quote(HOSTILE)[1..]
+                .trim_end_matches('\'')
+                .contains("'$")
+        );
+    }
+
+    #[test]
+    fn fish_quoting_escapes_backslash_and_quote() {
+        assert_eq!(fish_quote(r"a\b'c"), r"'a\\b\'c'");
+    }
+
+    #[test]
+    fn powershell_quoting_doubles_all_single_quotes() {
+        assert_eq!(powershell_quote("a'b\u{2019}c"), "'a''b\u{2019}\u{2019}c'");
+    }
+
+    #[test]
+    fn dotenv_refuses_line_breaks() {
+        let vars = Vars {
+            unset: vec![],
+            set: vec![("X", "a\nb".into())],
+        };
+        assert!(render(Format::Dotenv, &vars).is_err());
+    }
+
+    #[test]
+    fn json_is_the_credential_process_shape() {
+        let vars = Vars {
+            unset: vec!["AWS_PROFILE"],
+            set: vec![
+                ("AWS_ACCESS_KEY_ID", "ASIA1".into()),
+                ("AWS_SECRET_ACCESS_KEY", HOSTILE.into()),
+                ("AWS_SESSION_TOKEN", "tok".into()),
+                ("AWS_CREDENTIAL_EXPIRATION", "2030-01-02T03:04:05Z".into()),
+                ("AWS_REGION", "eu-west-1".into()),
+            ],
+        };
+        let v: serde_json::Value =
+            serde_json::from_str(&render(Format::Json, &vars).unwrap()).unwrap();
+        assert_eq!(v["Version"], 1);
+        assert_eq!(v["SecretAccessKey"], HOSTILE);
+        assert_eq!(v["Expiration"], "2030-01-02T03:04:05Z");
+        assert_eq!(v.as_object().unwrap().len(), 5);
+    }
+}

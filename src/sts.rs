@@ -1,0 +1,389 @@
+//! The only module that touches aws-sdk-sts and tokio: makes the plan's calls and turns AWS's
+//! errors (AWS-RULES §4) into one line in the user's terms plus the fix.
+
+use std::time::Duration;
+
+use aws_sdk_sts::config::http::HttpResponse;
+use aws_sdk_sts::config::retry::RetryConfig;
+use aws_sdk_sts::config::timeout::TimeoutConfig;
+use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
+
+use crate::error::Error;
+use crate::limits;
+use crate::profile::{Hop, Plan};
+use crate::session::{Keys, Secret, Session};
+
+/// Why a call failed: an invalid MFA code is told apart, because a prompting caller asks again.
+#[derive(Debug)]
+pub enum Failure {
+    InvalidCode(Error),
+    Other(Error),
+}
+
+impl Failure {
+    pub fn into_error(self) -> Error {
+        match self {
+            Failure::InvalidCode(e) | Failure::Other(e) => e,
+        }
+    }
+}
+
+/// Logs progress to stderr when `-v` is given; callers pass nothing secret.
+pub type Log<'a> = &'a dyn Fn(&str);
+
+/// Makes the plan's STS calls: GetSessionToken, or each AssumeRole hop in order, the first
+/// carrying the MFA code.
+pub fn obtain(
+    plan: &Plan,
+    code: Option<&str>,
+    timeout: Duration,
+    log: Log<'_>,
+) -> Result<Session, Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Other(Error::new(format!("cannot start the async runtime: {e}"))))?;
+    runtime.block_on(async {
+        let mfa = plan.mfa.as_ref().zip(code);
+        if plan.hops.is_empty() {
+            return get_session_token(plan, mfa.map(|(m, c)| (m.serial.as_str(), c)), timeout, log)
+                .await;
+        }
+        let mut keys = plan.source.keys.clone();
+        let mut session = None;
+        for (i, hop) in plan.hops.iter().enumerate() {
+            let mfa = if i == 0 {
+                mfa.map(|(m, c)| (m.serial.as_str(), c))
+            } else {
+                None
+            };
+            let s = assume_role(plan, i, hop, &keys, mfa, timeout, log).await?;
+            keys = s.keys.clone();
+            session = Some(s);
+        }
+        Ok(session.expect("a plan with hops makes at least one call"))
+    })
+}
+
+fn client(plan: &Plan, keys: &Keys, carries_code: bool, timeout: Duration) -> aws_sdk_sts::Client {
+    let credentials = Credentials::new(
+        keys.access_key_id.clone(),
+        keys.secret_access_key.expose().to_owned(),
+        keys.session_token.as_ref().map(|t| t.expose().to_owned()),
+        None,
+        "mfaexec",
+    );
+    // A TOTP code works once: the SDK's retry would resend it after a throttle or a 5xx and
+    // get "invalid MFA one time pass code", so a call with a code is never retried.
+    let retry = if carries_code {
+        RetryConfig::disabled()
+    } else {
+        RetryConfig::standard().with_max_attempts(3)
+    };
+    let mut builder = aws_sdk_sts::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(plan.sts_region().to_owned()))
+        .credentials_provider(credentials)
+        .retry_config(retry)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(timeout.min(Duration::from_secs(10)))
+                .operation_attempt_timeout(timeout)
+                .operation_timeout(timeout)
+                .build(),
+        );
+    if let Some(endpoint) = &plan.endpoint {
+        builder = builder.endpoint_url(&endpoint.value);
+    }
+    aws_sdk_sts::Client::from_conf(builder.build())
+}
+
+async fn get_session_token(
+    plan: &Plan,
+    mfa: Option<(&str, &str)>,
+    timeout: Duration,
+    log: Log<'_>,
+) -> Result<Session, Failure> {
+    let keys = &plan.source.keys;
+    log(&format!(
+        "calling sts:GetSessionToken at {} with key {} of {}{}, for {}",
+        endpoint_text(plan),
+        keys.access_key_id,
+        plan.source.describe(),
+        mfa.map(|(s, _)| format!(" and MFA {s}"))
+            .unwrap_or_default(),
+        limits::format(plan.duration.secs),
+    ));
+    let result = client(plan, keys, mfa.is_some(), timeout)
+        .get_session_token()
+        .duration_seconds(plan.duration.secs as i32)
+        .set_serial_number(mfa.map(|(s, _)| s.to_owned()))
+        .set_token_code(mfa.map(|(_, c)| c.to_owned()))
+        .send()
+        .await;
+    match result {
+        Ok(out) => session_from(out.credentials(), log),
+        Err(e) => Err(explain(
+            plan,
+            None,
+            &keys.access_key_id,
+            mfa.is_some(),
+            timeout,
+            &e,
+        )),
+    }
+}
+
+async fn assume_role(
+    plan: &Plan,
+    index: usize,
+    hop: &Hop,
+    keys: &Keys,
+    mfa: Option<(&str, &str)>,
+    timeout: Duration,
+    log: Log<'_>,
+) -> Result<Session, Failure> {
+    let signer = if index == 0 {
+        format!("key {} of {}", keys.access_key_id, plan.source.describe())
+    } else {
+        format!("the session of {}", plan.hops[index - 1].role_arn)
+    };
+    log(&format!(
+        "calling sts:AssumeRole {} at {} with {signer}{}, session name {}, for {}",
+        hop.role_arn,
+        endpoint_text(plan),
+        mfa.map(|(s, _)| format!(" and MFA {s}"))
+            .unwrap_or_default(),
+        hop.session_name,
+        limits::format(plan.duration.secs),
+    ));
+    let result = client(plan, keys, mfa.is_some(), timeout)
+        .assume_role()
+        .role_arn(&hop.role_arn)
+        .role_session_name(&hop.session_name)
+        .duration_seconds(plan.duration.secs as i32)
+        .set_external_id(hop.external_id.clone())
+        .set_source_identity(hop.source_identity.clone())
+        .set_serial_number(mfa.map(|(s, _)| s.to_owned()))
+        .set_token_code(mfa.map(|(_, c)| c.to_owned()))
+        .send()
+        .await;
+    match result {
+        Ok(out) => session_from(out.credentials(), log),
+        Err(e) => Err(explain(
+            plan,
+            Some(hop),
+            &keys.access_key_id,
+            mfa.is_some(),
+            timeout,
+            &e,
+        )),
+    }
+}
+
+fn session_from(
+    credentials: Option<&aws_sdk_sts::types::Credentials>,
+    log: Log<'_>,
+) -> Result<Session, Failure> {
+    let c = credentials
+        .ok_or_else(|| Failure::Other(Error::new("STS answered without credentials")))?;
+    log(&format!(
+        "got temporary key {} expiring {}",
+        c.access_key_id(),
+        crate::session::rfc3339(c.expiration().secs())
+    ));
+    Ok(Session {
+        keys: Keys {
+            access_key_id: c.access_key_id().to_owned(),
+            secret_access_key: Secret::new(c.secret_access_key()),
+            session_token: Some(Secret::new(c.session_token())),
+        },
+        expiration: c.expiration().secs(),
+    })
+}
+
+pub fn endpoint_text(plan: &Plan) -> String {
+    match &plan.endpoint {
+        Some(e) => e.value.clone(),
+        None => {
+            let region = plan.sts_region();
+            let suffix = if region.starts_with("cn-") {
+                "amazonaws.com.cn"
+            } else {
+                "amazonaws.com"
+            };
+            format!("https://sts.{region}.{suffix}")
+        }
+    }
+}
+
+/// The user's-terms version of an SDK error. `hop` is None for GetSessionToken.
+fn explain<E>(
+    plan: &Plan,
+    hop: Option<&Hop>,
+    signing_key: &str,
+    sent_code: bool,
+    timeout: Duration,
+    err: &SdkError<E, HttpResponse>,
+) -> Failure
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let operation = if hop.is_some() {
+        "AssumeRole"
+    } else {
+        "GetSessionToken"
+    };
+    let endpoint = endpoint_text(plan);
+    let other = |e: Error| Failure::Other(e);
+    match err {
+        SdkError::TimeoutError(_) => {
+            return other(
+                Error::new(format!(
+                    "no answer from STS at {endpoint} within {}",
+                    limits::format(timeout.as_secs())
+                ))
+                .hint("check the network or proxy; MFAEXEC_STS_TIMEOUT sets how long to wait (e.g. 60s)"),
+            );
+        }
+        SdkError::DispatchFailure(d) => {
+            let what = if d.is_timeout() {
+                format!(
+                    "no answer from STS at {endpoint} within {}",
+                    limits::format(timeout.as_secs())
+                )
+            } else {
+                format!("cannot reach STS at {endpoint}: {}", cause_chain(err))
+            };
+            return other(Error::new(what).hint(
+                "check the network, a proxy, and the endpoint (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile's endpoint_url)",
+            ));
+        }
+        SdkError::ConstructionFailure(_) => {
+            return other(Error::new(format!(
+                "cannot build the {operation} request: {}",
+                cause_chain(err)
+            )));
+        }
+        _ => {}
+    }
+    let code = err.code().unwrap_or("");
+    let message = err.message().unwrap_or("");
+    let status = err.raw_response().map(|r| r.status().as_u16());
+    let serial = plan.mfa.as_ref().map(|m| m.serial.as_str()).unwrap_or("");
+    let mfa_profile = plan.mfa.as_ref().map(|m| m.profile.as_str()).unwrap_or("");
+    let role = hop.map(|h| h.role_arn.as_str()).unwrap_or("");
+    let source = plan.source.describe();
+    let duration = limits::format(plan.duration.secs);
+    let profile = &plan.profile;
+
+    if message.contains("invalid MFA one time pass code") {
+        return Failure::InvalidCode(
+            Error::new(format!(
+                "the MFA code for {serial} was refused: it is wrong or was already used"
+            ))
+            .hint("each code works once: wait for the next code from your device and try again"),
+        );
+    }
+    let e = if message.contains("exceeds the MaxSessionDuration") {
+        Error::new(format!(
+            "role {role} does not allow sessions of {duration} (over its MaxSessionDuration)"
+        ))
+        .hint(format!(
+            "raise the role's \"Maximum session duration\" in IAM (up to 12h), or ask for less with --duration 1h (now from {})",
+            plan.duration.origin
+        ))
+    } else if message.contains("1 hour session limit") {
+        Error::new(format!(
+            "profile `{profile}`: role chaining limits sessions to 1h, but {duration} was asked for"
+        ))
+        .hint("AssumeRole with temporary credentials is capped at 1h; point source_profile at a profile with long-term keys, or ask for --duration 1h")
+    } else if message.contains("unable to validate MFA code") {
+        Error::new(format!(
+            "MFA device {serial} (mfa_serial of profile `{mfa_profile}`) does not belong to the IAM user of key {signing_key} ({source})"
+        ))
+        .hint("copy your device's ARN from the IAM console (Users → you → Security credentials → MFA) into mfa_serial")
+    } else if message.contains("must provide both MFA serial") {
+        Error::new(format!(
+            "STS wants an MFA serial and a code together for {operation}"
+        ))
+        .hint("set mfa_serial on the profile and pass the code with -t, or let mfaexec ask for it")
+    } else if message.contains("Roles may not be assumed by root accounts") {
+        Error::new(format!(
+            "key {signing_key} ({source}) belongs to a root user, and root users cannot assume roles"
+        ))
+        .hint("create an IAM user, and put its keys in the source profile")
+    } else if message.contains("is not authorized to perform: sts:AssumeRole") {
+        let caller = message
+            .strip_prefix("User: ")
+            .and_then(|m| m.split(" is not authorized").next())
+            .unwrap_or(signing_key);
+        let mut hint = format!(
+            "the role's trust policy must allow {caller}, and that identity's IAM policies must allow sts:AssumeRole on the role; check role_arn of profile `{}`",
+            hop.map(|h| h.profile.as_str()).unwrap_or(profile)
+        );
+        if plan.mfa.is_none() {
+            hint.push_str("; if the trust policy requires MFA, add mfa_serial to the profile");
+        }
+        Error::new(format!("{caller} may not assume role {role}")).hint(hint)
+    } else if message.contains("Cannot call GetSessionToken with session credentials") {
+        Error::new(format!(
+            "key {signing_key} ({source}) is temporary, and GetSessionToken needs long-term keys"
+        ))
+        .hint("use your IAM user's own keys (aws_access_key_id starting with AKIA) in that profile")
+    } else if code == "InvalidClientTokenId" {
+        Error::new(format!(
+            "access key {signing_key} ({source}) is not valid: unknown, deleted or deactivated"
+        ))
+        .hint("check aws_access_key_id there; the IAM console (Users → you → Security credentials) lists your keys and makes new ones")
+    } else if code == "SignatureDoesNotMatch" && message.contains("Signature expired") {
+        Error::new("STS refused the request as expired: this machine's clock is off")
+            .hint("set the clock right (e.g. `timedatectl set-ntp true`) and try again")
+    } else if code == "SignatureDoesNotMatch" {
+        Error::new(format!(
+            "the secret key does not match access key {signing_key} ({source})"
+        ))
+        .hint("fix aws_secret_access_key there; a new key pair can be made in the IAM console")
+    } else if code == "ExpiredToken" {
+        Error::new(format!(
+            "the session token of key {signing_key} ({source}) has expired"
+        ))
+        .hint("those are temporary credentials: renew them, or use long-term keys")
+    } else if code == "Throttling" || code == "ThrottlingException" {
+        let again = if sent_code {
+            "wait a few seconds and try again with the next MFA code"
+        } else {
+            "wait a few seconds and try again"
+        };
+        Error::new(format!("STS is throttling requests ({message})")).hint(again)
+    } else if let Some(http) = status.filter(|s| (500..600).contains(s)) {
+        Error::new(format!("STS failed with HTTP {http} for {operation}"))
+            .hint("AWS had a problem; try again in a minute")
+    } else if code.is_empty() {
+        Error::new(format!(
+            "unexpected answer from STS at {endpoint} for {operation}: {}",
+            cause_chain(err)
+        ))
+        .hint("check the endpoint (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile's endpoint_url)")
+    } else if code == "ValidationError" {
+        Error::new(format!("STS refused {operation}: {message}"))
+            .hint("check the profile's values named above")
+    } else {
+        Error::new(format!("STS refused {operation}: {code}: {message}"))
+    };
+    other(e)
+}
+
+fn cause_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}

@@ -3,4 +3,9 @@
 
 mod support;
 
+mod calls;
+mod errors;
+mod exec;
 mod fake_sts_selftest;
+mod profiles;
+mod shells;

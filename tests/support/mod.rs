@@ -1,2 +1,324 @@
+//! The test bed: a sandbox per test (temporary HOME, AWS files, the fake STS) and a builder that
+//! runs the real `mfaexec` binary in it from an empty environment, so no test depends on the
+//! machine's own AWS setup or reaches the internet.
+
+#![allow(dead_code)]
+
 pub mod fake_sts;
+pub mod pty;
 pub mod totp;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use fake_sts::{Call, FakeSts, Role, User};
+
+pub const STEP: &str = "111111111111";
+pub const PROD: &str = "222222222222";
+pub const TOOLS: &str = "333333333333";
+pub const ADMIN: &str = "arn:aws:iam::222222222222:role/admin";
+pub const SHORT: &str = "arn:aws:iam::222222222222:role/short";
+pub const LOCKED: &str = "arn:aws:iam::222222222222:role/locked";
+pub const DEPLOY: &str = "arn:aws:iam::333333333333:role/deploy";
+
+/// Substrings the fake puts in every secret key and session token it knows: a test greps for
+/// them to prove no secret leaked.
+pub const SECRET_MARKERS: [&str; 3] = ["SECRETLONGTERM", "SECRETTEMP", "TOKENTEMP"];
+
+pub struct Sandbox {
+    pub sts: FakeSts,
+    pub alice: User,
+    dir: tempfile::TempDir,
+    vars: Vec<(String, String)>,
+}
+
+impl Sandbox {
+    /// An empty world: a fake STS, a HOME, no AWS files.
+    pub fn empty() -> Sandbox {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(home.join(".aws")).unwrap();
+        let sts = FakeSts::start();
+        let alice = User::new("alice", STEP);
+        sts.add_user(alice.clone());
+        let vars = vec![
+            ("HOME".into(), home.display().to_string()),
+            ("PATH".into(), "/usr/local/bin:/usr/bin:/bin".into()),
+            ("USER".into(), "alice".into()),
+            ("LANG".into(), "C.UTF-8".into()),
+            ("AWS_ENDPOINT_URL_STS".into(), sts.url()),
+            (
+                "AWS_CONFIG_FILE".into(),
+                home.join(".aws/config").display().to_string(),
+            ),
+            (
+                "AWS_SHARED_CREDENTIALS_FILE".into(),
+                home.join(".aws/credentials").display().to_string(),
+            ),
+        ];
+        Sandbox {
+            sts,
+            alice,
+            dir,
+            vars,
+        }
+    }
+
+    /// The usual setup: alice's long-term keys in `[default]` of the credentials file (account
+    /// STEP), roles in other accounts, and profiles for each way mfaexec reaches them.
+    pub fn standard() -> Sandbox {
+        let s = Sandbox::empty();
+        let alice_arn = s.alice.arn();
+        s.sts.add_role(Role {
+            max_session_duration: 43200,
+            trusted: vec![alice_arn.clone()],
+            ..Role::new(ADMIN)
+        });
+        s.sts.add_role(Role {
+            trusted: vec![alice_arn.clone()],
+            ..Role::new(SHORT)
+        });
+        s.sts.add_role(Role::new(LOCKED));
+        s.sts.add_role(Role {
+            max_session_duration: 43200,
+            trusted: vec![ADMIN.into()],
+            ..Role::new(DEPLOY)
+        });
+        s.credentials(&format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            s.alice.access_key_id, s.alice.secret_access_key
+        ));
+        s.config(&format!(
+            "[default]\nmfa_serial = {serial}\n\n\
+             [profile prod]\nrole_arn = {ADMIN}\nsource_profile = default\nmfa_serial = {serial}\nduration_seconds = 43200\nregion = eu-west-1\n\n\
+             [profile short]\nrole_arn = {SHORT}\nsource_profile = default\n\n\
+             [profile locked]\nrole_arn = {LOCKED}\nsource_profile = default\n\n\
+             [profile deploy]\nrole_arn = {DEPLOY}\nsource_profile = prod\nduration_seconds = 43200\n",
+            serial = s.serial()
+        ));
+        s
+    }
+
+    pub fn serial(&self) -> String {
+        self.alice.mfa_serial.clone().unwrap()
+    }
+
+    /// A currently valid, unused MFA code for alice.
+    pub fn code(&self) -> String {
+        self.sts.code(&self.serial())
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn config(&self, text: &str) {
+        std::fs::write(self.home().join(".aws/config"), text).unwrap();
+    }
+
+    pub fn append_config(&self, text: &str) {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(self.home().join(".aws/config"))
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    }
+
+    pub fn credentials(&self, text: &str) {
+        std::fs::write(self.home().join(".aws/credentials"), text).unwrap();
+    }
+
+    /// Sets a variable for every run of this sandbox.
+    pub fn set(&mut self, name: &str, value: &str) {
+        self.vars.retain(|(k, _)| k != name);
+        self.vars.push((name.into(), value.into()));
+    }
+
+    pub fn vars(&self) -> &[(String, String)] {
+        &self.vars
+    }
+
+    pub fn calls(&self) -> Vec<Call> {
+        self.sts.calls()
+    }
+
+    #[must_use]
+    pub fn run<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let mut cmd = Command::new(bin());
+        cmd.env_clear()
+            .envs(self.vars.iter().map(|(k, v)| (k, v)))
+            .args(args.into_iter().map(Into::into))
+            .current_dir(self.dir.path());
+        Run {
+            cmd,
+            stdin: Vec::new(),
+        }
+    }
+}
+
+pub fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_mfaexec"))
+}
+
+#[must_use]
+pub struct Run {
+    cmd: Command,
+    stdin: Vec<u8>,
+}
+
+impl Run {
+    pub fn env(mut self, name: &str, value: impl AsRef<std::ffi::OsStr>) -> Self {
+        self.cmd.env(name, value);
+        self
+    }
+
+    pub fn env_remove(mut self, name: &str) -> Self {
+        self.cmd.env_remove(name);
+        self
+    }
+
+    pub fn stdin(mut self, data: &str) -> Self {
+        self.stdin = data.as_bytes().to_vec();
+        self
+    }
+
+    /// Runs without a controlling terminal (a new session), as under CI or an SDK.
+    pub fn output(mut self) -> Out {
+        use std::os::unix::process::CommandExt;
+        self.cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let mut child = self.cmd.spawn().expect("spawn mfaexec");
+        let mut stdin = child.stdin.take().unwrap();
+        let data = std::mem::take(&mut self.stdin);
+        let writer = std::thread::spawn(move || {
+            let _ = stdin.write_all(&data);
+        });
+        let output = child.wait_with_output().expect("wait for mfaexec");
+        writer.join().unwrap();
+        Out(output)
+    }
+
+    #[track_caller]
+    pub fn success(self) -> Out {
+        let out = self.output();
+        assert!(
+            out.0.status.success(),
+            "expected success, got {:?}\nstdout: {}\nstderr: {}",
+            out.0.status,
+            out.stdout(),
+            out.stderr()
+        );
+        out
+    }
+
+    #[track_caller]
+    pub fn failure(self, code: i32) -> Out {
+        let out = self.output();
+        assert_eq!(
+            out.0.status.code(),
+            Some(code),
+            "expected exit {code}, got {:?}\nstdout: {}\nstderr: {}",
+            out.0.status,
+            out.stdout(),
+            out.stderr()
+        );
+        out
+    }
+}
+
+pub struct Out(pub Output);
+
+impl Out {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+
+    pub fn code(&self) -> Option<i32> {
+        self.0.status.code()
+    }
+
+    pub fn signal(&self) -> Option<i32> {
+        self.0.status.signal()
+    }
+
+    /// Asserts stderr holds `fragment`.
+    #[track_caller]
+    pub fn stderr_has(&self, fragment: &str) -> &Self {
+        assert!(
+            self.stderr().contains(fragment),
+            "stderr lacks {fragment:?}:\n{}",
+            self.stderr()
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, fragment: &str) -> &Self {
+        assert!(
+            self.stdout().contains(fragment),
+            "stdout lacks {fragment:?}:\n{}",
+            self.stdout()
+        );
+        self
+    }
+
+    /// Asserts the error is `mfaexec: ...` plus at most a `hint:` line, and nothing secret.
+    #[track_caller]
+    pub fn one_line_error(&self) -> &Self {
+        let err = self.stderr();
+        let lines: Vec<&str> = err.lines().collect();
+        assert!(
+            !lines.is_empty() && lines[0].starts_with("mfaexec: "),
+            "not an mfaexec error: {err}"
+        );
+        assert!(
+            lines.len() == 1 || (lines.len() == 2 && lines[1].starts_with("hint: ")),
+            "error is not one line plus an optional hint:\n{err}"
+        );
+        assert_no_secret(&err);
+        self
+    }
+
+    /// `NAME=value` lines of a child that ran `env -0` ... parsed from `env` output.
+    pub fn env_lines(&self) -> Vec<(String, String)> {
+        self.stdout()
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+}
+
+#[track_caller]
+pub fn assert_no_secret(text: &str) {
+    for marker in SECRET_MARKERS {
+        assert!(
+            !text.contains(marker),
+            "a secret ({marker}…) leaked into:\n{text}"
+        );
+    }
+}
+
+/// Only the calls of one action.
+pub fn of(calls: &[Call], action: &str) -> Vec<Call> {
+    calls.iter().filter(|c| c.action == action).cloned().collect()
+}

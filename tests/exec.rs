@@ -1,0 +1,238 @@
+//! `mfaexec exec` (and the bare `mfaexec PROFILE -- CMD`): the child, its exit codes and
+//! signals, exec replacing mfaexec, the prompt on the terminal, and --dry-run.
+
+use std::process::{Command, Stdio};
+
+use crate::support::pty::Terminal;
+use crate::support::*;
+
+#[test]
+fn child_exit_codes_are_passed_through() {
+    let s = Sandbox::standard();
+    s.sts.advance_clock(0);
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "sh", "-c", "exit 0"])
+        .success();
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "sh", "-c", "exit 7"])
+        .failure(7);
+}
+
+#[test]
+fn child_killed_by_a_signal_is_seen_as_killed_by_that_signal() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    let out = s
+        .run(["prod", "-t", &code, "--", "sh", "-c", "kill -TERM $$"])
+        .output();
+    assert_eq!(out.signal(), Some(15), "{:?}", out.0.status);
+}
+
+#[test]
+fn mfaexec_replaces_itself_with_the_command() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    let child = Command::new(bin())
+        .env_clear()
+        .envs(s.vars().iter().map(|(k, v)| (k, v)))
+        .args(["prod", "-t", &code, "--", "sh", "-c", "echo $$"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let shell_pid: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    assert_eq!(shell_pid, pid, "the command runs in mfaexec's own process");
+}
+
+#[test]
+fn command_not_found_is_127_and_costs_no_code() {
+    let s = Sandbox::standard();
+    let out = s
+        .run(["prod", "-t", "123456", "--", "terraform-nope", "plan"])
+        .failure(127);
+    out.one_line_error()
+        .stderr_has("mfaexec: command not found: terraform-nope");
+    let out = s
+        .run(["prod", "-t", "123456", "--", "./nope"])
+        .failure(127);
+    out.one_line_error();
+    assert!(s.calls().is_empty(), "a typo must not use up a code");
+}
+
+#[test]
+fn command_not_executable_is_126() {
+    let s = Sandbox::standard();
+    let script = s.path("bin/tool");
+    std::fs::create_dir_all(script.parent().unwrap()).unwrap();
+    std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap();
+    let path = format!("{}:/usr/bin:/bin", script.parent().unwrap().display());
+    s.run(["prod", "-t", "123456", "--", "tool"])
+        .env("PATH", &path)
+        .failure(126)
+        .one_line_error()
+        .stderr_has("not executable");
+    s.run(["prod", "-t", "123456", "--", script.to_str().unwrap()])
+        .failure(126);
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn the_command_is_found_on_the_path_and_gets_its_arguments_verbatim() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    let out = s
+        .run([
+            "prod", "-t", &code, "--", "printf", "%s|", "a b", "--", "-v", "$HOME", "",
+        ])
+        .success();
+    assert_eq!(out.stdout(), "a b|--|-v|$HOME||");
+}
+
+#[test]
+fn exec_subcommand_reaches_a_profile_named_like_a_subcommand() {
+    let s = Sandbox::standard();
+    s.append_config(&format!(
+        "\n[profile env]\nrole_arn = {ADMIN}\nsource_profile = default\n"
+    ));
+    let code = s.code();
+    let out = s
+        .run(["exec", "env", "-t", &code, "--", "printenv", "MFAEXEC_PROFILE"])
+        .success();
+    assert_eq!(out.stdout(), "env\n");
+}
+
+#[test]
+fn without_a_profile_aws_profile_is_used() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    let out = s
+        .run(["-t", &code, "--", "printenv", "MFAEXEC_PROFILE"])
+        .env("AWS_PROFILE", "prod")
+        .success();
+    assert_eq!(out.stdout(), "prod\n");
+    let out = s.run(["--", "true"]).failure(2);
+    out.one_line_error().stderr_has("AWS_PROFILE");
+}
+
+#[test]
+fn without_a_command_the_users_shell_starts() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    let out = s
+        .run(["prod", "-t", &code])
+        .env("SHELL", "/bin/sh")
+        .stdin("echo \"in $MFAEXEC_PROFILE as $AWS_ACCESS_KEY_ID\"\n")
+        .success();
+    assert_eq!(
+        out.stdout(),
+        format!("in prod as {}\n", s.sts.issued()[0].access_key_id)
+    );
+    out.stderr_has("starting /bin/sh");
+}
+
+#[test]
+fn dry_run_says_everything_and_calls_nothing() {
+    let s = Sandbox::standard();
+    let out = s
+        .run(["prod", "--dry-run", "--", "terraform", "plan"])
+        .success();
+    for fragment in [
+        "sts:AssumeRole arn:aws:iam::222222222222:role/admin",
+        &format!("key {} of profile `default`", s.alice.access_key_id),
+        &format!("MFA {}", s.serial()),
+        "code asked on the terminal",
+        "12h (43200s) from duration_seconds of profile `prod`",
+        "MaxSessionDuration",
+        "eu-west-1 (from profile `prod`)",
+        "AWS_SECRET_ACCESS_KEY=****",
+        "AWS_SESSION_TOKEN=****",
+        "MFAEXEC_PROFILE=prod",
+        "AWS_PROFILE",
+        "terraform plan",
+    ] {
+        out.stdout_has(fragment);
+    }
+    assert_no_secret(&out.stdout());
+    assert!(s.calls().is_empty());
+
+    let out = s.run(["deploy", "--dry-run"]).success();
+    out.stdout_has("`deploy` (role arn:aws:iam::333333333333:role/deploy) <- `prod`")
+        .stdout_has("role chaining")
+        .stdout_has("using 1h instead of 12h");
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn verbose_says_what_happens_without_secrets() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    let out = s
+        .run(["prod", "-v", "-t", &code, "--", "true"])
+        .success();
+    out.stderr_has("calling sts:AssumeRole arn:aws:iam::222222222222:role/admin")
+        .stderr_has(&s.alice.access_key_id)
+        .stderr_has("exec /usr/bin/true");
+    assert_no_secret(&out.stderr());
+    assert_no_secret(&out.stdout());
+}
+
+#[test]
+fn prompt_on_the_terminal_asks_again_for_malformed_codes() {
+    let s = Sandbox::standard();
+    let argv = vec![
+        bin().display().to_string(),
+        "prod".into(),
+        "--".into(),
+        "printenv".into(),
+        "MFAEXEC_PROFILE".into(),
+    ];
+    let mut t = Terminal::start(&argv, s.vars());
+    let prompt = format!("Enter MFA code for {}: ", s.serial());
+    t.expect(&prompt, 1);
+    t.send_line("12345");
+    t.expect("6 digits", 1);
+    t.expect(&prompt, 2);
+    assert!(s.calls().is_empty(), "a malformed code is never sent");
+    let code = s.code();
+    t.send_line(&code);
+    let (status, screen) = t.finish();
+    assert_eq!(status, Some(0), "{screen}");
+    assert!(screen.contains("prod"), "{screen}");
+    assert!(!screen.contains(&code), "the code is not echoed: {screen}");
+    assert_eq!(s.calls().len(), 1);
+}
+
+#[test]
+fn a_refused_code_is_asked_again_up_to_three_times() {
+    let s = Sandbox::standard();
+    let argv = vec![
+        bin().display().to_string(),
+        "prod".into(),
+        "--".into(),
+        "true".into(),
+    ];
+    let mut t = Terminal::start(&argv, s.vars());
+    let prompt = format!("Enter MFA code for {}: ", s.serial());
+    for i in 1..=3 {
+        t.expect(&prompt, i);
+        t.send_line(&s.sts.stale_code(&s.serial()));
+    }
+    let (status, screen) = t.finish();
+    assert_eq!(status, Some(1), "{screen}");
+    assert!(screen.contains("wrong or was already used"), "{screen}");
+    assert_eq!(s.calls().len(), 3, "one call per typed code, none retried");
+
+    // A right code on the second try succeeds.
+    let mut t = Terminal::start(&argv, s.vars());
+    t.expect(&prompt, 1);
+    t.send_line(&s.sts.stale_code(&s.serial()));
+    t.expect("wait for the next code", 1);
+    t.expect(&prompt, 2);
+    t.send_line(&s.code());
+    let (status, screen) = t.finish();
+    assert_eq!(status, Some(0), "{screen}");
+    assert_eq!(s.calls().len(), 5);
+}

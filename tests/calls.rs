@@ -27,17 +27,19 @@ fn role_with_long_term_source_is_one_direct_assume_role_with_mfa() {
 
     let issued = &s.sts.issued()[0];
     let env = out.env_lines();
-    let get = |k: &str| {
-        env.iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.as_str())
-    };
-    assert_eq!(get("AWS_ACCESS_KEY_ID"), Some(issued.access_key_id.as_str()));
+    let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    assert_eq!(
+        get("AWS_ACCESS_KEY_ID"),
+        Some(issued.access_key_id.as_str())
+    );
     assert_eq!(
         get("AWS_SECRET_ACCESS_KEY"),
         Some(issued.secret_access_key.as_str())
     );
-    assert_eq!(get("AWS_SESSION_TOKEN"), Some(issued.session_token.as_str()));
+    assert_eq!(
+        get("AWS_SESSION_TOKEN"),
+        Some(issued.session_token.as_str())
+    );
     assert_eq!(
         get("AWS_CREDENTIAL_EXPIRATION"),
         Some(fake_sts::rfc3339(issued.expiration_unix).as_str())
@@ -47,7 +49,11 @@ fn role_with_long_term_source_is_one_direct_assume_role_with_mfa() {
     assert_eq!(get("AWS_DEFAULT_REGION"), Some("eu-west-1"));
     assert_eq!(get("MFAEXEC_PROFILE"), Some("prod"));
     assert_eq!(get("AWS_PROFILE"), None);
-    assert_eq!(get("HOME"), Some(s.home().to_str().unwrap()), "the rest is kept");
+    assert_eq!(
+        get("HOME"),
+        Some(s.home().to_str().unwrap()),
+        "the rest is kept"
+    );
     assert_no_secret(&out.stderr());
 }
 
@@ -195,10 +201,16 @@ fn duration_precedence_is_flag_then_env_then_profile_then_default() {
 #[test]
 fn duration_syntax_forms_reach_sts_in_seconds() {
     let s = Sandbox::standard();
-    for (text, secs) in [("5400", "5400"), ("90m", "5400"), ("1h30m", "5400"), ("12h", "43200")] {
+    for (text, secs) in [
+        ("5400", "5400"),
+        ("90m", "5400"),
+        ("1h30m", "5400"),
+        ("12h", "43200"),
+    ] {
         s.sts.advance_clock(60);
         let code = s.code();
-        s.run(["prod", "-t", &code, "-d", text, "--", "true"]).success();
+        s.run(["prod", "-t", &code, "-d", text, "--", "true"])
+            .success();
         assert_eq!(s.calls().last().unwrap().params["DurationSeconds"], secs);
     }
 }
@@ -247,7 +259,14 @@ fn credential_source_environment_signs_with_mfaexecs_own_keys() {
     ));
     let code = s.code();
     let out = s
-        .run(["envrole", "-t", &code, "--", "printenv", "AWS_ACCESS_KEY_ID"])
+        .run([
+            "envrole",
+            "-t",
+            &code,
+            "--",
+            "printenv",
+            "AWS_ACCESS_KEY_ID",
+        ])
         .env("AWS_ACCESS_KEY_ID", &s.alice.access_key_id)
         .env("AWS_SECRET_ACCESS_KEY", &s.alice.secret_access_key)
         .success();
@@ -290,7 +309,10 @@ fn endpoint_is_resolved_like_the_aws_sdks() {
         .env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
         .success();
     out.stdout_has("https://sts.us-east-1.amazonaws.com (default)");
-    let out = s.run(["viaservices", "--dry-run"]).env("AWS_ENDPOINT_URL_STS", &url).success();
+    let out = s
+        .run(["viaservices", "--dry-run"])
+        .env("AWS_ENDPOINT_URL_STS", &url)
+        .success();
     out.stdout_has(&format!("{url} (from"));
     assert_eq!(s.calls().len(), 2);
 }
@@ -312,10 +334,15 @@ fn region_comes_from_flag_env_then_profile() {
             .unwrap()
             .to_owned()
     };
-    assert!(region(&["prod", "--region", "ap-south-1"], Some("us-west-2")).contains("ap-south-1 (from --region)"));
+    assert!(
+        region(&["prod", "--region", "ap-south-1"], Some("us-west-2"))
+            .contains("ap-south-1 (from --region)")
+    );
     assert!(region(&["prod"], Some("us-west-2")).contains("us-west-2 (from AWS_REGION)"));
     assert!(region(&["prod"], None).contains("eu-west-1 (from profile `prod`)"));
     assert!(region(&["short"], None).contains("us-east-1 (none configured)"));
-    let out = s.run(["prod", "--region", "eu-west-1;rm", "--dry-run"]).failure(2);
+    let out = s
+        .run(["prod", "--region", "eu-west-1;rm", "--dry-run"])
+        .failure(2);
     out.one_line_error().stderr_has("region");
 }

@@ -55,9 +55,7 @@ fn command_not_found_is_127_and_costs_no_code() {
         .failure(127);
     out.one_line_error()
         .stderr_has("mfaexec: command not found: terraform-nope");
-    let out = s
-        .run(["prod", "-t", "123456", "--", "./nope"])
-        .failure(127);
+    let out = s.run(["prod", "-t", "123456", "--", "./nope"]).failure(127);
     out.one_line_error();
     assert!(s.calls().is_empty(), "a typo must not use up a code");
 }
@@ -99,7 +97,15 @@ fn exec_subcommand_reaches_a_profile_named_like_a_subcommand() {
     ));
     let code = s.code();
     let out = s
-        .run(["exec", "env", "-t", &code, "--", "printenv", "MFAEXEC_PROFILE"])
+        .run([
+            "exec",
+            "env",
+            "-t",
+            &code,
+            "--",
+            "printenv",
+            "MFAEXEC_PROFILE",
+        ])
         .success();
     assert_eq!(out.stdout(), "env\n");
 }
@@ -169,9 +175,7 @@ fn dry_run_says_everything_and_calls_nothing() {
 fn verbose_says_what_happens_without_secrets() {
     let s = Sandbox::standard();
     let code = s.code();
-    let out = s
-        .run(["prod", "-v", "-t", &code, "--", "true"])
-        .success();
+    let out = s.run(["prod", "-v", "-t", &code, "--", "true"]).success();
     out.stderr_has("calling sts:AssumeRole arn:aws:iam::222222222222:role/admin")
         .stderr_has(&s.alice.access_key_id)
         .stderr_has("exec /usr/bin/true");

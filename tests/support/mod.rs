@@ -320,5 +320,9 @@ pub fn assert_no_secret(text: &str) {
 
 /// Only the calls of one action.
 pub fn of(calls: &[Call], action: &str) -> Vec<Call> {
-    calls.iter().filter(|c| c.action == action).cloned().collect()
+    calls
+        .iter()
+        .filter(|c| c.action == action)
+        .cloned()
+        .collect()
 }

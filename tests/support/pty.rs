@@ -67,7 +67,9 @@ impl Terminal {
     }
 
     pub fn send_line(&mut self, text: &str) {
-        self.stdin.write_all(format!("{text}\r").as_bytes()).unwrap();
+        self.stdin
+            .write_all(format!("{text}\r").as_bytes())
+            .unwrap();
         self.stdin.flush().unwrap();
     }
 

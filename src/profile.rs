@@ -227,7 +227,8 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
         hops.push(Hop {
             profile: profile.name().to_owned(),
             external_id: checked(profile, "external_id", 2, 1224, "+=,.@:/-")?,
-            source_identity: source_identity(profile)?,
+            // The shape has no `:`, so the reserved `aws:` prefix is refused too.
+            source_identity: checked(profile, "source_identity", 2, 64, "+=,.@-")?,
             session_name: match checked(profile, "role_session_name", 2, 64, "+=,.@-")? {
                 Some(n) => n,
                 None => default_session_name(env),
@@ -415,20 +416,6 @@ pub fn fits_shape(value: &str, min: usize, max: usize, extra: &str) -> bool {
         && value
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || extra.contains(c))
-}
-
-fn source_identity(profile: &Profile) -> Result<Option<String>> {
-    let value = checked(profile, "source_identity", 2, 64, "+=,.@-")?;
-    if let Some(v) = &value
-        && v.to_ascii_lowercase().starts_with("aws:")
-    {
-        return Err(Error::new(format!(
-            "profile `{}`: source_identity `{v}` may not start with `aws:`",
-            profile.name()
-        ))
-        .hint("AWS reserves that prefix; use another value"));
-    }
-    Ok(value)
 }
 
 /// `mfaexec-<local user>`, so CloudTrail names the person behind every role session.
@@ -619,4 +606,47 @@ pub fn closest(names: &[String], name: &str) -> Vec<String> {
         .take(3)
         .map(|(_, n)| format!("`{n}`"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profile_name_falls_back_to_aws_profile_then_aws_default_profile() {
+        let env = Environment::from_pairs(&[("AWS_PROFILE", "a"), ("AWS_DEFAULT_PROFILE", "b")]);
+        assert_eq!(profile_name(Some("x"), &env).unwrap(), "x");
+        assert_eq!(profile_name(None, &env).unwrap(), "a");
+        let env = Environment::from_pairs(&[("AWS_DEFAULT_PROFILE", "b")]);
+        assert_eq!(profile_name(None, &env).unwrap(), "b");
+        let env = Environment::from_pairs(&[("AWS_PROFILE", "")]);
+        assert_eq!(profile_name(None, &env).unwrap_err().code(), 2);
+    }
+
+    #[test]
+    fn session_names_fit_sts() {
+        assert_eq!(session_name_for("alice", 64), "mfaexec-alice");
+        assert_eq!(session_name_for("jörg o'neil", 64), "mfaexec-j-rg-o-neil");
+        assert_eq!(session_name_for(&"x".repeat(100), 64).len(), 64);
+        assert!(fits_shape(&session_name_for("a b/c", 64), 2, 64, "+=,.@-"));
+    }
+
+    #[test]
+    fn closest_names_by_edit_distance_or_containment() {
+        let names: Vec<String> = ["prod", "prod-admin", "staging", "dev"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(closest(&names, "prdo"), vec!["`prod`"]);
+        assert_eq!(closest(&names, "admin"), vec!["`prod-admin`"]);
+        assert!(closest(&names, "zzzzzzzz").is_empty());
+    }
+
+    #[test]
+    fn root_serials_are_recognised() {
+        assert!(is_root_serial(
+            "arn:aws:iam::123456789012:mfa/root-account-mfa-device"
+        ));
+        assert!(!is_root_serial("arn:aws:iam::123456789012:mfa/alice"));
+    }
 }

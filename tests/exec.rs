@@ -240,3 +240,27 @@ fn a_refused_code_is_asked_again_up_to_three_times() {
     assert_eq!(status, Some(0), "{screen}");
     assert_eq!(s.calls().len(), 5);
 }
+
+#[test]
+fn a_closed_stdout_ends_output_quietly() {
+    // See: `mfaexec prod --dry-run | head -1` panicked on EPIPE.
+    let s = Sandbox::standard();
+    for args in [
+        &["prod", "--dry-run"][..],
+        &["env", "prod", "--dry-run"][..],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(bin())
+            .env_clear()
+            .envs(s.vars().iter().map(|(k, v)| (k, v)))
+            .args(args)
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}

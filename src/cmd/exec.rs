@@ -17,16 +17,12 @@ pub fn run(args: &ExecArgs, env: &Environment) -> Result<()> {
     let plan = super::plan(&args.session, env)?;
     let argv = command_line(&args.command, env);
     if args.session.dry_run {
-        print!("{}", super::dry_run_report(&plan, &args.session));
-        println!(
-            "{:<11} {}",
-            "command",
-            argv.iter()
-                .map(|a| shell_words::quote(&a.to_string_lossy()).into_owned())
-                .collect::<Vec<_>>()
-                .join(" ")
-        );
-        return Ok(());
+        let shown: Vec<String> = argv
+            .iter()
+            .map(|a| shell_words::quote(&a.to_string_lossy()).into_owned())
+            .collect();
+        let report = super::dry_run_report(&plan, &args.session);
+        return super::print_stdout(&format!("{report}{:<11} {}\n", "command", shown.join(" ")));
     }
     // Find the program before asking for a code: a typo must not cost an MFA code.
     let child_env = child_environment(

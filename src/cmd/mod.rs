@@ -17,6 +17,21 @@ use crate::{limits, mfa, sts};
 const CODE_TRIES: usize = 3;
 const DEFAULT_STS_TIMEOUT: u64 = 30;
 
+/// Writes to stdout; a reader that went away (`mfaexec env prod | head -1`) ends the output
+/// quietly, as for any Unix filter, instead of a panic.
+pub fn print_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::new(format!("cannot write to stdout: {e}"))),
+    }
+}
+
 pub fn log_to_stderr(verbose: bool) -> impl Fn(&str) {
     move |text: &str| {
         if verbose {

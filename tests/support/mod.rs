@@ -150,7 +150,6 @@ impl Sandbox {
         self.sts.calls()
     }
 
-    #[must_use]
     pub fn run<I, S>(&self, args: I) -> Run
     where
         I: IntoIterator<Item = S>,

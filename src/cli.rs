@@ -32,6 +32,28 @@ pub enum Command {
     Exec(ExecArgs),
     /// Print the credentials as shell code: eval "$(mfaexec env prod)"
     Env(EnvArgs),
+    /// List the profiles, what each reaches, and its cached session
+    List(ListArgs),
+    /// Delete cached sessions: of the named profiles, or all
+    Clear(ClearArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only the profile names, one per line
+    #[arg(long, conflicts_with = "json")]
+    pub names: bool,
+
+    /// A JSON array, one object per profile
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ClearArgs {
+    /// The profiles whose cached sessions to delete [default: all]
+    #[arg(value_name = "PROFILE")]
+    pub profiles: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -73,6 +95,10 @@ pub struct SessionArgs {
     /// The AWS region [default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's region, us-east-1]
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
+
+    /// Ignore the cached session and get a new one, replacing it
+    #[arg(short, long)]
+    pub refresh: bool,
 
     /// Print what would be done (profiles, STS call, duration, variables) and make no call
     #[arg(long)]

@@ -47,7 +47,6 @@ impl Error {
         &self.message
     }
 
-    #[cfg(test)]
     pub fn hint_text(&self) -> Option<&str> {
         self.hint.as_deref()
     }

@@ -1,6 +1,7 @@
 //! mfaexec: MFA-protected AWS credentials for a whole working day, handed only to the command
 //! that needs them. `main` is thin: parse, dispatch, print the error, exit.
 
+mod cache;
 mod cli;
 mod cmd;
 mod environ;
@@ -32,6 +33,8 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Exec(args) => cmd::exec::run(args, &env),
         Command::Env(args) => cmd::env::run(args, &env),
+        Command::List(args) => cmd::list::run(args, &env),
+        Command::Clear(args) => cmd::clear::run(args, &env),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

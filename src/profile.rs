@@ -147,6 +147,13 @@ pub fn profile_name<'a>(arg: Option<&'a str>, env: &'a Environment) -> Result<&'
         })
 }
 
+/// Loads the files with `req.profile` selected (its `[services]` section decides the endpoint)
+/// and resolves it. Every command plans through here, so all agree on a profile's cache key.
+pub fn plan(env: &Environment, req: &Request<'_>) -> Result<Plan> {
+    let set = load(env, req.profile)?;
+    resolve(&set, req, env)
+}
+
 pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result<Plan> {
     let name = req.profile;
     let top = set

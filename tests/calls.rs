@@ -78,8 +78,9 @@ fn source_role_profile_makes_a_chain_with_mfa_on_the_first_hop_only() {
     assert!(!second.params.contains_key("SerialNumber"));
     assert_eq!(second.params["DurationSeconds"], "3600");
     // duration_seconds = 43200 came from the profile: shortened to 1h, said in one line.
-    out.stderr_has("using 1h instead of 12h");
-    assert_eq!(out.stderr().lines().count(), 1, "{}", out.stderr());
+    out.stderr_has("using 1h instead of 12h")
+        .stderr_has("mfaexec: new session for deploy (role deploy in 333333333333), expires ");
+    assert_eq!(out.stderr().lines().count(), 2, "{}", out.stderr());
 }
 
 #[test]
@@ -184,7 +185,7 @@ fn duration_precedence_is_flag_then_env_then_profile_then_default() {
         }
         let code = s.code();
         let mut argv: Vec<&str> = args.to_vec();
-        argv.extend(["-t", &code, "--", "true"]);
+        argv.extend(["--refresh", "-t", &code, "--", "true"]);
         let mut run = s.run(&argv);
         if let Some(value) = env {
             run = run.env("MFAEXEC_DURATION", value);
@@ -296,7 +297,7 @@ fn endpoint_is_resolved_like_the_aws_sdks() {
          [services local]\nsts =\n  endpoint_url = {url}\n"
     ));
     let code = s.code();
-    s.run(["viaservices", "-t", &code, "--", "true"])
+    s.run(["viaservices", "--refresh", "-t", &code, "--", "true"])
         .env_remove("AWS_ENDPOINT_URL_STS")
         .success();
     assert_eq!(s.calls().len(), 2);

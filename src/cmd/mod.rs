@@ -1,13 +1,17 @@
 //! One file per subcommand; this module holds the flow they share: profile → plan → session.
 
+pub mod clear;
 pub mod env;
 pub mod exec;
+pub mod list;
 
 use std::time::Duration;
 
+use crate::cache::{self, Cache};
 use crate::cli::SessionArgs;
 use crate::environ::Environment;
 use crate::error::{Error, Result};
+use crate::limits::Origin;
 use crate::profile::{self, Plan, Request};
 use crate::session::Session;
 use crate::vars::{self, Vars};
@@ -43,15 +47,13 @@ pub fn log_to_stderr(verbose: bool) -> impl Fn(&str) {
 /// Reads the files and settles the plan; no network.
 pub fn plan(args: &SessionArgs, env: &Environment) -> Result<Plan> {
     let name = profile::profile_name(args.profile.as_deref(), env)?;
-    let set = profile::load(env, name)?;
-    let plan = profile::resolve(
-        &set,
+    let plan = profile::plan(
+        env,
         &Request {
             profile: name,
             duration: args.duration.as_deref(),
             region: args.region.as_deref(),
         },
-        env,
     )?;
     let code_needed = plan.mfa.is_some();
     if let Some(code) = &args.token_code {
@@ -67,9 +69,128 @@ pub fn plan(args: &SessionArgs, env: &Environment) -> Result<Plan> {
     Ok(plan)
 }
 
-/// Gets the session: asks for the code (unless given), calls STS, and asks again after a
-/// refused code when the user is at the terminal.
+/// What the cache says about a plan's session, for `--dry-run`, `-v` and `list`.
+pub fn cache_state(plan: &Plan, env: &Environment) -> String {
+    match Cache::open(env) {
+        Ok(None) => "off (MFAEXEC_CACHE=off)".to_owned(),
+        Err(e) => format!("unusable: {}", e.message()),
+        Ok(Some(cache)) => match cache.read(&cache::key(plan), cache::now()) {
+            Some(entry) => format!(
+                "a session of profile `{}`, {} left, expires {}",
+                entry.profile,
+                limits::format((entry.session.expiration - cache::now()).max(0) as u64),
+                local_time(entry.session.expiration)
+            ),
+            None => "no session yet".to_owned(),
+        },
+    }
+}
+
+/// Gets the session: from the cache while enough of it is left, else from STS after the MFA
+/// code, under the cache key's lock so that processes started together make one call.
 pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Session> {
+    let cache = match Cache::open(env) {
+        Ok(cache) => cache,
+        Err(e) => {
+            // Never write the secret anywhere else: go on without a cache.
+            eprintln!(
+                "mfaexec: warning: not using the session cache: {}",
+                e.message()
+            );
+            if let Some(hint) = e.hint_text() {
+                eprintln!("hint: {hint}");
+            }
+            None
+        }
+    };
+    let Some(cache) = cache else {
+        return fresh_session(plan, args, env);
+    };
+    let key = cache::key(plan);
+    let window = cache::refresh_window(env)?;
+    let usable = |entry: &cache::Entry| {
+        let left = entry.session.expiration - cache::now();
+        let asked =
+            matches!(plan.duration.origin, Origin::Flag) && left < plan.duration.secs as i64;
+        left >= window as i64 && !asked
+    };
+    let hit = |entry: cache::Entry| {
+        if args.verbose {
+            eprintln!(
+                "mfaexec: using the cached session for {} ({}), {} left",
+                plan.profile,
+                describe(plan),
+                limits::format((entry.session.expiration - cache::now()).max(0) as u64)
+            );
+        }
+        entry.session
+    };
+    if !args.refresh
+        && let Some(entry) = cache.read(&key, cache::now()).filter(|e| usable(e))
+    {
+        return Ok(hit(entry));
+    }
+    let profile = plan.profile.clone();
+    let _lock = cache.lock(&key, cache::lock_timeout(env)?, &|holder| {
+        let holder = holder.map(|p| format!(" (pid {p})")).unwrap_or_default();
+        eprintln!("mfaexec: waiting for another mfaexec{holder} getting a session for {profile}");
+    })?;
+    // Whoever held the lock may have just written the session this process needs.
+    if !args.refresh
+        && let Some(entry) = cache.read(&key, cache::now()).filter(|e| usable(e))
+    {
+        return Ok(hit(entry));
+    }
+    let session = fresh_session(plan, args, env)?;
+    let entry = cache::Entry {
+        profile: plan.profile.clone(),
+        role_arn: plan.hops.last().map(|h| h.role_arn.clone()),
+        session: session.clone(),
+        issued: cache::now(),
+    };
+    if let Err(e) = cache.write(&key, &entry) {
+        eprintln!(
+            "mfaexec: warning: the session was not cached: {}",
+            e.message()
+        );
+    }
+    Ok(session)
+}
+
+/// `role admin in 222222222222`, or what kind of session token.
+pub fn describe(plan: &Plan) -> String {
+    match plan.hops.last() {
+        Some(hop) => {
+            let parts: Vec<&str> = hop.role_arn.split(':').collect();
+            let account = parts.get(4).copied().unwrap_or("?");
+            let name = hop.role_arn.rsplit('/').next().unwrap_or(&hop.role_arn);
+            format!("role {name} in {account}")
+        }
+        None if plan.mfa.is_some() => "session token with MFA".to_owned(),
+        None => "session token".to_owned(),
+    }
+}
+
+/// `21:48`, or `Sun 09:48` when not today, in the local time zone.
+pub fn local_time(unix: i64) -> String {
+    let zone = jiff::tz::TimeZone::system();
+    let (Ok(then), Ok(now)) = (
+        jiff::Timestamp::from_second(unix),
+        jiff::Timestamp::from_second(cache::now()),
+    ) else {
+        return crate::session::rfc3339(unix);
+    };
+    let (then, now) = (then.to_zoned(zone.clone()), now.to_zoned(zone));
+    if then.date() == now.date() {
+        then.strftime("%H:%M").to_string()
+    } else {
+        then.strftime("%a %H:%M").to_string()
+    }
+}
+
+/// A new session from STS: asks for the code (unless given), and asks again after a refused
+/// code when the user is at the terminal.
+fn fresh_session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Session> {
     let log = log_to_stderr(args.verbose);
     for note in &plan.notes {
         eprintln!("mfaexec: {note}");
@@ -82,9 +203,9 @@ pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Ses
         (Some(m), None) => Some(mfa::prompt(&m.serial)?),
     };
     let mut tries = 1;
-    loop {
+    let session = loop {
         match sts::obtain(plan, code.as_deref(), timeout, &log) {
-            Ok(session) => return Ok(session),
+            Ok(session) => break session,
             Err(sts::Failure::InvalidCode(e)) if prompting && tries < CODE_TRIES => {
                 tries += 1;
                 mfa::say(&format!(
@@ -101,7 +222,15 @@ pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Ses
             }
             Err(failure) => return Err(failure.into_error()),
         }
-    }
+    };
+    eprintln!(
+        "mfaexec: new session for {} ({}), expires {} ({})",
+        plan.profile,
+        describe(plan),
+        local_time(session.expiration),
+        limits::format(plan.duration.secs)
+    );
+    Ok(session)
 }
 
 fn sts_timeout(env: &Environment) -> Result<Duration> {
@@ -117,7 +246,7 @@ fn sts_timeout(env: &Environment) -> Result<Duration> {
 
 /// The `--dry-run` report: what would be called, with what, for how long, and what the child
 /// would get (secrets masked). Nothing secret is in a plan's printable parts.
-pub fn dry_run_report(plan: &Plan, args: &SessionArgs) -> String {
+pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> String {
     let mut out = String::new();
     let mut line = |label: &str, text: String| out.push_str(&format!("{label:<11} {text}\n"));
     let keys = &plan.source.keys;
@@ -208,6 +337,14 @@ pub fn dry_run_report(plan: &Plan, args: &SessionArgs) -> String {
         match &plan.endpoint {
             Some(e) => format!("{} (from {})", e.value, e.from),
             None => format!("{} (default)", sts::endpoint_text(plan)),
+        },
+    );
+    line(
+        "cache",
+        if args.refresh {
+            format!("{} (--refresh: replaced)", cache_state(plan, env))
+        } else {
+            cache_state(plan, env)
         },
     );
     let placeholder = Session {

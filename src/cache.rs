@@ -1,0 +1,515 @@
+//! The session cache: one MFA code per session lifetime.
+//!
+//! Entries live in `$XDG_CACHE_HOME/mfaexec` (else `~/.cache/mfaexec`), one JSON file per cache
+//! key, the directory 0700 and the files 0600, both owned by the user. Writes are atomic (an
+//! exclusive temporary file in the same directory, synced, then renamed over the entry), so a
+//! crash leaves the old entry or the new one, never half of one. Nothing is opened through a
+//! symlink. A lock file per key (`flock`, released by the kernel when its holder dies) is held
+//! across "look → ask for the code → call STS → write", so processes started together make one
+//! call; a cache hit takes no lock at all.
+//!
+//! Only STS session credentials are stored here, never long-term keys.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::fcntl::{Flock, FlockArg, OFlag};
+use sha2::{Digest, Sha256};
+
+use crate::environ::Environment;
+use crate::error::{Error, Result};
+use crate::limits;
+use crate::profile::{Plan, SourceKind};
+use crate::session::{Keys, Secret, Session};
+
+const FORMAT_VERSION: u64 = 1;
+const DEFAULT_REFRESH_WINDOW: u64 = 5 * 60;
+const DEFAULT_LOCK_TIMEOUT: u64 = 120;
+/// Temporary files left by a crash are removed once this old.
+const STALE_TEMP_AGE: Duration = Duration::from_secs(3600);
+
+/// Where the cache is, and whether it may be used.
+#[derive(Debug)]
+pub struct Cache {
+    dir: PathBuf,
+}
+
+impl Cache {
+    /// The cache directory, created 0700 if missing. `Ok(None)`: switched off
+    /// (`MFAEXEC_CACHE=off`). `Err`: present but unsafe or unusable; the caller warns and goes on
+    /// without a cache rather than put a secret anywhere else.
+    pub fn open(env: &Environment) -> Result<Option<Cache>> {
+        if let Some(setting) = env.get("MFAEXEC_CACHE") {
+            match setting.to_ascii_lowercase().as_str() {
+                "off" | "0" | "false" | "no" => return Ok(None),
+                "on" | "1" | "true" | "yes" => {}
+                other => {
+                    return Err(Error::new(format!("MFAEXEC_CACHE `{other}` is not valid"))
+                        .hint("use MFAEXEC_CACHE=off to switch the session cache off"));
+                }
+            }
+        }
+        let dir = Cache::dir(env)?;
+        Cache::prepare(&dir)?;
+        Ok(Some(Cache { dir }))
+    }
+
+    /// The directory without creating or checking it (for `clear` and `list`).
+    pub fn dir(env: &Environment) -> Result<PathBuf> {
+        let base = match env.get("XDG_CACHE_HOME") {
+            Some(x) if Path::new(x).is_absolute() => PathBuf::from(x),
+            _ => match env.get("HOME") {
+                Some(home) => Path::new(home).join(".cache"),
+                None => {
+                    return Err(Error::new(
+                        "neither XDG_CACHE_HOME nor HOME is set, so there is no place for the session cache",
+                    ));
+                }
+            },
+        };
+        Ok(base.join("mfaexec"))
+    }
+
+    /// Creates the directory 0700, or checks that the existing one is a real directory, ours,
+    /// and closed to group and others.
+    fn prepare(dir: &Path) -> Result<()> {
+        if let Some(parent) = dir.parent() {
+            fs::create_dir_all(parent)
+                .map_err(|e| Error::new(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        match fs::DirBuilder::new().mode(0o700).create(dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::new(format!("cannot create {}: {e}", dir.display()))),
+        }
+        let meta = fs::symlink_metadata(dir)
+            .map_err(|e| Error::new(format!("cannot read {}: {e}", dir.display())))?;
+        check_private(dir, &meta, true)
+    }
+
+    fn entry_path(&self, key: &str) -> PathBuf {
+        self.dir.join(format!("{key}.json"))
+    }
+
+    /// The cached session for `key`, if there is a sound one. An expired entry is deleted; a
+    /// corrupt, foreign or loose one is ignored (and replaced by the next write).
+    pub fn read(&self, key: &str, now: i64) -> Option<Entry> {
+        let path = self.entry_path(key);
+        let entry = read_entry(&path).ok()??;
+        if entry.session.expiration <= now {
+            let _ = fs::remove_file(&path);
+            return None;
+        }
+        Some(entry)
+    }
+
+    /// Writes `entry` atomically: exclusive temporary file, write, fsync, rename, fsync the
+    /// directory.
+    pub fn write(&self, key: &str, entry: &Entry) -> Result<()> {
+        self.remove_stale_temporaries();
+        let text = entry.to_json();
+        let final_path = self.entry_path(key);
+        let (mut file, temp_path) = self.create_temporary(key)?;
+        let written = file
+            .write_all(text.as_bytes())
+            .and_then(|()| file.sync_all())
+            .and_then(|()| fs::rename(&temp_path, &final_path))
+            .and_then(|()| File::open(&self.dir)?.sync_all());
+        if let Err(e) = written {
+            let _ = fs::remove_file(&temp_path);
+            return Err(Error::new(format!(
+                "cannot write {}: {e}",
+                final_path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    fn create_temporary(&self, key: &str) -> Result<(File, PathBuf)> {
+        let mut attempt = 0u32;
+        loop {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or(0);
+            let path = self.dir.join(format!(
+                ".tmp-{}-{}-{nanos:09}-{attempt}",
+                &key[..16.min(key.len())],
+                std::process::id()
+            ));
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .custom_flags(OFlag::O_NOFOLLOW.bits())
+                .open(&path)
+            {
+                Ok(file) => return Ok((file, path)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                    attempt += 1;
+                }
+                Err(e) => {
+                    return Err(Error::new(format!(
+                        "cannot create a file in {}: {e}",
+                        self.dir.display()
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Temporary files whose writer died before the rename.
+    fn remove_stale_temporaries(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            if !name.to_string_lossy().starts_with(".tmp-") {
+                continue;
+            }
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > STALE_TEMP_AGE);
+            if old {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+
+    /// Every entry file with its parsed content (unreadable ones as None).
+    pub fn entries(&self) -> Vec<(PathBuf, Option<Entry>)> {
+        let Ok(dir) = fs::read_dir(&self.dir) else {
+            return Vec::new();
+        };
+        let mut out: Vec<(PathBuf, Option<Entry>)> = dir
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .map(|p| {
+                let entry = read_entry(&p).ok().flatten();
+                (p, entry)
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// The entry for `key` as it is, expired or not (for `list`).
+    pub fn peek(&self, key: &str) -> Option<Entry> {
+        read_entry(&self.entry_path(key)).ok().flatten()
+    }
+
+    /// Takes the lock of `key`, waiting for another mfaexec that holds it. `waiting` is called
+    /// once, after a second, with the holder's pid when known.
+    pub fn lock(
+        &self,
+        key: &str,
+        timeout: Duration,
+        waiting: &dyn Fn(Option<u32>),
+    ) -> Result<Lock> {
+        let path = self.dir.join(format!("{key}.lock"));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(OFlag::O_NOFOLLOW.bits())
+            .open(&path)
+            .map_err(|e| Error::new(format!("cannot open {}: {e}", path.display())))?;
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
+        check_private(&path, &meta, false)?;
+        let start = Instant::now();
+        let mut file = file;
+        let mut told = false;
+        loop {
+            match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                Ok(mut locked) => {
+                    // Say who holds it, for the message of those who wait.
+                    let _ = locked.set_len(0);
+                    let _ = locked.write_all(std::process::id().to_string().as_bytes());
+                    return Ok(Lock { _file: locked });
+                }
+                Err((f, errno))
+                    if errno == nix::errno::Errno::EWOULDBLOCK
+                        || errno == nix::errno::Errno::EINTR =>
+                {
+                    file = f;
+                }
+                Err((_, errno)) => {
+                    return Err(Error::new(format!(
+                        "cannot lock {}: {errno}",
+                        path.display()
+                    )));
+                }
+            }
+            let waited = start.elapsed();
+            if !told && waited >= Duration::from_secs(1) {
+                told = true;
+                waiting(holder_pid(&path));
+            }
+            if waited >= timeout {
+                let holder = holder_pid(&path)
+                    .map(|p| format!(" (pid {p})"))
+                    .unwrap_or_default();
+                return Err(Error::new(format!(
+                    "another mfaexec{holder} has been getting this session for over {}",
+                    limits::format(timeout.as_secs())
+                ))
+                .hint("finish or stop that one; MFAEXEC_LOCK_TIMEOUT sets how long to wait"));
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+    }
+}
+
+/// Held while one process gets a session; released when dropped or when the process dies.
+pub struct Lock {
+    _file: Flock<File>,
+}
+
+fn holder_pid(path: &Path) -> Option<u32> {
+    let mut text = String::new();
+    File::open(path).ok()?.read_to_string(&mut text).ok()?;
+    text.trim().parse().ok()
+}
+
+/// A file or directory that may hold secrets: not a symlink, ours, closed to group and others.
+fn check_private(path: &Path, meta: &fs::Metadata, is_dir: bool) -> Result<()> {
+    let kind_ok = if is_dir {
+        meta.file_type().is_dir()
+    } else {
+        meta.file_type().is_file()
+    };
+    if !kind_ok {
+        return Err(Error::new(format!(
+            "{} is not a {}",
+            path.display(),
+            if is_dir { "directory" } else { "regular file" }
+        ))
+        .hint(format!(
+            "remove it; mfaexec recreates it ({})",
+            path.display()
+        )));
+    }
+    let uid = nix::unistd::getuid().as_raw();
+    if meta.uid() != uid {
+        return Err(Error::new(format!(
+            "{} belongs to another user (uid {})",
+            path.display(),
+            meta.uid()
+        ))
+        .hint(format!(
+            "remove it, or point XDG_CACHE_HOME at a directory of yours"
+        )));
+    }
+    let mode = meta.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(Error::new(format!(
+            "{} is open to group or others (mode {mode:o})",
+            path.display()
+        ))
+        .hint(format!(
+            "chmod {} {}",
+            if is_dir { "700" } else { "600" },
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Reads an entry without following a symlink. `Ok(None)`: absent, corrupt, or not private.
+fn read_entry(path: &Path) -> std::io::Result<Option<Entry>> {
+    let mut file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(OFlag::O_NOFOLLOW.bits() | OFlag::O_NONBLOCK.bits())
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // ELOOP: a symlink; never read through it.
+        Err(_) => return Ok(None),
+    };
+    let meta = file.metadata()?;
+    if check_private(path, &meta, false).is_err() || meta.len() > 64 * 1024 {
+        return Ok(None);
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    Ok(Entry::from_json(&text))
+}
+
+/// One cached session and what it was for (shown by `list`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub profile: String,
+    /// The role the session is for, or None for a GetSessionToken session.
+    pub role_arn: Option<String>,
+    pub session: Session,
+    /// Unix seconds.
+    pub issued: i64,
+}
+
+impl Entry {
+    fn to_json(&self) -> String {
+        let keys = &self.session.keys;
+        serde_json::json!({
+            "version": FORMAT_VERSION,
+            "profile": self.profile,
+            "role_arn": self.role_arn,
+            "issued": self.issued,
+            "expiration": self.session.expiration,
+            "access_key_id": keys.access_key_id,
+            "secret_access_key": keys.secret_access_key.expose(),
+            "session_token": keys.session_token.as_ref().map(Secret::expose),
+        })
+        .to_string()
+    }
+
+    fn from_json(text: &str) -> Option<Entry> {
+        let v: serde_json::Value = serde_json::from_str(text).ok()?;
+        if v.get("version")?.as_u64()? != FORMAT_VERSION {
+            return None;
+        }
+        let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+        let token = s("session_token")?;
+        Some(Entry {
+            profile: s("profile")?,
+            role_arn: s("role_arn"),
+            issued: v.get("issued")?.as_i64()?,
+            session: Session {
+                keys: Keys {
+                    access_key_id: s("access_key_id").filter(|k| !k.is_empty())?,
+                    secret_access_key: Secret::new(
+                        s("secret_access_key").filter(|k| !k.is_empty())?,
+                    ),
+                    session_token: Some(Secret::new(token)),
+                },
+                expiration: v.get("expiration")?.as_i64()?,
+            },
+        })
+    }
+}
+
+/// Everything that decides which session a plan gets: the signing key, each hop's role and
+/// parameters, the MFA device, the call, and where STS is. A change to any of them is a
+/// different key, so a config change never serves a stale session. The region matters only
+/// through the partition (a session from aws-cn is no good in aws) or an explicit endpoint.
+pub fn key(plan: &Plan) -> String {
+    let mut text = format!(
+        "v{FORMAT_VERSION}\ncall={}\nkey={}\nsource={}\nmfa={}\n",
+        if plan.hops.is_empty() {
+            "GetSessionToken"
+        } else {
+            "AssumeRole"
+        },
+        plan.source.keys.access_key_id,
+        match &plan.source.kind {
+            SourceKind::Profile(_) => "profile",
+            SourceKind::Environment => "environment",
+        },
+        plan.mfa.as_ref().map(|m| m.serial.as_str()).unwrap_or(""),
+    );
+    for hop in &plan.hops {
+        text.push_str(&format!(
+            "hop={}|{}|{}|{}\n",
+            hop.role_arn,
+            hop.external_id.as_deref().unwrap_or(""),
+            hop.session_name,
+            hop.source_identity.as_deref().unwrap_or("")
+        ));
+    }
+    match &plan.endpoint {
+        Some(e) => text.push_str(&format!("endpoint={}\n", e.value)),
+        None => text.push_str(&format!("partition={}\n", partition(plan.sts_region()))),
+    }
+    let digest = Sha256::digest(text.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// `MFAEXEC_REFRESH_WINDOW`: a cached session with less than this left is replaced.
+pub fn refresh_window(env: &Environment) -> Result<u64> {
+    match env.get("MFAEXEC_REFRESH_WINDOW") {
+        None => Ok(DEFAULT_REFRESH_WINDOW),
+        Some(text) => limits::parse(text).map_err(|e| {
+            Error::new(format!("MFAEXEC_REFRESH_WINDOW: {e}"))
+                .hint("e.g. MFAEXEC_REFRESH_WINDOW=15m")
+        }),
+    }
+}
+
+pub fn lock_timeout(env: &Environment) -> Result<Duration> {
+    match env.get("MFAEXEC_LOCK_TIMEOUT") {
+        None => Ok(Duration::from_secs(DEFAULT_LOCK_TIMEOUT)),
+        Some(text) => limits::parse(text)
+            .map(Duration::from_secs)
+            .map_err(|e| Error::new(format!("MFAEXEC_LOCK_TIMEOUT: {e}"))),
+    }
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry() -> Entry {
+        Entry {
+            profile: "prod".into(),
+            role_arn: Some("arn:aws:iam::1:role/x".into()),
+            issued: 100,
+            session: Session {
+                keys: Keys {
+                    access_key_id: "ASIAX".into(),
+                    secret_access_key: Secret::new("s'\"\n"),
+                    session_token: Some(Secret::new("t")),
+                },
+                expiration: 2000,
+            },
+        }
+    }
+
+    #[test]
+    fn entries_round_trip_and_reject_damage() {
+        let e = entry();
+        let text = e.to_json();
+        assert_eq!(Entry::from_json(&text), Some(e));
+        assert_eq!(Entry::from_json(&text[..text.len() / 2]), None);
+        assert_eq!(Entry::from_json("{}"), None);
+        assert_eq!(
+            Entry::from_json(&text.replace("\"version\":1", "\"version\":9")),
+            None
+        );
+    }
+
+    #[test]
+    fn partitions_by_region() {
+        assert_eq!(partition("eu-west-1"), "aws");
+        assert_eq!(partition("cn-north-1"), "aws-cn");
+        assert_eq!(partition("us-gov-west-1"), "aws-us-gov");
+    }
+}

@@ -1,0 +1,193 @@
+//! `mfaexec list`: every profile, what it reaches, and the state of its cached session.
+
+use aws_config::profile::ProfileSet;
+
+use crate::cache::{self, Cache};
+use crate::cli::ListArgs;
+use crate::environ::Environment;
+use crate::error::Result;
+use crate::limits;
+use crate::profile::{self, Request};
+
+struct Row {
+    name: String,
+    kind: &'static str,
+    target: String,
+    source: String,
+    state: State,
+}
+
+enum State {
+    Valid {
+        expiration: i64,
+        left: u64,
+    },
+    Expired {
+        expiration: i64,
+    },
+    None,
+    /// The profile cannot be planned (the reason), or the cache is off or unusable.
+    Unknown(String),
+}
+
+pub fn run(args: &ListArgs, env: &Environment) -> Result<()> {
+    let selected = env.get("AWS_PROFILE").unwrap_or("default");
+    let set = profile::load(env, selected)?;
+    let names = profile::names(&set);
+    if args.names {
+        let mut out = names.join("\n");
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        return super::print_stdout(&out);
+    }
+    let cache = Cache::open(env);
+    let rows: Vec<Row> = names
+        .iter()
+        .map(|name| row(&set, name, env, &cache))
+        .collect();
+    if args.json {
+        let items: Vec<serde_json::Value> = rows.iter().map(to_json).collect();
+        let mut out = serde_json::to_string_pretty(&items).unwrap_or_default();
+        out.push('\n');
+        return super::print_stdout(&out);
+    }
+    super::print_stdout(&table(&rows))
+}
+
+fn row(set: &ProfileSet, name: &str, env: &Environment, cache: &Result<Option<Cache>>) -> Row {
+    let p = set.get_profile(name);
+    let get = |k: &str| {
+        p.and_then(|p| p.get(k))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    };
+    let (kind, target) = match (get("role_arn"), get("mfa_serial"), get("aws_access_key_id")) {
+        (Some(role), _, _) => ("role", role.to_owned()),
+        (None, Some(serial), _) => ("session", serial.to_owned()),
+        (None, None, Some(_)) => ("static", "-".to_owned()),
+        _ => ("other", "-".to_owned()),
+    };
+    let source = get("source_profile")
+        .map(str::to_owned)
+        .or_else(|| get("credential_source").map(|c| format!("credential_source={c}")))
+        .unwrap_or_else(|| "-".to_owned());
+    let state = match cache {
+        Ok(None) => State::Unknown("cache off".into()),
+        Err(e) => State::Unknown(format!("cache unusable: {}", e.message())),
+        Ok(Some(cache)) => {
+            let request = Request {
+                profile: name,
+                duration: None,
+                region: None,
+            };
+            match profile::plan(env, &request) {
+                Err(e) => State::Unknown(e.message().to_owned()),
+                Ok(plan) => match cache.peek(&cache::key(&plan)) {
+                    None => State::None,
+                    Some(entry) => {
+                        let left = entry.session.expiration - cache::now();
+                        if left > 0 {
+                            State::Valid {
+                                expiration: entry.session.expiration,
+                                left: left as u64,
+                            }
+                        } else {
+                            State::Expired {
+                                expiration: entry.session.expiration,
+                            }
+                        }
+                    }
+                },
+            }
+        }
+    };
+    Row {
+        name: name.to_owned(),
+        kind,
+        target,
+        source,
+        state,
+    }
+}
+
+fn state_text(state: &State) -> String {
+    match state {
+        State::Valid { left, .. } => format!("valid, {} left", short(*left)),
+        State::Expired { .. } => "expired".to_owned(),
+        State::None => "none".to_owned(),
+        State::Unknown(why) => format!("- ({why})"),
+    }
+}
+
+/// `11h42m` rather than `11h42m17s`: minutes are enough at a glance.
+fn short(secs: u64) -> String {
+    if secs >= 60 {
+        limits::format(secs - secs % 60)
+    } else {
+        limits::format(secs)
+    }
+}
+
+fn table(rows: &[Row]) -> String {
+    let header = ["PROFILE", "KIND", "TARGET", "SOURCE", "SESSION"];
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.name.clone(),
+                r.kind.to_owned(),
+                r.target.clone(),
+                r.source.clone(),
+                state_text(&r.state),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut push = |cols: [&str; 5]| {
+        let mut line = String::new();
+        for (i, col) in cols.iter().enumerate() {
+            if i == 4 {
+                line.push_str(col);
+            } else {
+                line.push_str(&format!("{col:<w$}  ", w = widths[i]));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    };
+    push(header);
+    for row in &cells {
+        push([&row[0], &row[1], &row[2], &row[3], &row[4]]);
+    }
+    out
+}
+
+fn to_json(r: &Row) -> serde_json::Value {
+    let session = match &r.state {
+        State::Valid { expiration, left } => serde_json::json!({
+            "state": "valid",
+            "expiration": crate::session::rfc3339(*expiration),
+            "seconds_left": left,
+        }),
+        State::Expired { expiration } => serde_json::json!({
+            "state": "expired",
+            "expiration": crate::session::rfc3339(*expiration),
+        }),
+        State::None => serde_json::json!({ "state": "none" }),
+        State::Unknown(why) => serde_json::json!({ "state": "unknown", "reason": why }),
+    };
+    serde_json::json!({
+        "name": r.name,
+        "kind": r.kind,
+        "target": if r.target == "-" { serde_json::Value::Null } else { r.target.clone().into() },
+        "source": if r.source == "-" { serde_json::Value::Null } else { r.source.clone().into() },
+        "session": session,
+    })
+}

@@ -308,9 +308,7 @@ fn check_private(path: &Path, meta: &fs::Metadata, is_dir: bool) -> Result<()> {
             path.display(),
             meta.uid()
         ))
-        .hint(format!(
-            "remove it, or point XDG_CACHE_HOME at a directory of yours"
-        )));
+        .hint("remove it, or point XDG_CACHE_HOME at a directory of yours"));
     }
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {

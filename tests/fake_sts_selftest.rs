@@ -918,3 +918,241 @@ fn drop_stops_the_server() {
     drop(fake);
     assert!(TcpStream::connect(addr).is_err());
 }
+
+#[test]
+fn error_fault_answers_exactly_that_error_and_spends_nothing() {
+    let (fake, alice) = world();
+    let rt = runtime();
+    let c = user_client(&fake, &alice);
+    let code = fake.code(&serial(&alice));
+    let message = "Signature expired: 20240217T171323Z is now earlier than 20240217T172823Z (20240217T173323Z - 15 min.) & <more>";
+    fake.inject(Fault::Error {
+        status: 403,
+        code: "SignatureDoesNotMatch".into(),
+        message: message.into(),
+    });
+    let call = || {
+        rt.block_on(
+            c.assume_role()
+                .role_arn(ADMIN)
+                .role_session_name("sess")
+                .serial_number(serial(&alice))
+                .token_code(&code)
+                .send(),
+        )
+    };
+    let (status, err, got) = failure(call());
+    assert_eq!(
+        (status, err.as_str(), got.as_str()),
+        (403, "SignatureDoesNotMatch", message)
+    );
+    // Consumed, and the code was not spent: the same code works now.
+    call().expect("same code after the faulted attempt");
+
+    fake.inject(Fault::Error {
+        status: 502,
+        code: "BadGateway".into(),
+        message: "upstream said no".into(),
+    });
+    let (status, err, got) = failure(rt.block_on(c.get_caller_identity().send()));
+    assert_eq!(
+        (status, err.as_str(), got.as_str()),
+        (502, "BadGateway", "upstream said no")
+    );
+
+    let calls = fake.calls();
+    assert_eq!(calls.len(), 3);
+    assert_eq!(
+        (calls[0].status, calls[0].error_code.as_deref()),
+        (403, Some("SignatureDoesNotMatch"))
+    );
+    assert_eq!(calls[0].action, "AssumeRole");
+    assert_eq!(calls[0].params["TokenCode"], code);
+    assert_eq!(
+        (calls[1].status, calls[1].error_code.as_deref()),
+        (200, None)
+    );
+    assert_eq!(
+        (calls[2].status, calls[2].error_code.as_deref()),
+        (502, Some("BadGateway"))
+    );
+    assert_eq!(fake.issued().len(), 1);
+}
+
+#[test]
+fn error_fault_type_is_sender_for_4xx_and_receiver_for_5xx() {
+    let (fake, alice) = world();
+    let auth = format!(
+        "Authorization: AWS4-HMAC-SHA256 Credential={}/20240101/us-east-1/sts/aws4_request, SignedHeaders=host, Signature=0\r\n",
+        alice.access_key_id
+    );
+    let body = "Action=GetCallerIdentity&Version=2011-06-15";
+    let request = format!(
+        "POST / HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    fake.inject(Fault::Error {
+        status: 400,
+        code: "Throttling".into(),
+        message: "Rate exceeded".into(),
+    });
+    fake.inject(Fault::Error {
+        status: 500,
+        code: "InternalFailure".into(),
+        message: "a <b> & \"c\"".into(),
+    });
+    let response = raw(&fake, &request);
+    assert!(response.starts_with("HTTP/1.1 400 "), "{response}");
+    assert!(response.contains(
+        "<Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error>"
+    ));
+    let response = raw(&fake, &request);
+    assert!(response.starts_with("HTTP/1.1 500 "), "{response}");
+    assert!(response.contains(
+        "<Error><Type>Receiver</Type><Code>InternalFailure</Code><Message>a &lt;b&gt; &amp; &quot;c&quot;</Message></Error>"
+    ));
+    assert!(raw(&fake, &request).starts_with("HTTP/1.1 200 "));
+}
+
+/// Values a shell or a parser could trip on.
+const ODD_SECRET: &str = "SECRETTEMP'\"$(touch /tmp/x)`id`\\n\\\n\r\tü€😀 <&> ;|*?~#";
+const ODD_TOKEN: &str = "TOKENTEMP'\"$(id)`id`\\ ;|&<>*?~#$HOME%41+/=";
+const ODD_KEY_ID: &str = "ASIA'\"$(id)`x`\\&<>/, ;";
+
+#[test]
+fn next_credentials_are_issued_exactly_and_sign_later_calls() {
+    let (fake, alice) = world();
+    let rt = runtime();
+    // Anything XML carries comes back exactly, even what cannot be sent in a header later.
+    let unsendable = "TOKENTEMP line1\nline2\r\n\tü€ 'x' \"y\" $(z) `w` \\";
+    fake.next_credentials(ODD_KEY_ID, ODD_SECRET, unsendable);
+    fake.next_credentials("ASIAQUEUEDSECOND0000", ODD_SECRET, ODD_TOKEN);
+    let out = rt
+        .block_on(
+            user_client(&fake, &alice)
+                .assume_role()
+                .role_arn(ADMIN)
+                .role_session_name("odd")
+                .serial_number(serial(&alice))
+                .token_code(fake.code(&serial(&alice)))
+                .send(),
+        )
+        .expect("AssumeRole");
+    let creds = out.credentials().unwrap();
+    assert_eq!(creds.access_key_id(), ODD_KEY_ID);
+    assert_eq!(creds.secret_access_key(), ODD_SECRET);
+    assert_eq!(creds.session_token(), unsendable);
+    let issued = fake.issued();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(issued[0].access_key_id, ODD_KEY_ID);
+    assert_eq!(issued[0].secret_access_key, ODD_SECRET);
+    assert_eq!(issued[0].session_token, unsendable);
+    assert_eq!(issued[0].role_arn.as_deref(), Some(ADMIN));
+
+    // The second queued set goes to the next success, whatever the action.
+    let out = rt
+        .block_on(
+            user_client(&fake, &alice)
+                .get_session_token()
+                .serial_number(serial(&alice))
+                .token_code(fake.code(&serial(&alice)))
+                .send(),
+        )
+        .expect("GetSessionToken");
+    let creds = out.credentials().unwrap();
+    assert_eq!(
+        (
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            creds.session_token()
+        ),
+        ("ASIAQUEUEDSECOND0000", ODD_SECRET, ODD_TOKEN)
+    );
+    let session = fake.issued().pop().unwrap();
+    assert_eq!(session.from_action, "GetSessionToken");
+
+    // They are registered: they sign later calls, as the session they are.
+    let who = rt
+        .block_on(issued_client(&fake, &session).get_caller_identity().send())
+        .expect("GetCallerIdentity with the given credentials");
+    assert_eq!(who.arn(), Some("arn:aws:iam::111111111111:user/alice"));
+    let last = fake.calls().pop().unwrap();
+    assert_eq!(last.access_key_id, "ASIAQUEUEDSECOND0000");
+    assert_eq!(last.session_token.as_deref(), Some(ODD_TOKEN));
+    // ... and chain like any issued session.
+    rt.block_on(
+        issued_client(&fake, &session)
+            .assume_role()
+            .role_arn(ADMIN)
+            .role_session_name("chained")
+            .send(),
+    )
+    .expect("AssumeRole with the given credentials");
+    // The queue is empty again: fresh random credentials.
+    let fresh = fake.issued().pop().unwrap();
+    assert!(fresh.access_key_id.starts_with("ASIA") && fresh.access_key_id.len() == 20);
+    assert!(fresh.secret_access_key.contains("SECRETTEMP"));
+}
+
+#[test]
+fn next_credentials_with_an_odd_key_id_sign_later_calls() {
+    let (fake, alice) = world();
+    let rt = runtime();
+    fake.next_credentials(ODD_KEY_ID, ODD_SECRET, ODD_TOKEN);
+    let temp = assume_admin(&fake, &rt, &alice);
+    assert_eq!(temp.access_key_id, ODD_KEY_ID);
+    let who = rt
+        .block_on(issued_client(&fake, &temp).get_caller_identity().send())
+        .expect("GetCallerIdentity with an odd key id");
+    assert_eq!(
+        who.arn(),
+        Some("arn:aws:sts::222222222222:assumed-role/admin/alice")
+    );
+    assert_eq!(fake.calls().pop().unwrap().access_key_id, ODD_KEY_ID);
+}
+
+#[test]
+fn next_credentials_for_get_federation_token_and_only_on_success() {
+    let (fake, alice) = world();
+    let rt = runtime();
+    fake.next_credentials("ASIAFEDERATED0000001", ODD_SECRET, ODD_TOKEN);
+    // A failed call does not take them.
+    let (_, code, _) = failure(
+        rt.block_on(
+            user_client(&fake, &alice)
+                .assume_role()
+                .role_arn(OTHER)
+                .role_session_name("nope")
+                .send(),
+        ),
+    );
+    assert_eq!(code, "AccessDenied");
+    let out = rt
+        .block_on(
+            user_client(&fake, &alice)
+                .get_federation_token()
+                .name("fed")
+                .send(),
+        )
+        .expect("GetFederationToken");
+    let creds = out.credentials().unwrap();
+    assert_eq!(creds.access_key_id(), "ASIAFEDERATED0000001");
+    assert_eq!(creds.secret_access_key(), ODD_SECRET);
+    assert_eq!(creds.session_token(), ODD_TOKEN);
+    let fed = fake.issued().pop().unwrap();
+    assert_eq!(fed.from_action, "GetFederationToken");
+    let who = rt
+        .block_on(issued_client(&fake, &fed).get_caller_identity().send())
+        .expect("federated credentials work");
+    assert_eq!(
+        who.arn(),
+        Some("arn:aws:sts::111111111111:federated-user/fed")
+    );
+}
+
+#[test]
+#[should_panic(expected = "XML 1.0 cannot carry")]
+fn next_credentials_refuses_what_xml_cannot_carry() {
+    let (fake, _) = world();
+    fake.next_credentials("ASIAX", "SECRETTEMP\u{1}", "TOKENTEMP");
+}

@@ -140,6 +140,13 @@ pub enum Fault {
     Status(u16),
     /// Sleep, then answer normally.
     Delay(Duration),
+    /// Exactly this AWS error: `<Type>` is `Sender` for a 4xx status and `Receiver` for a 5xx.
+    /// The request is not looked at, so nothing (an MFA code, say) is spent.
+    Error {
+        status: u16,
+        code: String,
+        message: String,
+    },
 }
 
 /// One set of temporary credentials the fake handed out.
@@ -291,6 +298,41 @@ impl FakeSts {
         self.lock().issued.clone()
     }
 
+    /// Makes the next successful AssumeRole, GetSessionToken or GetFederationToken issue exactly
+    /// these values (each call queues one set, used in order). They are registered like any
+    /// issued credentials, so later calls signed with them work, as far as the SDK can send them:
+    /// a session token must be visible ASCII to fit in an HTTP header, and an access key id must
+    /// be too, for the `Authorization` header. The secret is never sent.
+    ///
+    /// Anything XML 1.0 can carry is fine in the answer (quotes, `$()`, backticks, backslashes,
+    /// newlines, non-ASCII); other control characters panic here, as no XML parser takes them.
+    pub fn next_credentials(
+        &self,
+        access_key_id: &str,
+        secret_access_key: &str,
+        session_token: &str,
+    ) {
+        for (what, value) in [
+            ("access key id", access_key_id),
+            ("secret access key", secret_access_key),
+            ("session token", session_token),
+        ] {
+            if let Some(c) = value.chars().find(|&c| !is_xml_char(c)) {
+                panic!("fake STS: the {what} holds {c:?}, which XML 1.0 cannot carry");
+            }
+        }
+        let mut world = self.lock();
+        assert!(
+            !world.users.contains_key(access_key_id),
+            "fake STS: {access_key_id} is a user's long-term key"
+        );
+        world.next_credentials.push_back(NextCredentials {
+            access_key_id: access_key_id.to_string(),
+            secret_access_key: secret_access_key.to_string(),
+            session_token: session_token.to_string(),
+        });
+    }
+
     fn lock(&self) -> MutexGuard<'_, World> {
         lock(&self.world)
     }
@@ -331,6 +373,14 @@ struct World {
     calls: Vec<Call>,
     faults: VecDeque<Fault>,
     issued: Vec<Issued>,
+    /// Values for the next issued credentials, from `FakeSts::next_credentials`.
+    next_credentials: VecDeque<NextCredentials>,
+}
+
+struct NextCredentials {
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: String,
 }
 
 struct UserEntry {
@@ -471,10 +521,18 @@ impl World {
             SessionKind::Role { role_arn, .. } => Some(role_arn.clone()),
             _ => None,
         };
+        let values = self
+            .next_credentials
+            .pop_front()
+            .unwrap_or_else(|| NextCredentials {
+                access_key_id: format!("ASIA{}", random_string(16, UPPER_ALNUM)),
+                secret_access_key: format!("SECRETTEMP{}", random_string(30, MIXED_ALNUM)),
+                session_token: format!("IQoJTOKENTEMP{}", random_string(120, MIXED_ALNUM)),
+            });
         let issued = Issued {
-            access_key_id: format!("ASIA{}", random_string(16, UPPER_ALNUM)),
-            secret_access_key: format!("SECRETTEMP{}", random_string(30, MIXED_ALNUM)),
-            session_token: format!("IQoJTOKENTEMP{}", random_string(120, MIXED_ALNUM)),
+            access_key_id: values.access_key_id,
+            secret_access_key: values.secret_access_key,
+            session_token: values.session_token,
             expiration_unix: self.now() + duration,
             from_action: from_action.to_string(),
             role_arn,
@@ -1028,6 +1086,11 @@ fn fault_error(fault: &Fault) -> Option<StsError> {
         )),
         Fault::Status(status) => Some(StsError::new(*status, "InjectedFault", "Injected fault")),
         Fault::Delay(_) => None,
+        Fault::Error {
+            status,
+            code,
+            message,
+        } => Some(StsError::new(*status, code, message.clone())),
     }
 }
 
@@ -1251,9 +1314,16 @@ fn reason(status: u16) -> &'static str {
 }
 
 /// The access key id from `AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/sts/aws4_request, …`.
+/// The scope after the key id always has four parts, so a key id holding `/`, `,` or spaces
+/// (see `FakeSts::next_credentials`) is still read whole.
 fn credential_key_id(authorization: &str) -> Option<&str> {
     let rest = authorization.split_once("Credential=")?.1;
-    let akid = rest.split(['/', ',', ' ']).next()?;
+    let credential = rest.split(", SignedHeaders=").next()?;
+    let akid = match credential.rsplitn(5, '/').collect::<Vec<_>>().as_slice() {
+        [_, _, _, _, akid] => *akid,
+        // Not a SigV4 scope: up to the first separator.
+        _ => credential.split(['/', ',', ' ']).next()?,
+    };
     (!akid.is_empty()).then_some(akid)
 }
 
@@ -1313,6 +1383,8 @@ fn role_name(arn: &str) -> String {
     arn.rsplit('/').next().unwrap_or_default().to_string()
 }
 
+/// XML text: the five markup characters as entities, and tab, line feed and carriage return as
+/// character references, which (unlike literal ones) no parser normalizes or trims.
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -1322,10 +1394,18 @@ fn escape(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\t' => out.push_str("&#x9;"),
+            '\n' => out.push_str("&#xA;"),
+            '\r' => out.push_str("&#xD;"),
             c => out.push(c),
         }
     }
     out
+}
+
+/// A character XML 1.0 allows (its `Char` production).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 /// `now` moved by `delta` seconds.
@@ -1431,6 +1511,18 @@ mod tests {
                     SignedHeaders=host, Signature=abc";
         assert_eq!(credential_key_id(auth), Some("AKIAEXAMPLE"));
         assert_eq!(credential_key_id("Bearer x"), None);
+        let odd = "AWS4-HMAC-SHA256 Credential=AS/IA, $(x) `y`/20240101/us-east-1/sts/aws4_request, \
+                   SignedHeaders=host, Signature=abc";
+        assert_eq!(credential_key_id(odd), Some("AS/IA, $(x) `y`"));
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            escape("a&b<c>d\"e'f\tg\nh\ri$(j)`k`\\ü"),
+            "a&amp;b&lt;c&gt;d&quot;e&apos;f&#x9;g&#xA;h&#xD;i$(j)`k`\\ü"
+        );
+        assert!(is_xml_char('ü') && is_xml_char('\n') && !is_xml_char('\u{1}'));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod cache;
 mod calls;
 mod errors;
 mod exec;

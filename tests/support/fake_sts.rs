@@ -301,8 +301,9 @@ impl FakeSts {
     /// Makes the next successful AssumeRole, GetSessionToken or GetFederationToken issue exactly
     /// these values (each call queues one set, used in order). They are registered like any
     /// issued credentials, so later calls signed with them work, as far as the SDK can send them:
-    /// a session token must be visible ASCII to fit in an HTTP header, and an access key id must
-    /// be too, for the `Authorization` header. The secret is never sent.
+    /// the session token and access key id travel in HTTP headers, so the SDK refuses to sign
+    /// with ones holding a line break (non-ASCII, quotes and the like are fine). The secret is
+    /// never sent.
     ///
     /// Anything XML 1.0 can carry is fine in the answer (quotes, `$()`, backticks, backslashes,
     /// newlines, non-ASCII); other control characters panic here, as no XML parser takes them.
@@ -1027,7 +1028,8 @@ fn authenticate(
     let Some(session) = world.sessions.get(akid) else {
         return Err(StsError::invalid_token());
     };
-    if token != Some(session.token.as_str()) {
+    // HTTP drops the spaces around a header value.
+    if token.map(str::trim) != Some(session.token.trim()) {
         return Err(StsError::invalid_token());
     }
     if world.now() >= session.expiration_unix {

@@ -127,7 +127,7 @@ async fn get_session_token(
         Err(e) => Err(explain(
             plan,
             None,
-            &keys.access_key_id,
+            &Signer::source(plan, keys),
             mfa.is_some(),
             timeout,
             &e,
@@ -171,14 +171,25 @@ async fn assume_role(
         .await;
     match result {
         Ok(out) => session_from(out.credentials(), log),
-        Err(e) => Err(explain(
-            plan,
-            Some(hop),
-            &keys.access_key_id,
-            mfa.is_some(),
-            timeout,
-            &e,
-        )),
+        Err(e) => {
+            let signer = if index == 0 {
+                Signer::source(plan, keys)
+            } else {
+                Signer {
+                    key: keys.access_key_id.clone(),
+                    of: format!("the session of role {}", plan.hops[index - 1].role_arn),
+                    is_source: false,
+                }
+            };
+            Err(explain(
+                plan,
+                Some(hop),
+                &signer,
+                mfa.is_some(),
+                timeout,
+                &e,
+            ))
+        }
     }
 }
 
@@ -218,11 +229,28 @@ pub fn endpoint_text(plan: &Plan) -> String {
     }
 }
 
+/// Who signed a failing call: the source's keys, or (on a later hop) the previous role's session.
+struct Signer {
+    key: String,
+    of: String,
+    is_source: bool,
+}
+
+impl Signer {
+    fn source(plan: &Plan, keys: &Keys) -> Signer {
+        Signer {
+            key: keys.access_key_id.clone(),
+            of: plan.source.describe(),
+            is_source: true,
+        }
+    }
+}
+
 /// The user's-terms version of an SDK error. `hop` is None for GetSessionToken.
 fn explain<E>(
     plan: &Plan,
     hop: Option<&Hop>,
-    signing_key: &str,
+    signer: &Signer,
     sent_code: bool,
     timeout: Duration,
     err: &SdkError<E, HttpResponse>,
@@ -274,7 +302,10 @@ where
     let serial = plan.mfa.as_ref().map(|m| m.serial.as_str()).unwrap_or("");
     let mfa_profile = plan.mfa.as_ref().map(|m| m.profile.as_str()).unwrap_or("");
     let role = hop.map(|h| h.role_arn.as_str()).unwrap_or("");
-    let source = plan.source.describe();
+    let (signing_key, source) = (signer.key.as_str(), signer.of.as_str());
+    // A later hop is signed by a session STS issued moments before: if STS refuses it, the
+    // user's files are not at fault.
+    let retry_hint = "STS refused a session it had just issued; try again, and check the endpoint if this repeats";
     let duration = limits::format(plan.duration.secs);
     let profile = &plan.profile;
 
@@ -332,12 +363,23 @@ where
             "key {signing_key} ({source}) is temporary, and GetSessionToken needs long-term keys"
         ))
         .hint("use your IAM user's own keys (aws_access_key_id starting with AKIA) in that profile")
+    } else if !signer.is_source
+        && matches!(
+            code,
+            "InvalidClientTokenId" | "ExpiredToken" | "SignatureDoesNotMatch"
+        )
+        && !is_clock_skew(message)
+    {
+        Error::new(format!(
+            "STS refused temporary key {signing_key} ({source}) when assuming {role}: {code}"
+        ))
+        .hint(retry_hint)
     } else if code == "InvalidClientTokenId" {
         Error::new(format!(
             "access key {signing_key} ({source}) is not valid: unknown, deleted or deactivated"
         ))
         .hint("check aws_access_key_id there; the IAM console (Users → you → Security credentials) lists your keys and makes new ones")
-    } else if code == "SignatureDoesNotMatch" && message.contains("Signature expired") {
+    } else if code == "SignatureDoesNotMatch" && is_clock_skew(message) {
         Error::new("STS refused the request as expired: this machine's clock is off")
             .hint("set the clock right (e.g. `timedatectl set-ntp true`) and try again")
     } else if code == "SignatureDoesNotMatch" {
@@ -373,6 +415,12 @@ where
         Error::new(format!("STS refused {operation}: {code}: {message}"))
     };
     other(e)
+}
+
+/// AWS's two clock-skew messages: "Signature expired: ..." (clock behind) and "Signature not yet
+/// current: ..." (clock ahead).
+fn is_clock_skew(message: &str) -> bool {
+    message.contains("Signature expired") || message.contains("Signature not yet current")
 }
 
 fn cause_chain(err: &dyn std::error::Error) -> String {

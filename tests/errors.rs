@@ -438,8 +438,6 @@ fn get_session_token_errors_name_the_call_and_the_profile() {
 }
 
 #[test]
-#[ignore = "bug: src/sts.rs explain() names the source profile for every hop, so a later hop's \
-            temporary key is blamed on profile `default` (\"check aws_access_key_id there\")"]
 fn a_failure_on_a_later_hop_names_the_session_not_the_source_profile() {
     let s = Sandbox::standard();
     // The first hop (prod, with the code) is answered normally, the second (deploy) is refused.
@@ -469,8 +467,6 @@ fn a_failure_on_a_later_hop_names_the_session_not_the_source_profile() {
 }
 
 #[test]
-#[ignore = "bug: src/sts.rs explain() knows only \"Signature expired\"; AWS's clock-ahead message \
-            \"Signature not yet current\" is reported as a wrong secret key"]
 fn a_clock_ahead_says_the_clock_is_off() {
     let s = Sandbox::standard();
     s.sts.inject(error(

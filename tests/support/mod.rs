@@ -155,8 +155,11 @@ impl Sandbox {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        let mut cmd = Command::new(bin());
-        cmd.env_clear()
+        // util-linux `setsid` puts mfaexec in a session of its own, without a controlling
+        // terminal, even when the tests run from one (it execs: same process, same exit status).
+        let mut cmd = Command::new("setsid");
+        cmd.arg(bin())
+            .env_clear()
             .envs(self.vars.iter().map(|(k, v)| (k, v)))
             .args(args.into_iter().map(Into::into))
             .current_dir(self.dir.path());
@@ -195,12 +198,10 @@ impl Run {
 
     /// Runs without a controlling terminal (a new session), as under CI or an SDK.
     pub fn output(mut self) -> Out {
-        use std::os::unix::process::CommandExt;
         self.cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
+            .stderr(Stdio::piped());
         let mut child = self.cmd.spawn().expect("spawn mfaexec");
         let mut stdin = child.stdin.take().unwrap();
         let data = std::mem::take(&mut self.stdin);

@@ -15,6 +15,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
     version,
     propagate_version = true,
     subcommand_required = true,
+    override_usage = "mfaexec [OPTIONS] <PROFILE> [-- <COMMAND> [ARGS]...]\n       mfaexec <COMMAND> ...",
     arg_required_else_help = true,
     after_help = "A first argument that is not a subcommand is a profile: `mfaexec prod -- CMD` is `mfaexec exec prod -- CMD`.\nA profile named like a subcommand is reached with `mfaexec exec NAME`."
 )]

@@ -24,6 +24,14 @@ fn main() -> ExitCode {
     let cli = match cli::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) => {
+            if let Some(word) = misplaced_command(&e) {
+                let err = error::Error::usage(format!(
+                    "unexpected argument `{word}`: the command goes after `--`"
+                ))
+                .hint(format!("mfaexec PROFILE -- {word} ..."));
+                let _ = std::io::stderr().write_all(err.render().as_bytes());
+                return ExitCode::from(2);
+            }
             // --help and --version are "errors" to clap; they print to stdout and exit 0.
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
@@ -43,5 +51,17 @@ fn main() -> ExitCode {
             let _ = std::io::stderr().write_all(e.render().as_bytes());
             ExitCode::from(u8::try_from(e.code()).unwrap_or(1))
         }
+    }
+}
+
+/// `mfaexec prod terraform plan`: a word where the command should follow `--`.
+fn misplaced_command(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return None;
+    }
+    match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(word)) if !word.starts_with('-') => Some(word.clone()),
+        _ => None,
     }
 }

@@ -264,3 +264,13 @@ fn a_closed_stdout_ends_output_quietly() {
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
+
+#[test]
+fn a_command_without_the_double_dash_is_pointed_at_it() {
+    let s = Sandbox::standard();
+    let out = s.run(["prod", "terraform", "plan"]).failure(2);
+    out.one_line_error()
+        .stderr_has("unexpected argument `terraform`: the command goes after `--`")
+        .stderr_has("hint: mfaexec PROFILE -- terraform");
+    assert!(s.calls().is_empty());
+}

@@ -32,7 +32,7 @@ pub fn run(args: &ExecArgs, env: &Environment) -> Result<()> {
             set: vec![],
         },
     );
-    let program = find_program(&argv[0], &child_env, env)?;
+    let program = find_program(&argv[0], &child_env)?;
     let session = super::session(&plan, &args.session, env)?;
     let vars = vars::for_session(&plan, &session);
     let child_env = child_environment(env, &vars);
@@ -93,11 +93,7 @@ fn child_environment(env: &Environment, vars: &Vars) -> Vec<(OsString, OsString)
 
 /// Looks the program up on the child's PATH, as a shell would, and tells "not found" (127)
 /// from "found but not executable" (126).
-fn find_program(
-    program: &OsStr,
-    child_env: &[(OsString, OsString)],
-    env: &Environment,
-) -> Result<PathBuf> {
+fn find_program(program: &OsStr, child_env: &[(OsString, OsString)]) -> Result<PathBuf> {
     let shown = program.to_string_lossy();
     let not_found = || Error::new(format!("command not found: {shown}")).exit_code(EXIT_NOT_FOUND);
     let not_executable = |path: &Path| {
@@ -126,7 +122,6 @@ fn find_program(
         .map(|(_, v)| v.clone())
         .unwrap_or_else(|| OsString::from("/usr/local/bin:/usr/bin:/bin"));
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-    let _ = env;
     match which::which_in(program, Some(&path_var), &cwd) {
         Ok(path) => Ok(path),
         Err(_) => {

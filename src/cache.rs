@@ -404,18 +404,15 @@ impl Entry {
 /// through the partition (a session from aws-cn is no good in aws) or an explicit endpoint.
 pub fn key(plan: &Plan) -> String {
     let mut text = format!(
-        "v{FORMAT_VERSION}\ncall={}\nkey={}\nsource={}\nmfa={}\n",
-        if plan.hops.is_empty() {
-            "GetSessionToken"
-        } else {
-            "AssumeRole"
-        },
+        "v{FORMAT_VERSION}\ncall={}\nkey={}\nsource={}\nmfa={}\nfederation={}\n",
+        plan.call.operation(),
         plan.source.keys.access_key_id,
         match &plan.source.kind {
             SourceKind::Profile(_) => "profile",
             SourceKind::Environment => "environment",
         },
         plan.mfa.as_ref().map(|m| m.serial.as_str()).unwrap_or(""),
+        plan.federation_name.as_deref().unwrap_or(""),
     );
     for hop in &plan.hops {
         text.push_str(&format!(

@@ -37,6 +37,81 @@ pub enum Command {
     List(ListArgs),
     /// Delete cached sessions: of the named profiles, or all
     Clear(ClearArgs),
+    /// Open the AWS console signed in with the profile's session (up to 12h)
+    Login(LoginArgs),
+    /// Print the credential_process JSON, for `credential_process = mfaexec credential-process PROFILE`
+    CredentialProcess(CredentialProcessArgs),
+    /// Write the session into the shared credentials file, for tools that only read it
+    Write(WriteArgs),
+    /// Export the credentials into the current shell (needs `mfaexec init`)
+    Use(UseArgs),
+    /// Print the shell integration: eval "$(mfaexec init bash)"
+    Init(InitArgs),
+    /// Print shell completions
+    Completions(CompletionsArgs),
+    /// Print the man page (roff)
+    #[command(hide = true)]
+    Man,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
+
+    /// The console page to open: a URL or a path such as /s3/home [default: the console home]
+    #[arg(long, value_name = "URL_OR_PATH")]
+    pub destination: Option<String>,
+
+    /// Only print the sign-in URL on stdout; do not open a browser
+    #[arg(long)]
+    pub print: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialProcessArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    #[command(flatten)]
+    pub session: SessionArgs,
+
+    /// The section of the credentials file to write [default: <PROFILE>-mfaexec]
+    #[arg(long, value_name = "NAME")]
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UseArgs {
+    /// What `use` was given; the shell integration handles it
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Args)]

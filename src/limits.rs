@@ -21,21 +21,30 @@ pub enum Call {
     GetSessionToken,
     /// GetSessionToken for a root user: AWS silently cuts anything over 1 hour.
     GetSessionTokenRoot,
+    /// GetFederationToken for an IAM user (console sign-in without a role).
+    GetFederationToken,
+    /// GetFederationToken for a root user: at most 1 hour.
+    GetFederationTokenRoot,
 }
 
 impl Call {
     pub fn max(self) -> u64 {
         match self {
             Call::AssumeRole => ASSUME_ROLE_MAX,
-            Call::AssumeRoleChained | Call::GetSessionTokenRoot => HOUR,
-            Call::GetSessionToken => SESSION_TOKEN_MAX,
+            Call::AssumeRoleChained | Call::GetSessionTokenRoot | Call::GetFederationTokenRoot => {
+                HOUR
+            }
+            Call::GetSessionToken | Call::GetFederationToken => SESSION_TOKEN_MAX,
         }
     }
 
     pub fn default_secs(self) -> u64 {
         match self {
-            Call::AssumeRole | Call::AssumeRoleChained | Call::GetSessionTokenRoot => HOUR,
-            Call::GetSessionToken => ASSUME_ROLE_MAX,
+            Call::AssumeRole
+            | Call::AssumeRoleChained
+            | Call::GetSessionTokenRoot
+            | Call::GetFederationTokenRoot => HOUR,
+            Call::GetSessionToken | Call::GetFederationToken => ASSUME_ROLE_MAX,
         }
     }
 
@@ -50,6 +59,17 @@ impl Call {
             }
             Call::GetSessionToken => "GetSessionToken for an IAM user allows 15m to 36h",
             Call::GetSessionTokenRoot => "GetSessionToken for a root user allows 15m to 1h",
+            Call::GetFederationToken => "GetFederationToken for an IAM user allows 15m to 36h",
+            Call::GetFederationTokenRoot => "GetFederationToken for a root user allows 15m to 1h",
+        }
+    }
+
+    /// The STS operation this call is.
+    pub fn operation(self) -> &'static str {
+        match self {
+            Call::AssumeRole | Call::AssumeRoleChained => "AssumeRole",
+            Call::GetSessionToken | Call::GetSessionTokenRoot => "GetSessionToken",
+            Call::GetFederationToken | Call::GetFederationTokenRoot => "GetFederationToken",
         }
     }
 }
@@ -110,7 +130,10 @@ pub fn settle(requested: Option<(u64, Origin)>, call: Call, profile: &str) -> Re
         });
     }
     match (&origin, call) {
-        (Origin::Profile(_), Call::AssumeRoleChained | Call::GetSessionTokenRoot) => Ok(Settled {
+        (
+            Origin::Profile(_),
+            Call::AssumeRoleChained | Call::GetSessionTokenRoot | Call::GetFederationTokenRoot,
+        ) => Ok(Settled {
             secs: call.max(),
             note: Some(format!(
                 "profile `{profile}`: using 1h instead of {} from {origin}: {}",
@@ -126,8 +149,8 @@ pub fn settle(requested: Option<(u64, Origin)>, call: Call, profile: &str) -> Re
         .hint(
             "AssumeRole with temporary credentials is capped at 1h by AWS; point source_profile at a profile with long-term keys (aws_access_key_id) to get up to 12h, or ask for --duration 1h",
         )),
-        (_, Call::GetSessionTokenRoot) => Err(Error::new(format!(
-            "profile `{profile}`: a root user's MFA session lasts at most 1h, but {} was asked for with {origin}",
+        (_, Call::GetSessionTokenRoot | Call::GetFederationTokenRoot) => Err(Error::new(format!(
+            "profile `{profile}`: a root user's session lasts at most 1h, but {} was asked for with {origin}",
             format(secs)
         ))
         .hint("ask for --duration 1h or less, or use an IAM user instead of the root user")),

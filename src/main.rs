@@ -6,6 +6,7 @@ mod cli;
 mod cmd;
 mod environ;
 mod error;
+mod federation;
 mod limits;
 mod mfa;
 mod profile;
@@ -43,6 +44,13 @@ fn main() -> ExitCode {
         Command::Env(args) => cmd::env::run(args, &env),
         Command::List(args) => cmd::list::run(args, &env),
         Command::Clear(args) => cmd::clear::run(args, &env),
+        Command::Login(args) => cmd::login::run(args, &env),
+        Command::CredentialProcess(args) => cmd::credential_process::run(args, &env),
+        Command::Write(args) => cmd::write::run(args, &env),
+        Command::Use(args) => cmd::use_::run(args, &env),
+        Command::Init(args) => cmd::init::run(args, &env),
+        Command::Completions(args) => cmd::completions::run(args, &env),
+        Command::Man => cmd::completions::man(&env),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

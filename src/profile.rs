@@ -98,6 +98,8 @@ pub struct Mfa {
     pub serial: String,
     /// The profile whose `mfa_serial` this is.
     pub profile: String,
+    /// `mfa_process` (aws-vault's key): a command printing the code, and the profile it is on.
+    pub process: Option<Located>,
 }
 
 /// Everything decided before any STS call.
@@ -114,6 +116,8 @@ pub struct Plan {
     /// None: no region configured; STS is reached in us-east-1 and the child gets none.
     pub region: Option<Located>,
     pub endpoint: Option<Located>,
+    /// The `Name` of a GetFederationToken call (console sign-in without a role).
+    pub federation_name: Option<String>,
     /// One-line notices for stderr (a duration shortened, ...).
     pub notes: Vec<String>,
 }
@@ -134,6 +138,9 @@ pub struct Request<'a> {
     pub profile: &'a str,
     pub duration: Option<&'a str>,
     pub region: Option<&'a str>,
+    /// For the console: a profile without a role gets GetFederationToken, because the
+    /// federation endpoint refuses GetSessionToken credentials (AWS-RULES §5).
+    pub console: bool,
 }
 
 /// Picks the profile: the argument, else `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE`.
@@ -184,7 +191,7 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
             };
         }
         let Some(role_arn) = get(current, "role_arn") else {
-            break base_source(current, name, visited.len() == 1)?;
+            break base_source(set, current, &visited)?;
         };
         check_role_arn(pname, role_arn)?;
         hops_rev.push((current, role_arn.to_owned()));
@@ -244,8 +251,29 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
         });
     }
 
-    let mfa = find_mfa(set, &hops, &source)?;
-    let call = if hops.is_empty() {
+    let mut mfa = find_mfa(set, &hops, &source)?;
+    let mut notes = Vec::new();
+    let mut federation_name = None;
+    let call = if hops.is_empty() && req.console {
+        if source.keys.is_temporary() {
+            return Err(Error::new(format!(
+                "profile `{name}` holds temporary credentials and no role_arn: the console needs a role, or long-term keys for GetFederationToken"
+            ))
+            .hint("add role_arn and source_profile to the profile, or use a profile with long-term keys"));
+        }
+        let root = mfa.as_ref().is_some_and(|m| is_root_serial(&m.serial));
+        if mfa.take().is_some() {
+            notes.push(format!(
+                "profile `{name}` has no role: the console session comes from GetFederationToken, which takes no MFA code, so it carries no MFA context"
+            ));
+        }
+        federation_name = Some(session_name_for(&local_user(env), 32));
+        if root {
+            Call::GetFederationTokenRoot
+        } else {
+            Call::GetFederationToken
+        }
+    } else if hops.is_empty() {
         if source.keys.is_temporary() {
             return Err(Error::new(format!(
                 "profile `{name}` holds temporary credentials (aws_session_token) and no role_arn: there is nothing for mfaexec to do"
@@ -265,13 +293,13 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
 
     let requested = requested_duration(top, req.duration, env)?;
     let duration = limits::settle(requested, call, name)?;
-    let mut notes = Vec::new();
     notes.extend(duration.note.clone());
 
     Ok(Plan {
         profile: name.to_owned(),
         region: region(top, req.region, env)?,
         endpoint: endpoint(set, env),
+        federation_name,
         source,
         hops,
         mfa,
@@ -427,8 +455,12 @@ pub fn fits_shape(value: &str, min: usize, max: usize, extra: &str) -> bool {
 
 /// `mfaexec-<local user>`, so CloudTrail names the person behind every role session.
 pub fn default_session_name(env: &Environment) -> String {
-    let user = env
-        .get("USER")
+    session_name_for(&local_user(env), 64)
+}
+
+/// The person at the keyboard: `$USER`, `$LOGNAME`, else the passwd entry of this uid.
+fn local_user(env: &Environment) -> String {
+    env.get("USER")
         .or_else(|| env.get("LOGNAME"))
         .map(str::to_owned)
         .or_else(|| {
@@ -437,8 +469,7 @@ pub fn default_session_name(env: &Environment) -> String {
                 .flatten()
                 .map(|u| u.name)
         })
-        .unwrap_or_else(|| "user".to_owned());
-    session_name_for(&user, 64)
+        .unwrap_or_else(|| "user".to_owned())
 }
 
 /// `mfaexec-<user>` with every character STS would refuse replaced, cut to `max` characters.

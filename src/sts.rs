@@ -46,6 +46,9 @@ pub fn obtain(
         .map_err(|e| Failure::Other(Error::new(format!("cannot start the async runtime: {e}"))))?;
     runtime.block_on(async {
         let mfa = plan.mfa.as_ref().zip(code);
+        if let Some(name) = &plan.federation_name {
+            return get_federation_token(plan, name, timeout, log).await;
+        }
         if plan.hops.is_empty() {
             return get_session_token(plan, mfa.map(|(m, c)| (m.serial.as_str(), c)), timeout, log)
                 .await;
@@ -129,6 +132,46 @@ async fn get_session_token(
             None,
             &Signer::source(plan, keys),
             mfa.is_some(),
+            timeout,
+            &e,
+        )),
+    }
+}
+
+/// The session policy of a console federation token: allow everything, so the session has
+/// exactly the user's own permissions (a federation token gets the intersection of the user's
+/// policies and this one; without a policy it would get none).
+const PASS_THROUGH_POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+async fn get_federation_token(
+    plan: &Plan,
+    name: &str,
+    timeout: Duration,
+    log: Log<'_>,
+) -> Result<Session, Failure> {
+    let keys = &plan.source.keys;
+    log(&format!(
+        "calling sts:GetFederationToken at {} with key {} of {}, name {name}, for {}",
+        endpoint_text(plan),
+        keys.access_key_id,
+        plan.source.describe(),
+        limits::format(plan.duration.secs),
+    ));
+    let result = client(plan, keys, false, timeout)
+        .get_federation_token()
+        .name(name)
+        .policy(PASS_THROUGH_POLICY)
+        .duration_seconds(plan.duration.secs as i32)
+        .send()
+        .await;
+    match result {
+        Ok(out) => session_from(out.credentials(), log),
+        Err(e) => Err(explain(
+            plan,
+            None,
+            &Signer::source(plan, keys),
+            false,
             timeout,
             &e,
         )),
@@ -261,7 +304,7 @@ where
     let operation = if hop.is_some() {
         "AssumeRole"
     } else {
-        "GetSessionToken"
+        plan.call.operation()
     };
     let endpoint = endpoint_text(plan);
     let other = |e: Error| Failure::Other(e);
@@ -358,9 +401,14 @@ where
             hint.push_str("; if the trust policy requires MFA, add mfa_serial to the profile");
         }
         Error::new(format!("{caller} may not assume role {role}")).hint(hint)
-    } else if message.contains("Cannot call GetSessionToken with session credentials") {
+    } else if message.contains("is not authorized to perform: sts:GetFederationToken") {
         Error::new(format!(
-            "key {signing_key} ({source}) is temporary, and GetSessionToken needs long-term keys"
+            "the IAM user of key {signing_key} ({source}) may not call sts:GetFederationToken"
+        ))
+        .hint("a console sign-in without a role needs sts:GetFederationToken in your IAM policies; or give the profile a role (role_arn)")
+    } else if message.contains("with session credentials") {
+        Error::new(format!(
+            "key {signing_key} ({source}) is temporary, and {operation} needs long-term keys"
         ))
         .hint("use your IAM user's own keys (aws_access_key_id starting with AKIA) in that profile")
     } else if !signer.is_source

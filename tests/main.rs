@@ -5,8 +5,14 @@ mod support;
 
 mod cache;
 mod calls;
+mod completions;
+mod credential_process;
 mod errors;
 mod exec;
 mod fake_sts_selftest;
+mod integration;
+mod login;
+mod mfa_process;
 mod profiles;
 mod shells;
+mod write_file;

@@ -35,6 +35,7 @@ pub fn run(args: &ClearArgs, env: &Environment) -> Result<()> {
                 profile: name,
                 duration: None,
                 region: None,
+                console: false,
             };
             let current = profile::plan(env, &request)
                 .ok()

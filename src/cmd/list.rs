@@ -80,6 +80,7 @@ fn row(set: &ProfileSet, name: &str, env: &Environment, cache: &Result<Option<Ca
                 profile: name,
                 duration: None,
                 region: None,
+                console: false,
             };
             match profile::plan(env, &request) {
                 Err(e) => State::Unknown(e.message().to_owned()),

@@ -1,9 +1,15 @@
 //! One file per subcommand; this module holds the flow they share: profile → plan → session.
 
 pub mod clear;
+pub mod completions;
+pub mod credential_process;
 pub mod env;
 pub mod exec;
+pub mod init;
 pub mod list;
+pub mod login;
+pub mod use_;
+pub mod write;
 
 use std::time::Duration;
 
@@ -46,6 +52,15 @@ pub fn log_to_stderr(verbose: bool) -> impl Fn(&str) {
 
 /// Reads the files and settles the plan; no network.
 pub fn plan(args: &SessionArgs, env: &Environment) -> Result<Plan> {
+    plan_with(args, env, false)
+}
+
+/// The plan of a console sign-in: a profile without a role gets GetFederationToken.
+pub fn console_plan(args: &SessionArgs, env: &Environment) -> Result<Plan> {
+    plan_with(args, env, true)
+}
+
+fn plan_with(args: &SessionArgs, env: &Environment, console: bool) -> Result<Plan> {
     let name = profile::profile_name(args.profile.as_deref(), env)?;
     let plan = profile::plan(
         env,
@@ -53,6 +68,7 @@ pub fn plan(args: &SessionArgs, env: &Environment) -> Result<Plan> {
             profile: name,
             duration: args.duration.as_deref(),
             region: args.region.as_deref(),
+            console,
         },
     )?;
     let code_needed = plan.mfa.is_some();
@@ -233,7 +249,7 @@ fn fresh_session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<S
     Ok(session)
 }
 
-fn sts_timeout(env: &Environment) -> Result<Duration> {
+pub fn sts_timeout(env: &Environment) -> Result<Duration> {
     match env.get("MFAEXEC_STS_TIMEOUT") {
         None => Ok(Duration::from_secs(DEFAULT_STS_TIMEOUT)),
         Some(text) => match limits::parse(text) {
@@ -279,7 +295,16 @@ pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Str
             m.serial, m.profile
         ),
     };
-    if plan.hops.is_empty() {
+    if let Some(name) = &plan.federation_name {
+        line(
+            "call",
+            format!(
+                "sts:GetFederationToken with key {} of {}; name {name}, a policy passing the user's own permissions through, no MFA",
+                keys.access_key_id,
+                plan.source.describe()
+            ),
+        );
+    } else if plan.hops.is_empty() {
         line(
             "call",
             format!(

@@ -159,6 +159,25 @@ pub struct Issued {
     pub from_action: String,
     pub role_arn: Option<String>,
     pub mfa: bool,
+    /// AssumeRole called with temporary credentials (role chaining).
+    pub chained: bool,
+}
+
+/// One request to the fake console federation endpoint (`/federation`).
+#[derive(Clone, Debug)]
+pub struct FederationCall {
+    pub method: String,
+    pub action: String,
+    /// The keys of the `Session` JSON, in the order sent.
+    pub session_keys: Vec<String>,
+    /// `sessionId` of the `Session` JSON: the access key id of the credentials.
+    pub access_key_id: Option<String>,
+    pub session_duration: Option<String>,
+    /// The query string of the request URL (credentials must never be there).
+    pub query: String,
+    pub status: u16,
+    /// The SigninToken answered, on success.
+    pub signin_token: Option<String>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,6 +313,16 @@ impl FakeSts {
     }
 
     /// Every set of temporary credentials issued, in order.
+    /// The console federation endpoint of this fake: `MFAEXEC_FEDERATION_ENDPOINT`.
+    pub fn federation_url(&self) -> String {
+        format!("{}/federation", self.url())
+    }
+
+    /// Every request to the federation endpoint, in order.
+    pub fn federation_calls(&self) -> Vec<FederationCall> {
+        lock(&self.world).federation_calls.clone()
+    }
+
     pub fn issued(&self) -> Vec<Issued> {
         self.lock().issued.clone()
     }
@@ -376,6 +405,7 @@ struct World {
     issued: Vec<Issued>,
     /// Values for the next issued credentials, from `FakeSts::next_credentials`.
     next_credentials: VecDeque<NextCredentials>,
+    federation_calls: Vec<FederationCall>,
 }
 
 struct NextCredentials {
@@ -538,6 +568,7 @@ impl World {
             from_action: from_action.to_string(),
             role_arn,
             mfa,
+            chained: false,
         };
         self.sessions.insert(
             issued.access_key_id.clone(),
@@ -878,7 +909,13 @@ fn assume_role(world: &mut World, caller: &Caller, params: &Params) -> Result<St
         role_id: role_id.clone(),
         session_name: session_name.to_string(),
     };
-    let issued = world.issue(duration, &origin_key, kind, mfa, "AssumeRole");
+    let mut issued = world.issue(duration, &origin_key, kind, mfa, "AssumeRole");
+    if caller.session.is_some() {
+        issued.chained = true;
+        if let Some(last) = world.issued.last_mut() {
+            last.chained = true;
+        }
+    }
     let mut xml = credentials_xml(&issued);
     xml.push_str(&format!(
         "<AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>",
@@ -1168,10 +1205,86 @@ fn handle(world: &Mutex<World>, request: &Request) -> (u16, String, String) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Console federation endpoint (AWS-RULES §5)
+// ---------------------------------------------------------------------------------------------
+
+/// `getSigninToken` as AWS answers it: only temporary credentials it issued and that are still
+/// valid; never GetSessionToken credentials; `SessionDuration` (900..43200) only for a role
+/// session from AssumeRole with long-term keys (chained or federated credentials get 400).
+fn handle_federation(world: &Mutex<World>, request: &Request) -> (u16, String) {
+    let mut form = parse_form(&request.query);
+    form.extend(parse_form(&String::from_utf8_lossy(&request.body)));
+    let action = form.get("Action").cloned().unwrap_or_default();
+    let duration = form.get("SessionDuration").cloned();
+    let session: Option<serde_json::Map<String, serde_json::Value>> = form
+        .get("Session")
+        .and_then(|s| serde_json::from_str(s).ok());
+    let field = |k: &str| {
+        session
+            .as_ref()
+            .and_then(|m| m.get(k))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    let (id, secret, token) = (
+        field("sessionId"),
+        field("sessionKey"),
+        field("sessionToken"),
+    );
+    let mut world = lock(world);
+    let now = world.now();
+    let refuse = |why: &str| (400, format!("{{\"message\":\"{why}\"}}"));
+    let (status, body, signin_token) = 'answer: {
+        if action != "getSigninToken" {
+            let (s, b) = refuse("Unsupported action");
+            break 'answer (s, b, None);
+        }
+        let issued = world.issued.iter().find(|i| {
+            Some(&i.access_key_id) == id.as_ref()
+                && Some(&i.secret_access_key) == secret.as_ref()
+                && Some(&i.session_token) == token.as_ref()
+        });
+        let Some(issued) = issued else {
+            let (s, b) = refuse("Invalid credentials parameter");
+            break 'answer (s, b, None);
+        };
+        if issued.expiration_unix <= now || issued.from_action == "GetSessionToken" {
+            let (s, b) = refuse("Invalid credentials parameter");
+            break 'answer (s, b, None);
+        }
+        if let Some(d) = &duration {
+            let ok_value = d.parse::<u64>().is_ok_and(|n| (900..=43200).contains(&n));
+            if !ok_value || issued.from_action != "AssumeRole" || issued.chained {
+                let (s, b) = refuse("Invalid credentials parameter");
+                break 'answer (s, b, None);
+            }
+        }
+        let token = format!("SIGNIN{}", random_string(64, MIXED_ALNUM));
+        (200, format!("{{\"SigninToken\":\"{token}\"}}"), Some(token))
+    };
+    world.federation_calls.push(FederationCall {
+        method: request.method.clone(),
+        action,
+        session_keys: session
+            .as_ref()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default(),
+        access_key_id: id,
+        session_duration: duration,
+        query: request.query.clone(),
+        status,
+        signin_token,
+    });
+    (status, body)
+}
+
+// ---------------------------------------------------------------------------------------------
 // HTTP/1.1
 // ---------------------------------------------------------------------------------------------
 
 struct Request {
+    method: String,
+    path: String,
     query: String,
     /// Lower-cased names.
     headers: Vec<(String, String)>,
@@ -1197,10 +1310,16 @@ fn serve_connection(stream: TcpStream, world: &Mutex<World>) {
     let mut reader = BufReader::new(read_half);
     let mut writer = &stream;
     if let Ok(Some(request)) = read_request(&mut reader, &mut writer) {
-        let (status, body, request_id) = handle(world, &request);
+        let (status, body, request_id, content_type) = if request.path == "/federation" {
+            let (status, body) = handle_federation(world, &request);
+            (status, body, request_id(), "application/json")
+        } else {
+            let (status, body, request_id) = handle(world, &request);
+            (status, body, request_id, "text/xml")
+        };
         let head = format!(
             "HTTP/1.1 {status} {}\r\nx-amzn-RequestId: {request_id}\r\n\
-             Content-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+             Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
             reason(status),
             body.len()
         );
@@ -1226,7 +1345,9 @@ fn read_request(
         return Ok(None);
     }
     // "POST /?query HTTP/1.1"
+    let method = line.split_whitespace().next().unwrap_or("").to_string();
     let target = line.split_whitespace().nth(1).unwrap_or("/");
+    let path = target.split('?').next().unwrap_or("/").to_string();
     let query = target
         .split_once('?')
         .map(|(_, q)| q.to_string())
@@ -1247,6 +1368,8 @@ fn read_request(
         }
     }
     let request = Request {
+        method,
+        path,
         query,
         headers,
         body: Vec::new(),

@@ -65,6 +65,21 @@ impl Error {
     }
 }
 
+/// An error with its causes, `a: b: c`, as ripgrep prints them; a cause already contained in
+/// the text before it is left out (hyper and the SDK often repeat their source).
+pub fn cause_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
 /// Keeps every error to one line even when a cause (an OS or AWS message) had several.
 fn one_line(text: &str) -> String {
     text.split(['\n', '\r'])

@@ -13,7 +13,7 @@ use hyper_util::rt::TokioExecutor;
 
 use crate::cache::partition;
 use crate::environ::Environment;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, cause_chain};
 use crate::profile::Located;
 use crate::session::Session;
 
@@ -230,16 +230,6 @@ fn post_form(endpoint: &str, form: String, timeout: Duration) -> Result<(u16, By
             .hint("check the network or proxy; MFAEXEC_STS_TIMEOUT sets how long to wait")),
         }
     })
-}
-
-fn cause_chain(err: &dyn std::error::Error) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(s) = source {
-        parts.push(s.to_string());
-        source = s.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 
-use crate::error::Error;
+use crate::error::{Error, cause_chain};
 use crate::limits;
 use crate::profile::{Hop, Plan};
 use crate::session::{Keys, Secret, Session};
@@ -469,17 +469,4 @@ where
 /// current: ..." (clock ahead).
 fn is_clock_skew(message: &str) -> bool {
     message.contains("Signature expired") || message.contains("Signature not yet current")
-}
-
-fn cause_chain(err: &dyn std::error::Error) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
 }

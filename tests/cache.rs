@@ -81,10 +81,7 @@ fn sixteen_concurrent_cold_starts_make_one_call() {
     let code = s.code();
     let children: Vec<_> = (0..16)
         .map(|_| {
-            Command::new(bin())
-                .env_clear()
-                .envs(s.vars().iter().map(|(k, v)| (k, v)))
-                .args(["prod", "-t", &code, "--", "printenv", "AWS_ACCESS_KEY_ID"])
+            s.command(["prod", "-t", &code, "--", "printenv", "AWS_ACCESS_KEY_ID"])
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped())
@@ -393,10 +390,8 @@ fn a_waiting_process_says_so_then_uses_the_session_of_the_lock_holder() {
     let mut t = Terminal::start(&argv, s.vars());
     t.expect("Enter MFA code", 1);
     let holder = pid_of_mfaexec(&s);
-    let waiter = Command::new(bin())
-        .env_clear()
-        .envs(s.vars().iter().map(|(k, v)| (k, v)))
-        .args(["prod", "--", "printenv", "AWS_ACCESS_KEY_ID"])
+    let waiter = s
+        .command(["prod", "--", "printenv", "AWS_ACCESS_KEY_ID"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -583,11 +583,8 @@ fn a_malformed_sts_timeout_is_refused_before_any_call() {
 /// test).
 fn run_without_terminal(s: &Sandbox, args: &[&str]) -> Out {
     use std::os::unix::process::CommandExt;
-    let mut cmd = Command::new(bin());
-    cmd.env_clear()
-        .envs(s.vars().iter().map(|(k, v)| (k, v)))
-        .args(args)
-        .current_dir(s.path("."))
+    let mut cmd = s.command(args);
+    cmd.current_dir(s.path("."))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -32,10 +32,8 @@ fn child_killed_by_a_signal_is_seen_as_killed_by_that_signal() {
 fn mfaexec_replaces_itself_with_the_command() {
     let s = Sandbox::standard();
     let code = s.code();
-    let child = Command::new(bin())
-        .env_clear()
-        .envs(s.vars().iter().map(|(k, v)| (k, v)))
-        .args(["prod", "-t", &code, "--", "sh", "-c", "echo $$"])
+    let child = s
+        .command(["prod", "-t", &code, "--", "sh", "-c", "echo $$"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -251,10 +249,8 @@ fn a_closed_stdout_ends_output_quietly() {
     ] {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let out = Command::new(bin())
-            .env_clear()
-            .envs(s.vars().iter().map(|(k, v)| (k, v)))
-            .args(args)
+        let out = s
+            .command(args)
             .stdout(writer)
             .stderr(Stdio::piped())
             .output()

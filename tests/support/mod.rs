@@ -150,6 +150,20 @@ impl Sandbox {
         self.sts.calls()
     }
 
+    /// The binary as a plain `Command` with this sandbox's environment, for tests that need
+    /// the process itself (its pid, many at once, its own stdio).
+    pub fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let mut cmd = Command::new(bin());
+        cmd.env_clear()
+            .envs(self.vars.iter().map(|(k, v)| (k, v)))
+            .args(args.into_iter().map(Into::into));
+        cmd
+    }
+
     pub fn run<I, S>(&self, args: I) -> Run
     where
         I: IntoIterator<Item = S>,

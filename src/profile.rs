@@ -98,8 +98,6 @@ pub struct Mfa {
     pub serial: String,
     /// The profile whose `mfa_serial` this is.
     pub profile: String,
-    /// `mfa_process` (aws-vault's key): a command printing the code, and the profile it is on.
-    pub process: Option<Located>,
 }
 
 /// Everything decided before any STS call.
@@ -191,7 +189,7 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
             };
         }
         let Some(role_arn) = get(current, "role_arn") else {
-            break base_source(set, current, &visited)?;
+            break base_source(current, name, visited.len() == 1)?;
         };
         check_role_arn(pname, role_arn)?;
         hops_rev.push((current, role_arn.to_owned()));

@@ -4,7 +4,7 @@
 //! role, key id or serial) and how to fix it, that no secret is printed, and how many STS calls
 //! were made.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::fake_sts::*;

@@ -1,7 +1,7 @@
 //! `mfaexec exec` (and the bare `mfaexec PROFILE -- CMD`): the child, its exit codes and
 //! signals, exec replacing mfaexec, the prompt on the terminal, and --dry-run.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use crate::support::pty::Terminal;
 use crate::support::*;

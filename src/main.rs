@@ -4,6 +4,7 @@
 mod cache;
 mod cli;
 mod cmd;
+mod credfile;
 mod environ;
 mod error;
 mod federation;

@@ -1,10 +1,20 @@
-//! Where the MFA code comes from: `--token-code`, else a prompt on the terminal itself
-//! (`/dev/tty`), never stdin/stdout, so `eval "$(mfaexec env prod)"` and pipes keep working.
+//! Where the MFA code comes from: `--token-code`, else the profile's `mfa_process`, else a
+//! prompt on the terminal itself (`/dev/tty`), never stdin/stdout, so `eval "$(mfaexec env
+//! prod)"`, pipes and credential_process (run by SDKs with stdout and stderr captured) keep
+//! working.
 
 use std::fs::OpenOptions;
 use std::io::Write;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
+use crate::profile::Located;
+
+/// The TOTP time step of AWS virtual MFA devices (RFC 6238): a new code every 30 seconds,
+/// counted from the Unix epoch.
+const TOTP_STEP: u64 = 30;
 
 /// How many malformed entries are asked again before giving up (EOF on the terminal would
 /// otherwise loop for ever).
@@ -48,6 +58,101 @@ pub fn say(text: &str) {
     if let Ok(mut tty) = OpenOptions::new().write(true).open("/dev/tty") {
         let _ = writeln!(tty, "{text}");
     }
+}
+
+/// Tells the user something that is not a prompt: on the terminal when there is one (stderr may
+/// be captured by an SDK running credential_process), else on stderr.
+pub fn notice(text: &str) {
+    match OpenOptions::new().write(true).open("/dev/tty") {
+        Ok(mut tty) => {
+            let _ = writeln!(tty, "{text}");
+        }
+        Err(_) => eprintln!("{text}"),
+    }
+}
+
+/// Runs the profile's `mfa_process` through `/bin/sh -c` and takes the code from its stdout:
+/// exactly 6 digits, with any whitespace around them.
+///
+/// Its stdin is /dev/null, so it cannot eat input meant for the command mfaexec runs next
+/// (`mfaexec prod -- aws s3 cp - s3://b/k < file`). Its stderr goes to the terminal when there
+/// is one, so a "touch your key" message is seen even when an SDK captures mfaexec's stderr.
+/// Its stdout is never shown: a wrong command (`op item get aws` without `--otp`) may print
+/// passwords there.
+pub fn from_process(process: &Located) -> Result<String> {
+    let what = format!("mfa_process of profile `{}`", process.from);
+    let stderr = match OpenOptions::new().write(true).open("/dev/tty") {
+        Ok(tty) => Stdio::from(tty),
+        Err(_) => Stdio::inherit(),
+    };
+    let output = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(&process.value)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .output()
+        .map_err(|e| {
+            Error::new(format!("cannot start the {what}: /bin/sh: {e}"))
+                .hint("mfa_process runs through /bin/sh -c; check that /bin/sh exists")
+        })?;
+    let look = "run the mfa_process command in a terminal to see why (mfaexec never shows what it prints on stdout, which may hold secrets)";
+    if let Some(signal) = output.status.signal() {
+        return Err(Error::new(format!("the {what} was killed by signal {signal}")).hint(look));
+    }
+    match output.status.code() {
+        Some(0) => {}
+        Some(127) => {
+            return Err(Error::new(format!(
+                "the {what} failed with exit status 127: its command was not found"
+            ))
+            .hint("check the command's name and that it is on PATH (e.g. `ykman`, `op`)"));
+        }
+        Some(126) => {
+            return Err(Error::new(format!(
+                "the {what} failed with exit status 126: its command cannot be executed"
+            ))
+            .hint("check the command's permissions (chmod +x)"));
+        }
+        Some(code) => {
+            return Err(
+                Error::new(format!("the {what} failed with exit status {code}")).hint(look),
+            );
+        }
+        None => return Err(Error::new(format!("the {what} failed")).hint(look)),
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let code = text.trim();
+    if is_code(code) {
+        return Ok(code.to_owned());
+    }
+    let printed = if code.is_empty() {
+        "printed nothing".to_owned()
+    } else {
+        format!(
+            "printed {} line(s) but not a 6-digit code alone",
+            code.lines().count()
+        )
+    };
+    Err(Error::new(format!("the {what} {printed}")).hint(
+        "it must print only the code, e.g. `ykman oath accounts code --single NAME` or `op item get NAME --otp` (its output is not shown, as it may hold secrets)",
+    ))
+}
+
+/// Waits until the next TOTP window has begun (a second into it, for clocks a little apart),
+/// and says so first: a code works once, so after STS refused one the next window's is needed.
+pub fn wait_for_next_code(why: &str) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let into_window =
+        Duration::from_millis((now.as_millis() % (u128::from(TOTP_STEP) * 1000)) as u64);
+    let wait = Duration::from_secs(TOTP_STEP + 1).saturating_sub(into_window);
+    notice(&format!(
+        "mfaexec: {why}; waiting {}s for the next code",
+        wait.as_secs_f64().ceil() as u64
+    ));
+    std::thread::sleep(wait);
 }
 
 /// Asks on the terminal until a 6-digit code is typed.

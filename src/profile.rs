@@ -98,6 +98,8 @@ pub struct Mfa {
     pub serial: String,
     /// The profile whose `mfa_serial` this is.
     pub profile: String,
+    /// `mfa_process` (aws-vault's key): a command printing the code, and the profile it is on.
+    pub process: Option<Located>,
 }
 
 /// Everything decided before any STS call.
@@ -189,7 +191,7 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
             };
         }
         let Some(role_arn) = get(current, "role_arn") else {
-            break base_source(current, name, visited.len() == 1)?;
+            break base_source(set, current, &visited)?;
         };
         check_role_arn(pname, role_arn)?;
         hops_rev.push((current, role_arn.to_owned()));
@@ -335,19 +337,28 @@ fn static_keys(profile: &Profile) -> Result<Option<Keys>> {
     }
 }
 
-/// The end of the chain: a profile without role_arn must hold keys.
-fn base_source(profile: &Profile, top: &str, is_top: bool) -> Result<Source> {
+/// The end of the chain: a profile without role_arn must hold keys. `visited` is the chain from
+/// the named profile to this one.
+fn base_source(set: &ProfileSet, profile: &Profile, visited: &[&str]) -> Result<Source> {
     if let Some(keys) = static_keys(profile)? {
         return Ok(Source {
             kind: SourceKind::Profile(profile.name().to_owned()),
             keys,
         });
     }
-    let via = if is_top {
-        String::new()
-    } else {
-        format!(" (source of profile `{top}`)")
+    let via = match visited {
+        [_] | [] => String::new(),
+        [top, ..] => format!(" (source of profile `{top}`)"),
     };
+    if let Some(target) = get(profile, "credential_process").and_then(mfaexec_target) {
+        return Err(mfaexec_source(
+            set,
+            profile.name(),
+            target.as_deref(),
+            visited,
+            &via,
+        ));
+    }
     let unsupported = [
         ("credential_process", "credential_process"),
         ("sso_session", "IAM Identity Center (SSO)"),
@@ -367,6 +378,142 @@ fn base_source(profile: &Profile, top: &str, is_top: bool) -> Result<Source> {
         profile.name()
     ))
     .hint("put your IAM user's keys in ~/.aws/credentials (`aws configure --profile NAME`), or add role_arn and source_profile"))
+}
+
+/// A profile whose `credential_process` is mfaexec itself. mfaexec never runs credential_process,
+/// so nothing can actually loop; but the profile it names may lead back here, and then the
+/// AWS CLI or an SDK using this profile would run mfaexec for it again and again (each run
+/// refusing): say so, and name the profile to point it at.
+fn mfaexec_source(
+    set: &ProfileSet,
+    this: &str,
+    target: Option<&str>,
+    visited: &[&str],
+    via: &str,
+) -> Error {
+    let on_the_way: Vec<String> = visited.iter().map(|s| (*s).to_owned()).collect();
+    let example = |avoid: &[String]| {
+        format!(
+            "credential_process = mfaexec credential-process {}",
+            mfa_profile_example(set, avoid)
+        )
+    };
+    let Some(target) = target else {
+        return Error::new(format!(
+            "profile `{this}`{via}: its credential_process runs mfaexec without naming a profile, so mfaexec would take AWS_PROFILE, which is this profile when a tool selected it"
+        ))
+        .hint(format!(
+            "name the profile that has role_arn and mfa_serial: {}",
+            example(&on_the_way)
+        ));
+    };
+    if let Some(chain) = mfaexec_loop(set, target, visited) {
+        return Error::new(format!(
+            "profile `{this}`{via}: its credential_process runs `mfaexec credential-process {target}`, which leads back to itself ({}), so it would run mfaexec again and again",
+            chain.join(" -> ")
+        ))
+        .hint(format!(
+            "point it at the profile that has role_arn and mfa_serial, not at `{target}`: {}",
+            example(&chain)
+        ));
+    }
+    let fix = match visited {
+        [.., hop, _] => {
+            format!("in profile `{hop}`, write `source_profile = {target}` instead of `{this}`")
+        }
+        _ => format!(
+            "name `{target}` instead of `{this}`: mfaexec gets the session of `{target}` itself"
+        ),
+    };
+    Error::new(format!(
+        "profile `{this}`{via} gets its credentials from `mfaexec credential-process {target}`, which is for the AWS CLI and SDKs: mfaexec does not run credential_process"
+    ))
+    .hint(fix)
+}
+
+/// The profile a `credential_process` command runs mfaexec for: `mfaexec credential-process
+/// NAME` (or `mfaexec env NAME --format json`), through any path to the binary. `None`: not
+/// mfaexec; `Some(None)`: mfaexec without a profile (it would take AWS_PROFILE).
+fn mfaexec_target(command: &str) -> Option<Option<String>> {
+    let words = shell_words::split(command).ok()?;
+    let (program, rest) = words.split_first()?;
+    let base = std::path::Path::new(program).file_name()?.to_str()?;
+    if base.strip_suffix(".exe").unwrap_or(base) != "mfaexec" {
+        return None;
+    }
+    let (subcommand, args) = rest.split_first()?;
+    if subcommand != "credential-process" && subcommand != "env" {
+        return None;
+    }
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--" => return Some(args.next().cloned()),
+            "-d" | "--duration" | "-t" | "--token-code" | "--region" | "--format" => {
+                args.next();
+            }
+            flag if flag.starts_with('-') => {}
+            name => return Some(Some(name.to_owned())),
+        }
+    }
+    Some(None)
+}
+
+/// Follows what resolving `target` would do, as `resolve` does: source_profile links, and any
+/// further mfaexec credential_process at their end. `Some(chain)` when that reaches a profile
+/// already on the way here.
+fn mfaexec_loop(set: &ProfileSet, target: &str, visited: &[&str]) -> Option<Vec<String>> {
+    let mut chain: Vec<String> = visited.iter().map(|s| (*s).to_owned()).collect();
+    let mut next = target.to_owned();
+    // The named profile of an mfaexec run: its own keys do not end the walk, its role does.
+    let mut named = true;
+    loop {
+        if chain.contains(&next) {
+            chain.push(next);
+            return Some(chain);
+        }
+        chain.push(next.clone());
+        let profile = set.get_profile(&next)?;
+        let has_keys = get(profile, "aws_access_key_id").is_some();
+        if has_keys && !named {
+            return None;
+        }
+        next = match (get(profile, "role_arn"), get(profile, "source_profile")) {
+            (Some(_), Some(source)) if source != next => {
+                named = false;
+                source.to_owned()
+            }
+            (Some(_), _) => return None,
+            (None, _) if has_keys => return None,
+            (None, _) => {
+                named = true;
+                mfaexec_target(get(profile, "credential_process")?)??
+            }
+        };
+    }
+}
+
+/// A profile to suggest for `mfaexec credential-process`: one with a role and an MFA device
+/// (else just a role, else a device), not one of `avoid`.
+fn mfa_profile_example(set: &ProfileSet, avoid: &[String]) -> String {
+    names(set)
+        .into_iter()
+        .filter(|n| !avoid.contains(n))
+        .filter_map(|n| {
+            let p = set.get_profile(&n)?;
+            if get(p, "credential_process").is_some() {
+                return None;
+            }
+            let rank = match (get(p, "role_arn"), get(p, "mfa_serial")) {
+                (Some(_), Some(_)) => 0,
+                (Some(_), None) => 1,
+                (None, Some(_)) => 2,
+                (None, None) => return None,
+            };
+            Some((rank, n))
+        })
+        .min()
+        .map_or_else(|| "PROFILE".to_owned(), |(_, n)| n)
 }
 
 fn environment_source(pname: &str, credential_source: &str, env: &Environment) -> Result<Source> {
@@ -489,7 +636,9 @@ pub fn session_name_for(user: &str, max: usize) -> String {
 
 fn find_mfa(set: &ProfileSet, hops: &[Hop], source: &Source) -> Result<Option<Mfa>> {
     // The code goes on the first call, the one signed by the user's own keys; the serial may be
-    // written on any profile of the chain, nearest to that call first.
+    // written on any profile of the chain, nearest to that call first. `mfa_process` is
+    // inherited the same way, independently: it may sit on the role profile while the serial
+    // sits on the profile with the keys.
     let mut candidates: Vec<&str> = Vec::new();
     if let Some(first) = hops.first() {
         candidates.push(&first.profile);
@@ -498,10 +647,18 @@ fn find_mfa(set: &ProfileSet, hops: &[Hop], source: &Source) -> Result<Option<Mf
         candidates.push(p);
     }
     candidates.extend(hops.iter().skip(1).map(|h| h.profile.as_str()));
-    for pname in candidates {
-        let Some(profile) = set.get_profile(pname) else {
-            continue;
-        };
+    let profiles: Vec<&Profile> = candidates
+        .iter()
+        .filter_map(|name| set.get_profile(name))
+        .collect();
+    let process = profiles.iter().find_map(|profile| {
+        get(profile, "mfa_process").map(|command| Located {
+            value: command.to_owned(),
+            from: profile.name().to_owned(),
+        })
+    });
+    for profile in profiles {
+        let pname = profile.name();
         if let Some(serial) = get(profile, "mfa_serial") {
             if !fits_shape(serial, 9, 256, "+=/:,.@-") {
                 return Err(Error::new(format!(
@@ -512,6 +669,7 @@ fn find_mfa(set: &ProfileSet, hops: &[Hop], source: &Source) -> Result<Option<Mf
             return Ok(Some(Mfa {
                 serial: serial.to_owned(),
                 profile: pname.to_owned(),
+                process,
             }));
         }
     }

@@ -1,1 +1,328 @@
-//! (being written)
+//! `mfa_process` (issue 6): the MFA code from a command (aws-vault's key), inherited like
+//! mfa_serial, after `-t` and before the prompt; each way it can fail said clearly, without its
+//! output; a refused code retried once, with the next TOTP window, never in a loop.
+
+use std::path::PathBuf;
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use crate::credential_process::spawn;
+use crate::support::pty::Terminal;
+use crate::support::totp;
+use crate::support::*;
+
+/// Writes an executable script in the sandbox and returns its path, for `mfa_process = PATH`.
+fn script(s: &Sandbox, name: &str, body: &str) -> PathBuf {
+    let path = s.path(&format!("bin/{name}"));
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// `mfa_process = COMMAND` on profile prod (which has its own mfa_serial).
+fn on_prod(s: &Sandbox, command: &str) {
+    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    s.config(&config.replacen(
+        "[profile prod]\n",
+        &format!("[profile prod]\nmfa_process = {command}\n"),
+        1,
+    ));
+}
+
+/// A code from `hours_back` hours ago, which the fake refuses.
+fn stale_code(s: &Sandbox, hours_back: u64) -> String {
+    totp::code_at(&s.alice.totp_seed, s.sts.now() - hours_back * 3600)
+}
+
+/// Runs of a script that appends a line to `runs` each time.
+fn runs(s: &Sandbox) -> usize {
+    std::fs::read_to_string(s.path("runs"))
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn the_code_comes_from_mfa_process() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    // Whitespace and line breaks around the code are fine.
+    std::fs::write(s.path("code"), format!("  {code} \r\n\n")).unwrap();
+    let cat = format!("cat '{}'", s.path("code").display());
+    on_prod(&s, &cat);
+    let out = s.run(["env", "prod", "--format", "json", "-v"]).success();
+    out.stderr_has("mfaexec: running the mfa_process of profile `prod`");
+    assert_no_secret(&out.stderr());
+    let calls = s.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].params["TokenCode"], code);
+}
+
+#[test]
+fn mfa_process_is_inherited_like_mfa_serial() {
+    let s = Sandbox::standard();
+    let bin = script(
+        &s,
+        "otp",
+        &format!(
+            "echo run >> '{}'\ncat '{}'",
+            s.path("runs").display(),
+            s.path("code").display()
+        ),
+    );
+    // On [default], the source profile: `short` (no mfa_serial of its own) and `prod` (its own
+    // mfa_serial) both take it from there.
+    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    s.config(&config.replacen(
+        "[default]\n",
+        &format!("[default]\nmfa_process = {}\n", bin.display()),
+        1,
+    ));
+    for profile in ["short", "prod"] {
+        let code = s.code();
+        std::fs::write(s.path("code"), &code).unwrap();
+        s.run([profile, "--", "true"]).success();
+        assert_eq!(s.calls().last().unwrap().params["TokenCode"], code);
+    }
+    assert_eq!(runs(&s), 2);
+    assert_eq!(s.calls().len(), 2);
+}
+
+#[test]
+fn token_code_wins_over_mfa_process() {
+    let s = Sandbox::standard();
+    let bin = script(
+        &s,
+        "otp",
+        &format!("echo run >> '{}'\necho 000000", s.path("runs").display()),
+    );
+    on_prod(&s, &bin.display().to_string());
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+    assert_eq!(runs(&s), 0, "mfa_process must not run when -t is given");
+    assert_eq!(s.calls()[0].params["TokenCode"], code);
+}
+
+#[test]
+fn mfa_process_wins_over_the_prompt() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    std::fs::write(s.path("code"), &code).unwrap();
+    on_prod(&s, &format!("cat '{}'", s.path("code").display()));
+    let argv: Vec<String> = vec![
+        bin().display().to_string(),
+        "prod".into(),
+        "--".into(),
+        "true".into(),
+    ];
+    let t = Terminal::start(&argv, s.vars());
+    let (status, screen) = t.finish();
+    assert_eq!(status, Some(0), "{screen}");
+    assert!(!screen.contains("Enter MFA code"), "{screen}");
+    assert_eq!(s.calls()[0].params["TokenCode"], code);
+}
+
+#[test]
+fn each_failure_is_one_clear_line_without_its_output_and_costs_no_call() {
+    let s = Sandbox::standard();
+    let cases = [
+        (
+            "exit 3",
+            "the mfa_process of profile `prod` failed with exit status 3",
+        ),
+        (
+            "echo 'password: SECRETLONGTERMhunter2'; echo 123456",
+            "the mfa_process of profile `prod` printed 2 line(s) but not a 6-digit code alone",
+        ),
+        (
+            "echo AWS SECRETTEMP 123456",
+            "the mfa_process of profile `prod` printed 1 line(s) but not a 6-digit code alone",
+        ),
+        (
+            "echo 1234567",
+            "the mfa_process of profile `prod` printed 1 line(s) but not a 6-digit code alone",
+        ),
+        (
+            "echo 12345",
+            "the mfa_process of profile `prod` printed 1 line(s) but not a 6-digit code alone",
+        ),
+        ("true", "the mfa_process of profile `prod` printed nothing"),
+        (
+            "kill -9 $$",
+            "the mfa_process of profile `prod` was killed by signal 9",
+        ),
+    ];
+    for (command, message) in cases {
+        on_prod(&s, command);
+        let start = Instant::now();
+        let out = s.run(["prod", "--", "true"]).failure(1);
+        out.one_line_error()
+            .stderr_has(&format!("mfaexec: {message}"))
+            .stderr_has("hint: ");
+        assert!(start.elapsed() < Duration::from_secs(10));
+        std::fs::write(
+            s.home().join(".aws/config"),
+            std::fs::read_to_string(s.home().join(".aws/config"))
+                .unwrap()
+                .replacen(&format!("mfa_process = {command}\n"), "", 1),
+        )
+        .unwrap();
+    }
+    // Not found: the shell's own complaint comes first (its stderr is passed through), then
+    // mfaexec's line.
+    on_prod(&s, "no-such-otp-tool --single AWS");
+    let out = s.run(["prod", "--", "true"]).failure(1);
+    out.stderr_has(
+        "mfaexec: the mfa_process of profile `prod` failed with exit status 127: its command was not found",
+    )
+    .stderr_has("hint: check the command's name and that it is on PATH");
+    assert_no_secret(&out.stderr());
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn its_stdin_is_not_the_commands() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    let bin = script(
+        &s,
+        "otp",
+        &format!("cat > '{}'\necho {code}", s.path("eaten").display()),
+    );
+    on_prod(&s, &bin.display().to_string());
+    let out = s
+        .run(["prod", "--", "cat"])
+        .stdin("for the command\n")
+        .success();
+    assert_eq!(out.stdout(), "for the command\n");
+    assert_eq!(std::fs::read_to_string(s.path("eaten")).unwrap(), "");
+}
+
+#[test]
+fn concurrent_commands_run_it_once() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    let bin = script(
+        &s,
+        "otp",
+        &format!(
+            "echo run >> '{}'\nsleep 0.3\necho {code}",
+            s.path("runs").display()
+        ),
+    );
+    on_prod(&s, &bin.display().to_string());
+    let children: Vec<Child> = (0..8)
+        .map(|_| spawn(&s, &["credential-process", "prod"]))
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(runs(&s), 1, "one code for all");
+    assert_eq!(s.calls().len(), 1);
+}
+
+/// A script printing `codes[n]` on its nth run (waiting for a code file the test has not
+/// written yet).
+fn sequence(s: &Sandbox, codes: &[&str]) -> PathBuf {
+    for (i, code) in codes.iter().enumerate() {
+        std::fs::write(s.path(&format!("code{}", i + 1)), code).unwrap();
+    }
+    script(
+        s,
+        "otp",
+        &format!(
+            "cd '{}'\necho run >> runs\nn=$(wc -l < runs)\n\
+             while [ ! -f code$n ]; do sleep 0.05; done\ncat code$n",
+            s.path("").display()
+        ),
+    )
+}
+
+fn finish(child: Child) -> Out {
+    Out(child.wait_with_output().unwrap())
+}
+
+/// The three ways a refused code goes, run side by side (each waits up to 31s for the next
+/// TOTP window): the next code works; the next is refused too, and that is the end; the
+/// process prints the same code again, which is not sent.
+#[test]
+fn a_refused_code_is_retried_once_with_the_next_window_never_more() {
+    let (ok, twice, same) = (
+        Sandbox::standard(),
+        Sandbox::standard(),
+        Sandbox::standard(),
+    );
+    let stale = ok.sts.stale_code(&ok.serial());
+    on_prod(&ok, &sequence(&ok, &[&stale]).display().to_string());
+    let (first, second) = (stale_code(&twice, 1), stale_code(&twice, 2));
+    assert_ne!(first, second, "two different refused codes");
+    on_prod(
+        &twice,
+        &sequence(&twice, &[&first, &second, "000000"])
+            .display()
+            .to_string(),
+    );
+    let same_stale = same.sts.stale_code(&same.serial());
+    on_prod(
+        &same,
+        &sequence(&same, &[&same_stale, &same_stale, "000000"])
+            .display()
+            .to_string(),
+    );
+    let start = Instant::now();
+    let children = [
+        spawn(&ok, &["prod", "--", "true"]),
+        spawn(&twice, &["prod", "--", "true"]),
+        spawn(&same, &["prod", "--", "true"]),
+    ];
+    // The second code is taken once the first was refused, as a device would show it then: it
+    // is still good after mfaexec's wait (the fake accepts the previous window's code).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ok.calls().is_empty() {
+        assert!(Instant::now() < deadline, "no first call");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let code = ok.code();
+    std::fs::write(ok.path("code2"), &code).unwrap();
+    let [ok_out, twice_out, same_out] = children.map(finish);
+    assert!(start.elapsed() <= Duration::from_secs(40));
+
+    // The next window's code works.
+    assert!(ok_out.0.status.success(), "{}", ok_out.stderr());
+    ok_out
+        .stderr_has("mfaexec: the MFA code for arn:aws:iam::111111111111:mfa/alice was refused")
+        .stderr_has("s for the next code");
+    assert_no_secret(&ok_out.stderr());
+    assert_eq!(runs(&ok), 2);
+    let calls = of(&ok.calls(), "AssumeRole");
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0].params["TokenCode"], stale);
+    assert_eq!(calls[1].params["TokenCode"], code);
+
+    // Refused again: the end, with the STS error and where the codes came from.
+    assert_eq!(twice_out.code(), Some(1));
+    let err = twice_out.stderr();
+    let last: Vec<&str> = err.lines().rev().take(2).collect();
+    assert!(last[1].starts_with("mfaexec: the MFA code for"), "{err}");
+    assert!(
+        last[0].starts_with("hint: the codes came from the mfa_process of profile `prod`: check that it reads the device of mfa_serial (arn:aws:iam::111111111111:mfa/alice)"),
+        "{err}"
+    );
+    assert_no_secret(&err);
+    assert_eq!(runs(&twice), 2);
+    assert_eq!(twice.calls().len(), 2);
+
+    // The same code again: not sent.
+    assert_eq!(same_out.code(), Some(1));
+    same_out.stderr_has(
+        "hint: the mfa_process of profile `prod` printed the same code again in the next 30s window",
+    );
+    assert_eq!(runs(&same), 2);
+    assert_eq!(same.calls().len(), 1);
+}

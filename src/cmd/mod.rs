@@ -212,11 +212,20 @@ fn fresh_session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<S
         eprintln!("mfaexec: {note}");
     }
     let timeout = sts_timeout(env)?;
-    let prompting = plan.mfa.is_some() && args.token_code.is_none();
-    let mut code = match (&plan.mfa, &args.token_code) {
-        (None, _) => None,
-        (Some(_), Some(flag)) => Some(mfa::from_flag(flag)?),
-        (Some(m), None) => Some(mfa::prompt(&m.serial)?),
+    // The code: -t, else the profile's mfa_process, else the terminal.
+    let process = match (&plan.mfa, &args.token_code) {
+        (Some(m), None) => m.process.as_ref(),
+        _ => None,
+    };
+    let prompting = plan.mfa.is_some() && args.token_code.is_none() && process.is_none();
+    let mut code = match (&plan.mfa, &args.token_code, process) {
+        (None, _, _) => None,
+        (Some(_), Some(flag), _) => Some(mfa::from_flag(flag)?),
+        (Some(_), None, Some(p)) => {
+            log(&format!("running the mfa_process of profile `{}`", p.from));
+            Some(mfa::from_process(p)?)
+        }
+        (Some(m), None, None) => Some(mfa::prompt(&m.serial)?),
     };
     let mut tries = 1;
     let session = loop {
@@ -235,6 +244,30 @@ fn fresh_session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<S
                     .expect("prompting implies a serial")
                     .serial;
                 code = Some(mfa::prompt(serial)?);
+            }
+            // From mfa_process, one more code from the next TOTP window: the refused one may
+            // have been used moments ago (another profile's session in the same 30s). Never a
+            // loop: a process printing wrong codes would burn them for ever.
+            Err(sts::Failure::InvalidCode(e)) if tries == 1 && process.is_some() => {
+                tries += 1;
+                let p = process.expect("guarded by is_some");
+                mfa::wait_for_next_code(e.message());
+                let next = mfa::from_process(p)?;
+                if code.as_deref() == Some(next.as_str()) {
+                    return Err(e.hint(format!(
+                        "the mfa_process of profile `{}` printed the same code again in the next 30s window: check that it reads the device of mfa_serial, and the clocks",
+                        p.from
+                    )));
+                }
+                code = Some(next);
+            }
+            Err(sts::Failure::InvalidCode(e)) if process.is_some() => {
+                let p = process.expect("guarded by is_some");
+                return Err(e.hint(format!(
+                    "the codes came from the mfa_process of profile `{}`: check that it reads the device of mfa_serial ({})",
+                    p.from,
+                    plan.mfa.as_ref().map_or("", |m| m.serial.as_str())
+                )));
             }
             Err(failure) => return Err(failure.into_error()),
         }

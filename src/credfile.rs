@@ -1,0 +1,704 @@
+//! Writing a session into the shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`, else
+//! `~/.aws/credentials`) for tools that read nothing else, the way aws-mfa does.
+//!
+//! The file is the user's, often edited by hand: every byte outside the target section stays as
+//! it was (other sections, comments, blank lines, order, key spelling, CRLF line ends, a missing
+//! final newline). So this is byte-level editing of lines, not a parse-and-serialise round trip;
+//! aws-config's parser is only for reading profiles. Lines are classified exactly as aws-config
+//! classifies them (`[` in column 0 starts a section, `#`/`;` in column 0 a comment, leading
+//! whitespace a continuation), so the section found here is the one the SDKs read.
+//!
+//! The write is atomic: an exclusively created temporary file in the same directory, written,
+//! made 0600, synced, renamed over the file, and the directory synced; a crash leaves the old
+//! file or the new one. A credentials file that is a symlink (dotfiles) is resolved once and its
+//! target replaced, so the link stays a link; nothing is ever opened through a symlink after
+//! that. Concurrent writers take an `flock` on a sidecar lock file held across
+//! read → modify → rename, so two writes never lose each other's section; the lock file is
+//! removed by its holder (and re-checked by waiters), so none is left behind in `~/.aws`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use nix::fcntl::{Flock, FlockArg, OFlag};
+
+use crate::environ::Environment;
+use crate::error::{Error, Result};
+use crate::limits;
+use crate::session::{Session, rfc3339};
+
+/// The key holding the expiry. Not an `aws_` key (the SDKs ignore unknown keys, but that prefix
+/// is AWS's to give a meaning); `x_security_token_expires` in RFC 3339 is what saml2aws and
+/// gimme-aws-creds write and what prompt tools such as Starship read.
+pub const EXPIRY_KEY: &str = "x_security_token_expires";
+
+/// Keys a section may hold and still be a session that mfaexec (or aws-mfa, saml2aws...) wrote:
+/// only these are replaced; any other key is the user's and makes the section off limits.
+const SESSION_KEYS: [&str; 10] = [
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "aws_security_token",
+    "x_security_token_expires",
+    "x_principal_arn",
+    "expiration",
+    "aws_credential_expiration",
+    "assumed_role",
+    "assumed_role_arn",
+];
+
+/// Temporary files left by a crash are removed once this old.
+const STALE_TEMP_AGE: Duration = Duration::from_secs(3600);
+
+/// The credentials file: as configured, and the file actually replaced.
+#[derive(Debug, Clone)]
+pub struct CredFile {
+    /// The path as configured (shown to the user).
+    pub path: PathBuf,
+    /// The file replaced: `path`, or its symlink's target.
+    pub real: PathBuf,
+}
+
+impl CredFile {
+    /// `AWS_SHARED_CREDENTIALS_FILE` (with `~/` expanded, as aws-config does), else
+    /// `~/.aws/credentials`; a symlink is resolved to its target.
+    pub fn locate(env: &Environment) -> Result<CredFile> {
+        let home = env.get("HOME");
+        let path = match env.get("AWS_SHARED_CREDENTIALS_FILE") {
+            Some(p) => match (p.strip_prefix("~/"), home) {
+                (Some(rest), Some(home)) => Path::new(home).join(rest),
+                _ => PathBuf::from(p),
+            },
+            None => match home {
+                Some(home) => Path::new(home).join(".aws/credentials"),
+                None => {
+                    return Err(Error::new(
+                        "neither AWS_SHARED_CREDENTIALS_FILE nor HOME is set, so there is no credentials file to write",
+                    ));
+                }
+            },
+        };
+        let real = match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.file_type().is_symlink() => fs::canonicalize(&path).map_err(|e| {
+                Error::new(format!(
+                    "{} is a symlink, and its target cannot be reached: {e}",
+                    path.display()
+                ))
+                .hint("create the file it points to (even empty), or remove the symlink")
+            })?,
+            _ => path.clone(),
+        };
+        Ok(CredFile { path, real })
+    }
+
+    /// `PATH`, or `PATH (a symlink to REAL)`.
+    pub fn describe(&self) -> String {
+        if self.path == self.real {
+            self.path.display().to_string()
+        } else {
+            format!(
+                "{} (a symlink to {})",
+                self.path.display(),
+                self.real.display()
+            )
+        }
+    }
+
+    fn dir(&self) -> PathBuf {
+        match self.real.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
+    fn file_name(&self) -> String {
+        self.real.file_name().map_or_else(
+            || "credentials".into(),
+            |n| n.to_string_lossy().into_owned(),
+        )
+    }
+
+    /// The current bytes; `None` when there is no file yet. Never through a symlink (the one
+    /// allowed was resolved by `locate`), and only a regular file of this user.
+    pub fn read(&self) -> Result<Option<Vec<u8>>> {
+        let mut file = match OpenOptions::new()
+            .read(true)
+            .custom_flags(OFlag::O_NOFOLLOW.bits() | OFlag::O_NONBLOCK.bits())
+            .open(&self.real)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(Error::new(format!(
+                    "cannot read {}: {e}",
+                    self.real.display()
+                )));
+            }
+        };
+        let meta = file
+            .metadata()
+            .map_err(|e| Error::new(format!("cannot read {}: {e}", self.real.display())))?;
+        if !meta.file_type().is_file() {
+            return Err(Error::new(format!(
+                "{} is not a regular file",
+                self.real.display()
+            )));
+        }
+        if meta.uid() != nix::unistd::getuid().as_raw() {
+            return Err(Error::new(format!(
+                "{} belongs to another user (uid {}); mfaexec does not replace it",
+                self.real.display(),
+                meta.uid()
+            ))
+            .hint("point AWS_SHARED_CREDENTIALS_FILE at a file of yours"));
+        }
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes)
+            .map_err(|e| Error::new(format!("cannot read {}: {e}", self.real.display())))?;
+        Ok(Some(bytes))
+    }
+
+    /// Checks that section `name` of the file as it is now may be replaced (no lock: to refuse
+    /// before any MFA code is spent; `write_session` checks again under the lock).
+    pub fn check(&self, name: &str) -> Result<()> {
+        match self.read()? {
+            Some(bytes) => check_section(&bytes, name, &self.path),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the session into section `name`, replacing it in place or appending it; every
+    /// other byte stays.
+    pub fn write_session(&self, name: &str, session: &Session, timeout: Duration) -> Result<()> {
+        let entries = session_entries(session)?;
+        let dir = self.dir();
+        if !dir.exists() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        let _lock = FileLock::take(
+            &dir.join(format!(".{}.mfaexec-lock", self.file_name())),
+            timeout,
+        )?;
+        let current = self.read()?.unwrap_or_default();
+        check_section(&current, name, &self.path)?;
+        let updated = with_section(&current, name, &entries);
+        self.replace(&updated)
+    }
+
+    /// Temporary file, write, 0600, fsync, rename over the file, fsync the directory.
+    fn replace(&self, bytes: &[u8]) -> Result<()> {
+        let dir = self.dir();
+        let prefix = format!(".{}.mfaexec-tmp-", self.file_name());
+        remove_stale_temporaries(&dir, &prefix);
+        let (mut file, temp) = create_temporary(&dir, &prefix)?;
+        let written = file
+            .write_all(bytes)
+            .and_then(|()| file.set_permissions(fs::Permissions::from_mode(0o600)))
+            .and_then(|()| file.sync_all())
+            .and_then(|()| fs::rename(&temp, &self.real))
+            .and_then(|()| File::open(&dir)?.sync_all());
+        if let Err(e) = written {
+            let _ = fs::remove_file(&temp);
+            return Err(Error::new(format!(
+                "cannot write {}: {e}",
+                self.real.display()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A section name the SDKs accept in a credentials file: aws-config's identifier rule.
+pub fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-/.%@:+".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::usage(format!(
+            "--to: `{name}` is not a profile name the AWS SDKs accept"
+        ))
+        .hint("use letters, digits and _ - / . % @ : + (no spaces or brackets)"))
+    }
+}
+
+/// The lines written, in order. Values are checked to survive the INI format: a space, line
+/// break, or a leading `#`/`;` would be cut or misread by the parsers.
+fn session_entries(session: &Session) -> Result<Vec<(&'static str, String)>> {
+    let keys = &session.keys;
+    let token = keys.session_token.as_ref().ok_or_else(|| {
+        Error::new("the session has no session token; mfaexec writes only temporary credentials")
+    })?;
+    let entries = vec![
+        ("aws_access_key_id", keys.access_key_id.clone()),
+        (
+            "aws_secret_access_key",
+            keys.secret_access_key.expose().to_owned(),
+        ),
+        ("aws_session_token", token.expose().to_owned()),
+        (EXPIRY_KEY, rfc3339(session.expiration)),
+    ];
+    for (key, value) in &entries {
+        let fits = !value.is_empty()
+            && !value.starts_with(['#', ';'])
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !fits {
+            return Err(Error::new(format!(
+                "the session's {key} cannot be written to an INI file: it holds a space or line break, or starts with # or ;"
+            ))
+            .hint("use `mfaexec env --format json` or credential_process instead"));
+        }
+    }
+    Ok(entries)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Byte-level INI editing
+// ---------------------------------------------------------------------------------------------
+
+/// One line of the file: `start..end` its content, `start..next` with its line end.
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    start: usize,
+    end: usize,
+    next: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Blank,
+    Comment,
+    Header,
+    /// A property or a continuation line: part of the section's content.
+    Content,
+}
+
+fn lines(bytes: &[u8]) -> Vec<Line> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < bytes.len() {
+        let (end, next) = match bytes[start..].iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                let nl = start + i;
+                let end = if nl > start && bytes[nl - 1] == b'\r' {
+                    nl - 1
+                } else {
+                    nl
+                };
+                (end, nl + 1)
+            }
+            None => (bytes.len(), bytes.len()),
+        };
+        out.push(Line { start, end, next });
+        start = next;
+    }
+    out
+}
+
+fn kind(content: &[u8]) -> Kind {
+    if content.iter().all(|&b| b == b' ' || b == b'\t') {
+        Kind::Blank
+    } else if content.starts_with(b"#") || content.starts_with(b";") {
+        Kind::Comment
+    } else if content.starts_with(b"[") {
+        Kind::Header
+    } else {
+        Kind::Content
+    }
+}
+
+fn trim_ws(text: &str) -> &str {
+    text.trim_matches([' ', '\t'])
+}
+
+/// The profile a header line names, as aws-config reads a credentials file: the text between
+/// the brackets (a comment after `]` cut off), trimmed. `None` for a malformed header.
+fn header_name(content: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(content);
+    let text = trim_ws(&text);
+    let text = trim_ws(text.split(['#', ';']).next().unwrap_or(""));
+    let inner = text.strip_prefix('[')?.strip_suffix(']')?;
+    Some(trim_ws(inner).to_owned())
+}
+
+/// A property line's key (lowercased) and value, as aws-config reads it: a comment needs
+/// whitespace before its `#`/`;`.
+fn property(content: &[u8]) -> Option<(String, String)> {
+    let text = String::from_utf8_lossy(content);
+    let text = trim_ws(&text);
+    let mut cut = text.len();
+    let mut prev_ws = false;
+    for (i, c) in text.char_indices() {
+        if (c == '#' || c == ';') && prev_ws {
+            cut = i;
+            break;
+        }
+        prev_ws = c.is_whitespace();
+    }
+    let (key, value) = text[..cut].split_once('=')?;
+    Some((trim_ws(key).to_ascii_lowercase(), trim_ws(value).to_owned()))
+}
+
+/// Every occurrence of section `name`, as line ranges: the header through its last property or
+/// continuation line. Comments and blank lines after that are left to what follows (a comment
+/// above a section header describes that section).
+fn occurrences(bytes: &[u8], all: &[Line], name: &str) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        let content = &bytes[all[i].start..all[i].end];
+        if kind(content) != Kind::Header || header_name(content).as_deref() != Some(name) {
+            i += 1;
+            continue;
+        }
+        let first = i;
+        let mut last = i;
+        i += 1;
+        while i < all.len() {
+            match kind(&bytes[all[i].start..all[i].end]) {
+                Kind::Header => break,
+                Kind::Content => last = i,
+                Kind::Blank | Kind::Comment => {}
+            }
+            i += 1;
+        }
+        out.push((first, last));
+    }
+    out
+}
+
+/// The properties of section `name` (all its occurrences, which the SDKs merge).
+fn section_properties(bytes: &[u8], name: &str) -> Vec<(String, String)> {
+    let all = lines(bytes);
+    occurrences(bytes, &all, name)
+        .into_iter()
+        .flat_map(|(first, last)| (first + 1..=last).map(|i| all[i]).collect::<Vec<_>>())
+        .filter_map(|line| {
+            let content = &bytes[line.start..line.end];
+            if content.starts_with(b" ") || content.starts_with(b"\t") {
+                return None;
+            }
+            if kind(content) == Kind::Content {
+                property(content)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// Refuses a section holding long-term keys (`AKIA…`, or keys with no session token) or
+/// anything that is not part of a session.
+fn check_section(bytes: &[u8], name: &str, path: &Path) -> Result<()> {
+    let props = section_properties(bytes, name);
+    let has = |key: &str| props.iter().any(|(k, v)| k == key && !v.is_empty());
+    let hint = "write to another section with --to NAME; mfaexec only replaces a section holding a session";
+    let long_term = props
+        .iter()
+        .any(|(k, v)| k == "aws_access_key_id" && v.starts_with("AKIA"));
+    if long_term {
+        return Err(Error::new(format!(
+            "section [{name}] of {} holds long-term keys (an AKIA… access key id), which mfaexec never overwrites",
+            path.display()
+        ))
+        .hint(hint));
+    }
+    if (has("aws_access_key_id") || has("aws_secret_access_key")) && !has("aws_session_token") {
+        return Err(Error::new(format!(
+            "section [{name}] of {} holds keys without a session token, so long-term keys, which mfaexec never overwrites",
+            path.display()
+        ))
+        .hint(hint));
+    }
+    if let Some((key, _)) = props
+        .iter()
+        .find(|(k, _)| !SESSION_KEYS.contains(&k.as_str()))
+    {
+        return Err(Error::new(format!(
+            "section [{name}] of {} holds `{key}`, which is not part of a session and would be lost",
+            path.display()
+        ))
+        .hint(hint));
+    }
+    Ok(())
+}
+
+/// `bytes` with section `name` holding `entries`: its first occurrence replaced in place (later
+/// ones removed, as the SDKs would merge them), else the section appended. Every other byte is
+/// kept. New lines end like the section's header, else like the file's first line, else `\n`.
+fn with_section(bytes: &[u8], name: &str, entries: &[(&str, String)]) -> Vec<u8> {
+    let all = lines(bytes);
+    let found = occurrences(bytes, &all, name);
+    let eol_of = |line: &Line| -> Option<&[u8]> {
+        (line.next > line.end).then(|| &bytes[line.end..line.next])
+    };
+    let eol: Vec<u8> = found
+        .first()
+        .and_then(|&(first, _)| eol_of(&all[first]))
+        .or_else(|| all.iter().find_map(eol_of))
+        .unwrap_or(b"\n")
+        .to_vec();
+    let mut block: Vec<Vec<u8>> = vec![format!("[{name}]").into_bytes()];
+    block.extend(
+        entries
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}").into_bytes()),
+    );
+    let render = |final_eol: bool| -> Vec<u8> {
+        let mut out = Vec::new();
+        for (i, line) in block.iter().enumerate() {
+            out.extend_from_slice(line);
+            if i + 1 < block.len() || final_eol {
+                out.extend_from_slice(&eol);
+            }
+        }
+        out
+    };
+
+    let Some(&(first, last)) = found.first() else {
+        let mut out = bytes.to_vec();
+        if !out.is_empty() {
+            if !out.ends_with(b"\n") {
+                out.extend_from_slice(&eol);
+            }
+            let last_line = all.last().expect("a non-empty file has a line");
+            if kind(&bytes[last_line.start..last_line.end]) != Kind::Blank {
+                out.extend_from_slice(&eol);
+            }
+        }
+        out.extend_from_slice(&render(true));
+        return out;
+    };
+    let mut out = Vec::with_capacity(bytes.len() + 2048);
+    out.extend_from_slice(&bytes[..all[first].start]);
+    out.extend_from_slice(&render(all[last].next > all[last].end));
+    let mut kept_from = all[last].next;
+    for &(first, last) in &found[1..] {
+        out.extend_from_slice(&bytes[kept_from..all[first].start]);
+        kept_from = all[last].next;
+    }
+    out.extend_from_slice(&bytes[kept_from..]);
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files
+// ---------------------------------------------------------------------------------------------
+
+fn create_temporary(dir: &Path, prefix: &str) -> Result<(File, PathBuf)> {
+    let mut attempt = 0u32;
+    loop {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path = dir.join(format!(
+            "{prefix}{}-{nanos:09}-{attempt}",
+            std::process::id()
+        ));
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(OFlag::O_NOFOLLOW.bits())
+            .open(&path)
+        {
+            Ok(file) => return Ok((file, path)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                attempt += 1;
+            }
+            Err(e) => {
+                return Err(Error::new(format!(
+                    "cannot create a file in {}: {e}",
+                    dir.display()
+                )));
+            }
+        }
+    }
+}
+
+/// Temporary files (holding secrets, 0600) whose writer died before the rename.
+fn remove_stale_temporaries(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry.file_name().to_string_lossy().starts_with(prefix) {
+            continue;
+        }
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMP_AGE);
+        if old {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// An `flock` on a sidecar file, held across read → modify → rename (the credentials file
+/// itself cannot carry the lock: the rename replaces its inode). The holder removes the file
+/// before unlocking; a waiter that then gets the lock on the removed file sees that the path no
+/// longer leads to it and starts again, so the removal is safe.
+struct FileLock {
+    path: PathBuf,
+    _file: Flock<File>,
+}
+
+impl FileLock {
+    fn take(path: &Path, timeout: Duration) -> Result<FileLock> {
+        let start = Instant::now();
+        let cannot =
+            |e: &dyn std::fmt::Display| Error::new(format!("cannot lock {}: {e}", path.display()));
+        loop {
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .custom_flags(OFlag::O_NOFOLLOW.bits())
+                .open(path)
+                .map_err(|e| cannot(&e))?;
+            let mut file = file;
+            let locked = loop {
+                match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+                    Ok(locked) => break locked,
+                    Err((f, errno))
+                        if errno == nix::errno::Errno::EWOULDBLOCK
+                            || errno == nix::errno::Errno::EINTR =>
+                    {
+                        file = f;
+                    }
+                    Err((_, errno)) => return Err(cannot(&errno)),
+                }
+                if start.elapsed() >= timeout {
+                    return Err(Error::new(format!(
+                        "another mfaexec has held {} for over {}",
+                        path.display(),
+                        limits::format(timeout.as_secs())
+                    ))
+                    .hint(format!(
+                        "if no mfaexec is running, remove {}; MFAEXEC_LOCK_TIMEOUT sets how long to wait",
+                        path.display()
+                    )));
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            };
+            let held = locked.metadata().map_err(|e| cannot(&e))?;
+            let same = fs::symlink_metadata(path)
+                .is_ok_and(|now| now.dev() == held.dev() && now.ino() == held.ino());
+            if same {
+                return Ok(FileLock {
+                    path: path.to_path_buf(),
+                    _file: locked,
+                });
+            }
+        }
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        // Removed while still locked; the lock itself goes when `_file` is dropped next.
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries() -> Vec<(&'static str, String)> {
+        vec![
+            ("aws_access_key_id", "ASIANEW".into()),
+            ("aws_secret_access_key", "secret".into()),
+            ("aws_session_token", "token".into()),
+            (EXPIRY_KEY, "2030-01-02T03:04:05Z".into()),
+        ]
+    }
+
+    const BLOCK: &str = "[s]\naws_access_key_id = ASIANEW\naws_secret_access_key = secret\naws_session_token = token\nx_security_token_expires = 2030-01-02T03:04:05Z";
+
+    fn edit(text: &str) -> String {
+        String::from_utf8(with_section(text.as_bytes(), "s", &entries())).unwrap()
+    }
+
+    #[test]
+    fn appends_to_an_empty_or_unterminated_file() {
+        assert_eq!(edit(""), format!("{BLOCK}\n"));
+        assert_eq!(edit("[a]\nk = v"), format!("[a]\nk = v\n\n{BLOCK}\n"));
+        assert_eq!(edit("[a]\nk = v\n\n"), format!("[a]\nk = v\n\n{BLOCK}\n"));
+        assert_eq!(
+            edit("[a]\r\nk = v\r\n"),
+            format!("[a]\r\nk = v\r\n\r\n{}\r\n", BLOCK.replace('\n', "\r\n"))
+        );
+    }
+
+    #[test]
+    fn replaces_in_place_keeping_what_follows() {
+        let text = "# top\n[a]\nk=v\n\n[ s ]  # mine\naws_access_key_id = ASIAOLD\n  cont\n; c\naws_session_token = t\n\n# about b\n[b]\nx = 1";
+        assert_eq!(
+            edit(text),
+            format!("# top\n[a]\nk=v\n\n{BLOCK}\n\n# about b\n[b]\nx = 1")
+        );
+        // At the end, without a final newline: still without one.
+        assert_eq!(
+            edit("[a]\nk = v\n[s]\naws_session_token = t"),
+            format!("[a]\nk = v\n{BLOCK}")
+        );
+        // A duplicate later section is removed (the SDKs would merge it in).
+        assert_eq!(
+            edit("[s]\na=1\n[b]\nx=1\n[s]\nb=2\n# end\n"),
+            format!("{BLOCK}\n[b]\nx=1\n# end\n")
+        );
+    }
+
+    #[test]
+    fn headers_are_found_as_aws_config_finds_them() {
+        // Indented: a continuation line, not a header. Prefixed: not this profile.
+        let text = "[a]\nk = v\n  [s]\n[profile s]\n";
+        assert_eq!(edit(text), format!("{text}\n{BLOCK}\n"));
+        assert_eq!(header_name(b"[ s ] ; note"), Some("s".into()));
+        assert_eq!(header_name(b"[s"), None);
+        assert_eq!(
+            property(b"Aws_Session_Token = a#b ; c"),
+            Some(("aws_session_token".into(), "a#b".into()))
+        );
+    }
+
+    #[test]
+    fn refuses_long_term_keys_and_foreign_settings() {
+        let p = Path::new("f");
+        let ok = "[s]\naws_access_key_id = ASIA1\naws_secret_access_key = x\naws_session_token = t\nexpiration = 2020-01-01 00:00:00\n";
+        assert!(check_section(ok.as_bytes(), "s", p).is_ok());
+        assert!(check_section(b"[t]\naws_access_key_id = AKIA1\n", "s", p).is_ok());
+        for bad in [
+            "[s]\naws_access_key_id = AKIA1\naws_secret_access_key = x\naws_session_token = t\n",
+            "[s]\naws_access_key_id = ASIA1\naws_secret_access_key = x\n",
+            "[s]\nrole_arn = arn:aws:iam::1:role/x\n",
+            "[s]\nAWS_ACCESS_KEY_ID=AKIA1\n",
+        ] {
+            assert!(check_section(bad.as_bytes(), "s", p).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_follow_the_sdk_identifier_rule() {
+        assert!(check_name("prod-mfaexec").is_ok());
+        assert!(check_name("a.b@c/d:e+f%g_h").is_ok());
+        for bad in ["", "a b", "a]", "[a", "a#b", "a\n"] {
+            assert!(check_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -164,7 +164,8 @@ pub struct SessionArgs {
     #[arg(short, long, value_name = "DURATION")]
     pub duration: Option<String>,
 
-    /// The 6-digit MFA code; without it, mfaexec asks on the terminal
+    /// The 6-digit MFA code; without it, mfaexec runs the profile's mfa_process, else asks on
+    /// the terminal
     #[arg(short = 't', long, value_name = "CODE")]
     pub token_code: Option<String>,
 

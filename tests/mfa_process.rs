@@ -326,3 +326,12 @@ fn a_refused_code_is_retried_once_with_the_next_window_never_more() {
     assert_eq!(runs(&same), 2);
     assert_eq!(same.calls().len(), 1);
 }
+
+#[test]
+fn dry_run_names_the_mfa_process() {
+    let s = Sandbox::standard();
+    s.append_config("\n[profile viaprocess]\nrole_arn = arn:aws:iam::222222222222:role/admin\nsource_profile = default\nmfa_process = echo 123456\n");
+    let out = s.run(["viaprocess", "--dry-run"]).success();
+    out.stdout_has("code from the mfa_process of profile `viaprocess`");
+    assert!(s.calls().is_empty());
+}

@@ -323,10 +323,16 @@ pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Str
             "MFA {} (from profile `{}`), code from --token-code",
             m.serial, m.profile
         ),
-        (Some(m), None) => format!(
-            "MFA {} (from profile `{}`), code asked on the terminal",
-            m.serial, m.profile
-        ),
+        (Some(m), None) => match &m.process {
+            Some(p) => format!(
+                "MFA {} (from profile `{}`), code from the mfa_process of profile `{}`",
+                m.serial, m.profile, p.from
+            ),
+            None => format!(
+                "MFA {} (from profile `{}`), code asked on the terminal",
+                m.serial, m.profile
+            ),
+        },
     };
     if let Some(name) = &plan.federation_name {
         line(

@@ -213,7 +213,8 @@ impl Cache {
         key: &str,
         timeout: Duration,
         waiting: &dyn Fn(Option<u32>),
-    ) -> Result<Lock> {
+    ) -> Result<Lock, LockFailure> {
+        let unusable = LockFailure::Unusable;
         let path = self.dir.join(format!("{key}.lock"));
         let file = OpenOptions::new()
             .read(true)
@@ -223,11 +224,11 @@ impl Cache {
             .mode(0o600)
             .custom_flags(OFlag::O_NOFOLLOW.bits())
             .open(&path)
-            .map_err(|e| Error::new(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(|e| unusable(Error::new(format!("cannot open {}: {e}", path.display()))))?;
         let meta = file
             .metadata()
-            .map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
-        check_private(&path, &meta, false)?;
+            .map_err(|e| unusable(Error::new(format!("cannot read {}: {e}", path.display()))))?;
+        check_private(&path, &meta, false).map_err(unusable)?;
         let start = Instant::now();
         let mut file = file;
         let mut told = false;
@@ -246,10 +247,10 @@ impl Cache {
                     file = f;
                 }
                 Err((_, errno)) => {
-                    return Err(Error::new(format!(
+                    return Err(unusable(Error::new(format!(
                         "cannot lock {}: {errno}",
                         path.display()
-                    )));
+                    ))));
                 }
             }
             let waited = start.elapsed();
@@ -261,15 +262,25 @@ impl Cache {
                 let holder = holder_pid(&path)
                     .map(|p| format!(" (pid {p})"))
                     .unwrap_or_default();
-                return Err(Error::new(format!(
-                    "another mfaexec{holder} has been getting this session for over {}",
-                    limits::format(timeout.as_secs())
-                ))
-                .hint("finish or stop that one; MFAEXEC_LOCK_TIMEOUT sets how long to wait"));
+                return Err(LockFailure::TimedOut(
+                    Error::new(format!(
+                        "another mfaexec{holder} has been getting this session for over {}",
+                        limits::format(timeout.as_secs())
+                    ))
+                    .hint("finish or stop that one; MFAEXEC_LOCK_TIMEOUT sets how long to wait"),
+                ));
             }
             std::thread::sleep(Duration::from_millis(25));
         }
     }
+}
+
+/// Why a lock was not taken: another process kept it too long (an error: its session is on the
+/// way), or the lock file cannot be used (go on without the cache, as for an unsafe directory).
+#[derive(Debug)]
+pub enum LockFailure {
+    TimedOut(Error),
+    Unusable(Error),
 }
 
 /// Held while one process gets a session; released when dropped or when the process dies.

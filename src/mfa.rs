@@ -79,23 +79,21 @@ pub fn notice(text: &str) {
 /// is one, so a "touch your key" message is seen even when an SDK captures mfaexec's stderr.
 /// Its stdout is never shown: a wrong command (`op item get aws` without `--otp`) may print
 /// passwords there.
-pub fn from_process(process: &Located) -> Result<String> {
+pub fn from_process(process: &Located, timeout: Duration) -> Result<String> {
     let what = format!("mfa_process of profile `{}`", process.from);
-    let stderr = match OpenOptions::new().write(true).open("/dev/tty") {
-        Ok(tty) => Stdio::from(tty),
-        Err(_) => Stdio::inherit(),
+    let (stderr, on_terminal) = match OpenOptions::new().write(true).open("/dev/tty") {
+        Ok(tty) => (Stdio::from(tty), true),
+        Err(_) => (Stdio::inherit(), false),
     };
-    let output = Command::new("/bin/sh")
-        .arg("-c")
-        .arg(&process.value)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .output()
-        .map_err(|e| {
-            Error::new(format!("cannot start the {what}: /bin/sh: {e}"))
-                .hint("mfa_process runs through /bin/sh -c; check that /bin/sh exists")
-        })?;
+    let output = run_bounded(&process.value, stderr, on_terminal, timeout).map_err(|e| match e {
+        Bounded::Start(e) => Error::new(format!("cannot start the {what}: /bin/sh: {e}"))
+            .hint("mfa_process runs through /bin/sh -c; check that /bin/sh exists"),
+        Bounded::TimedOut => Error::new(format!(
+            "the {what} did not finish within {}",
+            crate::limits::format(timeout.as_secs())
+        ))
+        .hint("it may be waiting for a key touch or an unlock; MFAEXEC_MFA_PROCESS_TIMEOUT sets how long to wait"),
+    })?;
     let look = "run the mfa_process command in a terminal to see why (mfaexec never shows what it prints on stdout, which may hold secrets)";
     if let Some(signal) = output.status.signal() {
         return Err(Error::new(format!("the {what} was killed by signal {signal}")).hint(look));
@@ -137,6 +135,78 @@ pub fn from_process(process: &Located) -> Result<String> {
     Err(Error::new(format!("the {what} {printed}")).hint(
         "it must print only the code, e.g. `ykman oath accounts code --single NAME` or `op item get NAME --otp` (its output is not shown, as it may hold secrets)",
     ))
+}
+
+/// What an mfa_process prints is read up to this size; a code is 6 digits, so more is never
+/// kept (a command printing without end must not fill memory).
+const PROCESS_OUTPUT_CAP: usize = 4096;
+
+enum Bounded {
+    Start(std::io::Error),
+    TimedOut,
+}
+
+struct Finished {
+    status: std::process::ExitStatus,
+    stdout: Vec<u8>,
+}
+
+/// Runs `sh -c command` with stdin from /dev/null, keeps at most PROCESS_OUTPUT_CAP bytes of its
+/// stdout, and kills it when `timeout` passes. On a terminal it stays in the terminal's process
+/// group, so it can still ask for a passphrase there, and only it is killed. Without one (an SDK
+/// running credential_process, capturing stderr) it gets a process group of its own, and the
+/// whole group is killed, so no orphan keeps the captured stderr open.
+fn run_bounded(
+    command: &str,
+    stderr: Stdio,
+    on_terminal: bool,
+    timeout: Duration,
+) -> Result<Finished, Bounded> {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg(command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(stderr);
+    if !on_terminal {
+        cmd.process_group(0);
+    }
+    let mut child = cmd.spawn().map_err(Bounded::Start)?;
+    let mut pipe = child.stdout.take().expect("stdout is piped");
+    let reader = std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while let Ok(n) = pipe.read(&mut chunk) {
+            if n == 0 {
+                break;
+            }
+            let room = PROCESS_OUTPUT_CAP.saturating_sub(kept.len());
+            kept.extend_from_slice(&chunk[..n.min(room)]);
+        }
+        kept
+    });
+    let deadline = std::time::Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            _ => {
+                if !on_terminal {
+                    let group = nix::unistd::Pid::from_raw(child.id() as i32);
+                    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(Bounded::TimedOut);
+            }
+        }
+    };
+    let stdout = reader.join().unwrap_or_default();
+    Ok(Finished { status, stdout })
 }
 
 /// Waits until the next TOTP window has begun (a second into it, for clocks a little apart),

@@ -34,15 +34,25 @@ pub fn load(env: &Environment, selected: &str) -> Result<ProfileSet> {
 
 /// Drives a future to completion on this thread. aws-config's loader is `async` but reads with
 /// `std::fs` (awslabs/aws-sdk-rust#867), so it finishes on its first poll; this keeps the cache
-/// path free of a tokio runtime.
+/// path free of a tokio runtime. Should a later aws-config really wait, a runtime takes over
+/// instead of a busy loop.
 fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
     let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
-            return value;
-        }
-        std::thread::yield_now();
+    if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+        return value;
+    }
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(future),
+        Err(_) => loop {
+            if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+                return value;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        },
     }
 }
 
@@ -710,17 +720,27 @@ fn requested_duration(
 }
 
 fn region(top: &Profile, flag: Option<&str>, env: &Environment) -> Result<Option<Located>> {
-    let found = flag
-        .map(|v| (v, "--region"))
-        .or_else(|| env.get("AWS_REGION").map(|v| (v, "AWS_REGION")))
-        .or_else(|| {
-            env.get("AWS_DEFAULT_REGION")
-                .map(|v| (v, "AWS_DEFAULT_REGION"))
-        })
-        .map(|(v, from)| (v.to_owned(), from.to_owned()))
-        .or_else(|| {
-            get(top, "region").map(|v| (v.to_owned(), format!("profile `{}`", top.name())))
-        });
+    let from_env = || {
+        env.get("AWS_REGION")
+            .map(|v| (v, "AWS_REGION"))
+            .or_else(|| {
+                env.get("AWS_DEFAULT_REGION")
+                    .map(|v| (v, "AWS_DEFAULT_REGION"))
+            })
+            .map(|(v, from)| (v.to_owned(), from.to_owned()))
+    };
+    let from_profile =
+        || get(top, "region").map(|v| (v.to_owned(), format!("profile `{}`", top.name())));
+    // Inside an mfaexec environment (its subshell, or a shell after `use`), the region
+    // variables were most likely set by mfaexec for the previous profile: the profile's own
+    // region comes first then, so `mfaexec use prod-us` after `use prod-eu` is not sent to
+    // eu-west-1. --region always wins.
+    let inside_mfaexec = env.get("MFAEXEC_PROFILE").is_some();
+    let found = match flag {
+        Some(v) => Some((v.to_owned(), "--region".to_owned())),
+        None if inside_mfaexec => from_profile().or_else(from_env),
+        None => from_env().or_else(from_profile),
+    };
     let Some((value, from)) = found else {
         return Ok(None);
     };

@@ -168,18 +168,32 @@ fn a_session_inside_the_refresh_window_is_replaced() {
 }
 
 #[test]
-fn an_explicit_longer_duration_than_what_is_left_gets_a_new_session() {
+fn an_explicit_duration_longer_than_the_cached_session_gets_a_new_one() {
     let s = Sandbox::standard();
     let code = s.code();
     s.run(["prod", "-t", &code, "-d", "1h", "--", "true"])
         .success();
     s.run(["prod", "-d", "30m", "--", "true"]).success();
-    assert_eq!(s.calls().len(), 1, "30m fits in what is left");
+    assert_eq!(s.calls().len(), 1, "30m fits in the cached session");
     let code = s.code();
     s.run(["prod", "-t", &code, "-d", "2h", "--", "true"])
         .success();
     assert_eq!(s.calls().len(), 2);
     assert_eq!(s.calls()[1].params["DurationSeconds"], "7200");
+}
+
+#[test]
+fn the_same_explicit_duration_again_reuses_the_session() {
+    // See: review finding, a repeated `-d 12h` (alias, credential_process line) missed the
+    // cache on every call because the session had a second less than 12h left.
+    let s = Sandbox::standard();
+    let code = s.code();
+    s.run(["prod", "-t", &code, "-d", "12h", "--", "true"])
+        .success();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    s.run(["prod", "-d", "12h", "--", "true"]).success();
+    s.run(["credential-process", "prod", "-d", "12h"]).success();
+    assert_eq!(s.calls().len(), 1);
 }
 
 #[test]
@@ -548,4 +562,65 @@ fn dry_run_tells_whether_the_cache_would_answer() {
         .success()
         .stdout_has("cache       a session of profile `prod`, ");
     assert_eq!(s.calls().len(), 1);
+}
+
+#[test]
+fn an_unusable_lock_file_means_no_cache_not_a_failure() {
+    let s = Sandbox::standard();
+    run_prod(&s);
+    let entry = entries(&s).remove(0);
+    let lock = entry.with_extension("lock");
+    assert!(lock.exists(), "the lock file sits beside the entry");
+    std::fs::remove_file(&lock).unwrap();
+    std::os::unix::fs::symlink(s.path("elsewhere"), &lock).unwrap();
+    s.run(["clear"]).success();
+    let out = run_prod(&s);
+    out.stderr_has("warning: not using the session cache");
+    assert!(
+        !s.path("elsewhere").exists(),
+        "nothing created through the link"
+    );
+    assert!(entries(&s).is_empty(), "nothing cached without the lock");
+    assert_eq!(s.calls().len(), 2);
+}
+
+#[test]
+fn writers_killed_at_random_moments_leave_the_cache_usable() {
+    // Issue 3: a crash or SIGKILL at any moment leaves the old entry or the new one. Each run
+    // refreshes a session (GetSessionToken, no code needed) and is killed after 0..20ms, so
+    // some die before, some during and some after their write.
+    let s = Sandbox::standard();
+    s.credentials(&format!(
+        "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n\
+         [plain]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        s.alice.access_key_id,
+        s.alice.secret_access_key,
+        s.alice.access_key_id,
+        s.alice.secret_access_key
+    ));
+    s.run(["plain", "--", "true"]).success();
+    let mut seed = 0x2545_f491_u64;
+    for _ in 0..40 {
+        let mut child = s
+            .command(["plain", "-r", "--", "true"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_micros(seed % 20_000));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    for path in entries(&s) {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{} is damaged ({e}): {text:?}", path.display()));
+        assert!(v["expiration"].as_i64().is_some());
+    }
+    let before = s.calls().len();
+    s.run(["plain", "--", "true"]).success();
+    assert_eq!(s.calls().len(), before, "the surviving entry is used");
 }

@@ -347,3 +347,54 @@ fn region_comes_from_flag_env_then_profile() {
         .failure(2);
     out.one_line_error().stderr_has("region");
 }
+
+#[test]
+fn inside_an_mfaexec_environment_the_profiles_region_beats_the_inherited_one() {
+    // See: review finding, `mfaexec use produs` after `use prodeu` kept eu-west-1.
+    let s = Sandbox::standard();
+    s.append_config(&format!(
+        "\n[profile produs]\nrole_arn = {ADMIN}\nsource_profile = default\nregion = us-east-2\n"
+    ));
+    let region_line = |out: &Out| {
+        out.stdout()
+            .lines()
+            .find(|l| l.starts_with("region"))
+            .unwrap()
+            .to_owned()
+    };
+    let inside = s
+        .run(["produs", "--dry-run"])
+        .env("MFAEXEC_PROFILE", "prod")
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_DEFAULT_REGION", "eu-west-1")
+        .success();
+    assert!(region_line(&inside).contains("us-east-2 (from profile `produs`)"));
+    // A profile without a region keeps the inherited one.
+    let inherited = s
+        .run(["short", "--dry-run"])
+        .env("MFAEXEC_PROFILE", "prod")
+        .env("AWS_REGION", "eu-west-1")
+        .success();
+    assert!(region_line(&inherited).contains("eu-west-1 (from AWS_REGION)"));
+    // Outside mfaexec, the environment still beats the profile, as in the AWS SDKs.
+    let outside = s
+        .run(["produs", "--dry-run"])
+        .env("AWS_REGION", "eu-west-1")
+        .success();
+    assert!(region_line(&outside).contains("eu-west-1 (from AWS_REGION)"));
+    let flag = s
+        .run(["produs", "--region", "ap-south-1", "--dry-run"])
+        .env("MFAEXEC_PROFILE", "prod")
+        .success();
+    assert!(region_line(&flag).contains("ap-south-1 (from --region)"));
+}
+
+#[test]
+fn the_sts_specific_endpoint_beats_the_general_one() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"])
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .success();
+    assert_eq!(s.calls().len(), 1);
+}

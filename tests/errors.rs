@@ -732,3 +732,28 @@ fn verbose_shows_the_steps_and_no_secret() {
     assert!(!err.contains(&code), "the MFA code is not logged:\n{err}");
     calls(&s, 1);
 }
+
+#[test]
+fn sts_side_chaining_and_session_credential_refusals_are_explained() {
+    // mfaexec refuses both before any call when it can tell; these are the answers STS gives
+    // when it cannot (a role's limits or a key's kind changed behind mfaexec's back).
+    let s = Sandbox::standard();
+    s.sts.inject(error(
+        400,
+        "ValidationError",
+        "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.",
+    ));
+    let out = s.run(["prod", "-t", &s.code(), "--", "true"]).failure(1);
+    out.one_line_error()
+        .stderr_has("role chaining limits sessions to 1h")
+        .stderr_has("source_profile");
+    s.sts.inject(error(
+        403,
+        "AccessDenied",
+        "Cannot call GetSessionToken with session credentials",
+    ));
+    let out = s.run(["default", "-t", &s.code(), "--", "true"]).failure(1);
+    out.one_line_error()
+        .stderr_has("is temporary, and GetSessionToken needs long-term keys")
+        .stderr_has(&s.alice.access_key_id);
+}

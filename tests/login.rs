@@ -415,3 +415,15 @@ fn endpoint_failures_are_explained() {
     out.one_line_error()
         .stderr_has("cannot reach the sign-in endpoint");
 }
+
+#[test]
+fn a_code_given_for_a_federation_sign_in_is_not_needed_and_said_so() {
+    // See: review finding, `login default -t CODE` said the profile had no mfa_serial.
+    let s = login_sandbox();
+    let out = s
+        .run(["login", "default", "-t", "123456", "--print"])
+        .success();
+    out.stderr_has("--token-code is not used: GetFederationToken takes no MFA code");
+    assert_eq!(s.calls().len(), 1);
+    assert!(!s.calls()[0].params.contains_key("TokenCode"));
+}

@@ -335,3 +335,28 @@ fn dry_run_names_the_mfa_process() {
     out.stdout_has("code from the mfa_process of profile `viaprocess`");
     assert!(s.calls().is_empty());
 }
+
+#[test]
+fn a_process_that_never_finishes_is_stopped_and_its_output_bounded() {
+    // See: review finding, an mfa_process waiting for a touch that never comes hung mfaexec
+    // (holding the session's lock) for ever.
+    let s = Sandbox::standard();
+    for command in ["sleep 30", "yes 123456"] {
+        on_prod(&s, command);
+        let start = Instant::now();
+        let out = s
+            .run(["prod", "--", "true"])
+            .env("MFAEXEC_MFA_PROCESS_TIMEOUT", "1")
+            .failure(1);
+        assert!(start.elapsed() < Duration::from_secs(10), "{command}");
+        out.one_line_error()
+            .stderr_has("did not finish within 1s")
+            .stderr_has("MFAEXEC_MFA_PROCESS_TIMEOUT");
+        s.config(
+            &std::fs::read_to_string(s.home().join(".aws/config"))
+                .unwrap()
+                .replacen(&format!("mfa_process = {command}\n"), "", 1),
+        );
+    }
+    assert!(s.calls().is_empty());
+}

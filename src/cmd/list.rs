@@ -87,7 +87,7 @@ fn row(set: &ProfileSet, name: &str, env: &Environment, cache: &Result<Option<Ca
                 Ok(plan) => match cache.peek(&cache::key(&plan)) {
                     None => State::None,
                     Some(entry) => {
-                        let left = entry.session.expiration - cache::now();
+                        let left = entry.session.expiration.saturating_sub(cache::now());
                         if left > 0 {
                             State::Valid {
                                 expiration: entry.session.expiration,

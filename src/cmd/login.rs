@@ -38,7 +38,7 @@ fn console_duration(plan: &Plan) -> ConsoleDuration {
 /// left; within the 15m..12h AWS accepts.
 fn session_duration_secs(plan: &Plan, expiration: i64) -> u64 {
     let wanted = if plan.duration.origin == Origin::Default {
-        (expiration - cache::now()).max(0) as u64
+        expiration.saturating_sub(cache::now()).max(0) as u64
     } else {
         plan.duration.secs
     };

@@ -26,6 +26,9 @@ use crate::{limits, mfa, sts};
 /// How many codes a prompting user may try when STS says one is wrong or used.
 const CODE_TRIES: usize = 3;
 const DEFAULT_STS_TIMEOUT: u64 = 30;
+/// A session's recorded issue time follows STS's clock by the call's latency: a session obtained
+/// for exactly the asked duration may look a little shorter.
+const ISSUE_SLACK_SECS: i64 = 60;
 
 /// Writes to stdout; a reader that went away (`mfaexec env prod | head -1`) ends the output
 /// quietly, as for any Unix filter, instead of a panic.
@@ -74,6 +77,12 @@ fn plan_with(args: &SessionArgs, env: &Environment, console: bool) -> Result<Pla
     let code_needed = plan.mfa.is_some();
     if let Some(code) = &args.token_code {
         mfa::from_flag(code)?;
+        if !code_needed && plan.federation_name.is_some() {
+            let mut plan = plan;
+            plan.notes
+                .push("--token-code is not used: GetFederationToken takes no MFA code".to_owned());
+            return Ok(plan);
+        }
         if !code_needed {
             return Err(Error::usage(format!(
                 "--token-code was given, but profile `{}` has no mfa_serial",
@@ -94,7 +103,7 @@ pub fn cache_state(plan: &Plan, env: &Environment) -> String {
             Some(entry) => format!(
                 "a session of profile `{}`, {} left, expires {}",
                 entry.profile,
-                limits::format((entry.session.expiration - cache::now()).max(0) as u64),
+                limits::format(entry.session.expiration.saturating_sub(cache::now()).max(0) as u64),
                 local_time(entry.session.expiration)
             ),
             None => "no session yet".to_owned(),
@@ -108,14 +117,7 @@ pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Ses
     let cache = match Cache::open(env) {
         Ok(cache) => cache,
         Err(e) => {
-            // Never write the secret anywhere else: go on without a cache.
-            eprintln!(
-                "mfaexec: warning: not using the session cache: {}",
-                e.message()
-            );
-            if let Some(hint) = e.hint_text() {
-                eprintln!("hint: {hint}");
-            }
+            warn_no_cache(&e);
             None
         }
     };
@@ -124,11 +126,15 @@ pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Ses
     };
     let key = cache::key(plan);
     let window = cache::refresh_window(env)?;
+    // An explicit --duration longer than the cached session was obtained for gets a new one.
+    // Comparing with what is *left* instead would make a repeated `-d 12h` (an alias, a
+    // credential_process line) miss the cache on every call, a second after the first.
     let usable = |entry: &cache::Entry| {
-        let left = entry.session.expiration - cache::now();
-        let asked =
-            matches!(plan.duration.origin, Origin::Flag) && left < plan.duration.secs as i64;
-        left >= window as i64 && !asked
+        let left = entry.session.expiration.saturating_sub(cache::now());
+        let obtained_for = entry.session.expiration.saturating_sub(entry.issued);
+        let longer_asked = matches!(plan.duration.origin, Origin::Flag)
+            && obtained_for + ISSUE_SLACK_SECS < plan.duration.secs as i64;
+        left >= window as i64 && !longer_asked
     };
     let hit = |entry: cache::Entry| {
         if args.verbose {
@@ -136,7 +142,7 @@ pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Ses
                 "mfaexec: using the cached session for {} ({}), {} left",
                 plan.profile,
                 describe(plan),
-                limits::format((entry.session.expiration - cache::now()).max(0) as u64)
+                limits::format(entry.session.expiration.saturating_sub(cache::now()).max(0) as u64)
             );
         }
         entry.session
@@ -147,10 +153,18 @@ pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Ses
         return Ok(hit(entry));
     }
     let profile = plan.profile.clone();
-    let _lock = cache.lock(&key, cache::lock_timeout(env)?, &|holder| {
+    let lock = cache.lock(&key, cache::lock_timeout(env)?, &|holder| {
         let holder = holder.map(|p| format!(" (pid {p})")).unwrap_or_default();
         eprintln!("mfaexec: waiting for another mfaexec{holder} getting a session for {profile}");
-    })?;
+    });
+    let _lock = match lock {
+        Ok(lock) => lock,
+        Err(cache::LockFailure::TimedOut(e)) => return Err(e),
+        Err(cache::LockFailure::Unusable(e)) => {
+            warn_no_cache(&e);
+            return fresh_session(plan, args, env);
+        }
+    };
     // Whoever held the lock may have just written the session this process needs.
     if !args.refresh
         && let Some(entry) = cache.read(&key, cache::now()).filter(|e| usable(e))
@@ -171,6 +185,17 @@ pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Ses
         );
     }
     Ok(session)
+}
+
+/// Never write the secret anywhere else: say why, and go on without a cache.
+fn warn_no_cache(e: &Error) {
+    eprintln!(
+        "mfaexec: warning: not using the session cache: {}",
+        e.message()
+    );
+    if let Some(hint) = e.hint_text() {
+        eprintln!("hint: {hint}");
+    }
 }
 
 /// `role admin in 222222222222`, or what kind of session token.
@@ -223,7 +248,7 @@ fn fresh_session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<S
         (Some(_), Some(flag), _) => Some(mfa::from_flag(flag)?),
         (Some(_), None, Some(p)) => {
             log(&format!("running the mfa_process of profile `{}`", p.from));
-            Some(mfa::from_process(p)?)
+            Some(mfa::from_process(p, mfa_process_timeout(env)?)?)
         }
         (Some(m), None, None) => Some(mfa::prompt(&m.serial)?),
     };
@@ -252,7 +277,7 @@ fn fresh_session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<S
                 tries += 1;
                 let p = process.expect("guarded by is_some");
                 mfa::wait_for_next_code(e.message());
-                let next = mfa::from_process(p)?;
+                let next = mfa::from_process(p, mfa_process_timeout(env)?)?;
                 if code.as_deref() == Some(next.as_str()) {
                     return Err(e.hint(format!(
                         "the mfa_process of profile `{}` printed the same code again in the next 30s window: check that it reads the device of mfa_serial, and the clocks",
@@ -280,6 +305,21 @@ fn fresh_session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<S
         limits::format(plan.duration.secs)
     );
     Ok(session)
+}
+
+/// `MFAEXEC_MFA_PROCESS_TIMEOUT`: how long an mfa_process may take (a key to touch, a vault
+/// to unlock) before it is stopped; default one minute.
+fn mfa_process_timeout(env: &Environment) -> Result<Duration> {
+    match env.get("MFAEXEC_MFA_PROCESS_TIMEOUT") {
+        None => Ok(Duration::from_secs(60)),
+        Some(text) => match limits::parse(text) {
+            Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
+            Ok(_) => Err(Error::new(
+                "MFAEXEC_MFA_PROCESS_TIMEOUT: must be more than 0s",
+            )),
+            Err(e) => Err(Error::new(format!("MFAEXEC_MFA_PROCESS_TIMEOUT: {e}"))),
+        },
+    }
 }
 
 pub fn sts_timeout(env: &Environment) -> Result<Duration> {

@@ -14,6 +14,11 @@
 #
 # Helpers are named __mfaexec_*. The binary is called as `command mfaexec` and output goes
 # through `builtin printf`, so that the user's functions cannot take their place.
+#
+# Universal variables (`set -Ux AWS_PROFILE work`) are never changed: they belong to every fish
+# of the user, and live on in fish_variables. Only globals are set and erased; a universal that
+# `mfaexec env` removes is hidden in this shell by an empty, unexported global, which
+# `use --unset` erases again.
 
 # The variables `mfaexec env` sets or removes (src/vars.rs). The session ones are always taken
 # out by `use --unset`; the others only while they still hold what `use` left in them.
@@ -61,24 +66,33 @@ function __mfaexec_use
     end
     string join \n -- $out | builtin source
     __mfaexec_save after
-    set -e __mfaexec_warned
+    set -e -g __mfaexec_warned
+    # The status of `set -e` above would say whether a warning had been given, not whether
+    # `use` worked (`mfaexec use prod; and aws ...`).
+    return 0
 end
 
-# Records each managed variable in __mfaexec_<when>_NAME: a copy when it is set, nothing when
-# not. Session variables from an earlier mfaexec (a parent shell's `use`, the shell
-# `mfaexec PROFILE` starts) are recorded as unset: `use --unset` leaves the shell without
-# mfaexec credentials rather than bringing back an older session.
+# Records each managed variable's global in __mfaexec_<when>_NAME: a copy when there is one,
+# nothing when not; the names of the exported ones in __mfaexec_<when>_exported. A universal of
+# the same name is not recorded: it is never changed. Session variables from an earlier mfaexec
+# (a parent shell's `use`, the shell `mfaexec PROFILE` starts) are recorded as unset: `use
+# --unset` leaves the shell without mfaexec credentials rather than bringing back an older
+# session.
 function __mfaexec_save --argument-names when
+    set -g __mfaexec_{$when}_exported
     for name in $__mfaexec_session_vars $__mfaexec_other_vars
         set -l record __mfaexec_{$when}_$name
-        set -e $record
-        if not set -q $name
+        set -e -g $record
+        if not set -q -g $name
             continue
         end
         if builtin test $when = before; and set -q MFAEXEC_PROFILE; and contains -- $name $__mfaexec_session_vars
             continue
         end
         set -g $record $$name
+        if set -q -g -x $name
+            set -g -a __mfaexec_{$when}_exported $name
+        end
     end
 end
 
@@ -89,34 +103,53 @@ function __mfaexec_unset
     if not set -q __mfaexec_saved
         if set -q MFAEXEC_PROFILE
             for name in $__mfaexec_session_vars
-                set -e $name
+                set -e -g $name
+            end
+            # The globals `mfaexec env` left to hide universals of these names.
+            for name in AWS_SECURITY_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE
+                if set -q -U $name; and set -q -g -u $name; and builtin test (count $$name) -eq 0
+                    set -e -g $name
+                end
             end
         end
         return 0
     end
     for name in $__mfaexec_session_vars $__mfaexec_other_vars
         set -l before __mfaexec_before_$name
-        set -l after __mfaexec_after_$name
         # A variable changed by hand since `use` is the user's, and stays.
-        if contains -- $name $__mfaexec_session_vars; or __mfaexec_same $name $after
-            set -e $name
+        if contains -- $name $__mfaexec_session_vars; or __mfaexec_same $name
+            set -e -g $name
             if set -q $before
-                set -gx $name $$before
+                if contains -- $name $__mfaexec_before_exported
+                    set -g -x $name $$before
+                else
+                    set -g -u $name $$before
+                end
             end
         end
-        set -e $before
-        set -e $after
+        set -e -g $before
+        set -e -g __mfaexec_after_$name
     end
-    set -e __mfaexec_saved
-    set -e __mfaexec_warned
+    set -e -g __mfaexec_before_exported
+    set -e -g __mfaexec_after_exported
+    set -e -g __mfaexec_saved
+    set -e -g __mfaexec_warned
 end
 
-# Whether the variables named $argv[1] and $argv[2] are both unset, or both set to the same.
-function __mfaexec_same --argument-names a b
-    if set -q $a
-        set -q $b; and builtin test "$$a" = "$$b"
+# Whether the global $argv[1] is as `use` left it: absent as it was then, or holding the same
+# and exported the same.
+function __mfaexec_same --argument-names name
+    set -l after __mfaexec_after_$name
+    if not set -q -g $name
+        not set -q $after
+        return
+    end
+    set -q $after; or return 1
+    builtin test (count $$name) -eq (count $$after); and builtin test "$$name" = "$$after"; or return 1
+    if set -q -g -x $name
+        contains -- $name $__mfaexec_after_exported
     else
-        not set -q $b
+        not contains -- $name $__mfaexec_after_exported
     end
 end
 

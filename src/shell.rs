@@ -22,8 +22,29 @@ pub fn render(format: Format, vars: &Vars) -> Result<String> {
             }
         }
         Format::Fish => {
+            // Only the global scope is changed. A bare `set -e NAME` erases the user's
+            // universal variable (`set -Ux AWS_PROFILE work`) when the shell has no global of
+            // that name: from fish_variables, for every fish, for good. A universal is hidden
+            // in this shell by an empty, unexported global instead. Fish still exports an
+            // exported universal to the commands it runs (no unexported global masks one), so
+            // that case gets a warning.
             for name in &vars.unset {
-                out.push_str(&format!("set -e {name}\n"));
+                out.push_str(&format!("set -e -g {name}\n"));
+                out.push_str(&format!("set -q -U {name}; and set -g -u {name}\n"));
+                let warning = format!(
+                    "mfaexec: warning: fish still passes the exported universal variable {name} \
+                     to the commands it runs (a universal can only be hidden inside the shell), \
+                     so they see it beside the session"
+                );
+                let hint = format!(
+                    "hint: to keep it from them, unexport it (set -U -u {name}) or make it a \
+                     global in config.fish instead"
+                );
+                out.push_str(&format!(
+                    "set -q -U -x {name}; and builtin printf '%s\\n' {} {} >&2\n",
+                    fish_quote(&warning),
+                    fish_quote(&hint)
+                ));
             }
             for (name, value) in &vars.set {
                 out.push_str(&format!("set -gx {name} {}\n", fish_quote(value)));
@@ -111,16 +132,74 @@ mod tests {
     #[test]
     fn posix_quoting_keeps_everything_literal() {
         assert_eq!(posix_quote("it's"), r"'it'\''s'");
-        assert!(
-            !posix_quote(HOSTILE)[1..]
-                .trim_end_matches('\'')
-                .contains("'$")
+        assert_eq!(
+            posix_quote("a'$(x)`y`\n"),
+            "'a'\\''$(x)`y`\n'",
+            "only the quote is touched"
         );
+        // Every quote of the value became `'\''`; without those, one quoted run is left.
+        let quoted = posix_quote(HOSTILE);
+        let rest = quoted.replace(r"'\''", "");
+        let inner = rest
+            .strip_prefix('\'')
+            .and_then(|r| r.strip_suffix('\''))
+            .unwrap_or_else(|| panic!("{quoted}"));
+        assert!(!inner.contains('\''), "{quoted}");
     }
 
     #[test]
     fn fish_quoting_escapes_backslash_and_quote() {
         assert_eq!(fish_quote(r"a\b'c"), r"'a\\b\'c'");
+    }
+
+    /// No statement of the fish output changes a universal variable, or erases a variable
+    /// without naming the global scope (which would erase a universal when there is no global).
+    #[test]
+    fn fish_output_changes_only_globals() {
+        let vars = Vars {
+            unset: vec!["AWS_SECURITY_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"],
+            set: vec![("AWS_ACCESS_KEY_ID", "ASIA1".into()), ("X", "it's".into())],
+        };
+        let out = render(Format::Fish, &vars).unwrap();
+        let code: Vec<&str> = out
+            .lines()
+            .filter(|line| !line.contains("builtin printf"))
+            .collect();
+        let mut changes = 0;
+        for statement in code
+            .iter()
+            .flat_map(|line| line.split("; "))
+            .map(|s| s.trim_start_matches("and "))
+            .filter(|s| s.starts_with("set "))
+        {
+            let flags: String = statement
+                .split(' ')
+                .skip(1)
+                .take_while(|w| w.starts_with('-'))
+                .collect();
+            if flags.contains('q') {
+                continue;
+            }
+            changes += 1;
+            assert!(flags.contains('g'), "not global: {statement:?}");
+            assert!(!flags.contains('U'), "universal: {statement:?}");
+        }
+        assert!(changes >= 8, "{out}");
+        for name in &vars.unset {
+            assert!(out.contains(&format!("set -e -g {name}\n")), "{out}");
+            assert!(
+                out.contains(&format!("set -q -U {name}; and set -g -u {name}\n")),
+                "{out}"
+            );
+            assert!(
+                out.contains(&format!("set -q -U -x {name}; and builtin printf ")),
+                "{out}"
+            );
+        }
+        assert!(
+            out.ends_with("set -gx AWS_ACCESS_KEY_ID 'ASIA1'\nset -gx X 'it\\'s'\n"),
+            "{out}"
+        );
     }
 
     #[test]

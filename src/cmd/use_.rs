@@ -30,7 +30,7 @@ fn not_loaded(args: &UseArgs, env: &Environment) -> Error {
         "fish" => (
             "add `mfaexec init fish | source` to ~/.config/fish/config.fish",
             format!("mfaexec env {env_args} --format fish | source"),
-            format!("set -e {SESSION_VARS}"),
+            format!("set -e -g {SESSION_VARS}"),
         ),
         "zsh" => (
             "add `eval \"$(mfaexec init zsh)\"` to ~/.zshrc",
@@ -81,6 +81,6 @@ mod tests {
         assert!(hint(&["it's"], "/bin/bash").contains(r"mfaexec env 'it'\''s'"));
         assert!(hint(&[], "/bin/bash").contains("mfaexec env PROFILE"));
         assert!(hint(&["--unset"], "/bin/bash").contains("unset AWS_ACCESS_KEY_ID "));
-        assert!(hint(&["--unset"], "/usr/bin/fish").contains("set -e AWS_ACCESS_KEY_ID "));
+        assert!(hint(&["--unset"], "/usr/bin/fish").contains("set -e -g AWS_ACCESS_KEY_ID "));
     }
 }

@@ -203,8 +203,10 @@ pub enum Format {
 /// Parses the command line, treating a first argument that is not a subcommand or a top-level
 /// flag as the start of `exec`: `mfaexec prod -- CMD` and `mfaexec -d 12h prod -- CMD`.
 pub fn parse(args: Vec<OsString>) -> Result<Cli, clap::Error> {
-    use clap::CommandFactory;
-    let command = Cli::command();
+    use clap::{CommandFactory, FromArgMatches};
+    // One Command for both the subcommand check and the parse: building it is a good part of
+    // what every run (a cache hit included) costs.
+    let mut command = Cli::command();
     let mut args = args;
     if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
         let top_level = ["-h", "--help", "-V", "--version"];
@@ -216,5 +218,6 @@ pub fn parse(args: Vec<OsString>) -> Result<Cli, clap::Error> {
             args.insert(1, OsString::from("exec"));
         }
     }
-    Cli::try_parse_from(args)
+    let matches = command.try_get_matches_from_mut(args)?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
 }

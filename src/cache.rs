@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use nix::fcntl::{Flock, FlockArg, OFlag};
 use sha2::{Digest, Sha256};
 
+use crate::atomic;
 use crate::environ::Environment;
 use crate::error::{Error, Result};
 use crate::limits;
@@ -28,8 +29,6 @@ use crate::session::{Keys, Secret, Session};
 const FORMAT_VERSION: u64 = 1;
 const DEFAULT_REFRESH_WINDOW: u64 = 5 * 60;
 const DEFAULT_LOCK_TIMEOUT: u64 = 120;
-/// Temporary files left by a crash are removed once this old.
-const STALE_TEMP_AGE: Duration = Duration::from_secs(3600);
 
 /// Where the cache is, and whether it may be used.
 #[derive(Debug)]
@@ -106,81 +105,14 @@ impl Cache {
         Some(entry)
     }
 
-    /// Writes `entry` atomically: exclusive temporary file, write, fsync, rename, fsync the
-    /// directory.
+    /// Writes `entry` atomically (src/atomic.rs): a crash leaves the old entry or the new one.
     pub fn write(&self, key: &str, entry: &Entry) -> Result<()> {
-        self.remove_stale_temporaries();
-        let text = entry.to_json();
-        let final_path = self.entry_path(key);
-        let (mut file, temp_path) = self.create_temporary(key)?;
-        let written = file
-            .write_all(text.as_bytes())
-            .and_then(|()| file.sync_all())
-            .and_then(|()| fs::rename(&temp_path, &final_path))
-            .and_then(|()| File::open(&self.dir)?.sync_all());
-        if let Err(e) = written {
-            let _ = fs::remove_file(&temp_path);
-            return Err(Error::new(format!(
-                "cannot write {}: {e}",
-                final_path.display()
-            )));
-        }
-        Ok(())
-    }
-
-    fn create_temporary(&self, key: &str) -> Result<(File, PathBuf)> {
-        let mut attempt = 0u32;
-        loop {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or(0);
-            let path = self.dir.join(format!(
-                ".tmp-{}-{}-{nanos:09}-{attempt}",
-                &key[..16.min(key.len())],
-                std::process::id()
-            ));
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .custom_flags(OFlag::O_NOFOLLOW.bits())
-                .open(&path)
-            {
-                Ok(file) => return Ok((file, path)),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
-                    attempt += 1;
-                }
-                Err(e) => {
-                    return Err(Error::new(format!(
-                        "cannot create a file in {}: {e}",
-                        self.dir.display()
-                    )));
-                }
-            }
-        }
-    }
-
-    /// Temporary files whose writer died before the rename.
-    fn remove_stale_temporaries(&self) {
-        let Ok(entries) = fs::read_dir(&self.dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            if !name.to_string_lossy().starts_with(".tmp-") {
-                continue;
-            }
-            let old = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .ok()
-                .and_then(|t| t.elapsed().ok())
-                .is_some_and(|age| age > STALE_TEMP_AGE);
-            if old {
-                let _ = fs::remove_file(entry.path());
-            }
-        }
+        atomic::replace(
+            &self.dir,
+            &self.entry_path(key),
+            ".tmp-",
+            entry.to_json().as_bytes(),
+        )
     }
 
     /// Every entry file with its parsed content (unreadable ones as None).

@@ -17,13 +17,14 @@
 //! removed by its holder (and re-checked by waiters), so none is left behind in `~/.aws`.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::io::Read;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use nix::fcntl::{Flock, FlockArg, OFlag};
 
+use crate::atomic;
 use crate::environ::Environment;
 use crate::error::{Error, Result};
 use crate::limits;
@@ -48,9 +49,6 @@ const SESSION_KEYS: [&str; 10] = [
     "assumed_role",
     "assumed_role_arn",
 ];
-
-/// Temporary files left by a crash are removed once this old.
-const STALE_TEMP_AGE: Duration = Duration::from_secs(3600);
 
 /// The credentials file: as configured, and the file actually replaced.
 #[derive(Debug, Clone)]
@@ -191,26 +189,10 @@ impl CredFile {
         self.replace(&updated)
     }
 
-    /// Temporary file, write, 0600, fsync, rename over the file, fsync the directory.
+    /// Atomic replacement (src/atomic.rs), 0600 whatever the file was before.
     fn replace(&self, bytes: &[u8]) -> Result<()> {
-        let dir = self.dir();
         let prefix = format!(".{}.mfaexec-tmp-", self.file_name());
-        remove_stale_temporaries(&dir, &prefix);
-        let (mut file, temp) = create_temporary(&dir, &prefix)?;
-        let written = file
-            .write_all(bytes)
-            .and_then(|()| file.set_permissions(fs::Permissions::from_mode(0o600)))
-            .and_then(|()| file.sync_all())
-            .and_then(|()| fs::rename(&temp, &self.real))
-            .and_then(|()| File::open(&dir)?.sync_all());
-        if let Err(e) = written {
-            let _ = fs::remove_file(&temp);
-            return Err(Error::new(format!(
-                "cannot write {}: {e}",
-                self.real.display()
-            )));
-        }
-        Ok(())
+        atomic::replace(&self.dir(), &self.real, &prefix, bytes)
     }
 }
 
@@ -492,59 +474,6 @@ fn with_section(bytes: &[u8], name: &str, entries: &[(&str, String)]) -> Vec<u8>
 // ---------------------------------------------------------------------------------------------
 // Files
 // ---------------------------------------------------------------------------------------------
-
-fn create_temporary(dir: &Path, prefix: &str) -> Result<(File, PathBuf)> {
-    let mut attempt = 0u32;
-    loop {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let path = dir.join(format!(
-            "{prefix}{}-{nanos:09}-{attempt}",
-            std::process::id()
-        ));
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(OFlag::O_NOFOLLOW.bits())
-            .open(&path)
-        {
-            Ok(file) => return Ok((file, path)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
-                attempt += 1;
-            }
-            Err(e) => {
-                return Err(Error::new(format!(
-                    "cannot create a file in {}: {e}",
-                    dir.display()
-                )));
-            }
-        }
-    }
-}
-
-/// Temporary files (holding secrets, 0600) whose writer died before the rename.
-fn remove_stale_temporaries(dir: &Path, prefix: &str) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        if !entry.file_name().to_string_lossy().starts_with(prefix) {
-            continue;
-        }
-        let old = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > STALE_TEMP_AGE);
-        if old {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
-}
 
 /// An `flock` on a sidecar file, held across read → modify → rename (the credentials file
 /// itself cannot carry the lock: the rename replaces its inode). The holder removes the file

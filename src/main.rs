@@ -1,6 +1,7 @@
 //! mfaexec: MFA-protected AWS credentials for a whole working day, handed only to the command
 //! that needs them. `main` is thin: parse, dispatch, print the error, exit.
 
+mod atomic;
 mod cache;
 mod cli;
 mod cmd;

@@ -32,14 +32,27 @@ impl Failure {
 /// Logs progress to stderr when `-v` is given; callers pass nothing secret.
 pub type Log<'a> = &'a dyn Fn(&str);
 
-/// Makes the plan's STS calls: GetSessionToken, or each AssumeRole hop in order, the first
-/// carrying the MFA code.
-pub fn obtain(
+/// Where the calls of a chain begin.
+pub struct Start {
+    /// The first hop to call; hops before it are done (their session signs this one).
+    pub hop: usize,
+    /// The keys that sign it: the source's for hop 0, else the session of hop `hop - 1`.
+    pub keys: Keys,
+    /// The duration of hop 0 when it differs from the plan's: hop 0 of a chain is a direct
+    /// AssumeRole from long-term keys, not capped at 1h, so it can last as long as its own
+    /// profile asks and be cached for later chains.
+    pub first_hop_secs: Option<u64>,
+}
+
+/// Makes the plan's STS calls from `start`: GetSessionToken, GetFederationToken, or each
+/// AssumeRole hop in order, hop 0 carrying the MFA code. Returns a session per call made.
+pub fn obtain_hops(
     plan: &Plan,
+    start: Start,
     code: Option<&str>,
     timeout: Duration,
     log: Log<'_>,
-) -> Result<Session, Failure> {
+) -> Result<Vec<Session>, Failure> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -47,25 +60,29 @@ pub fn obtain(
     runtime.block_on(async {
         let mfa = plan.mfa.as_ref().zip(code);
         if let Some(name) = &plan.federation_name {
-            return get_federation_token(plan, name, timeout, log).await;
+            return Ok(vec![get_federation_token(plan, name, timeout, log).await?]);
         }
         if plan.hops.is_empty() {
-            return get_session_token(plan, mfa.map(|(m, c)| (m.serial.as_str(), c)), timeout, log)
-                .await;
+            let mfa = mfa.map(|(m, c)| (m.serial.as_str(), c));
+            return Ok(vec![get_session_token(plan, mfa, timeout, log).await?]);
         }
-        let mut keys = plan.source.keys.clone();
-        let mut session = None;
-        for (i, hop) in plan.hops.iter().enumerate() {
+        let mut keys = start.keys;
+        let mut sessions = Vec::with_capacity(plan.hops.len());
+        for (i, hop) in plan.hops.iter().enumerate().skip(start.hop) {
             let mfa = if i == 0 {
                 mfa.map(|(m, c)| (m.serial.as_str(), c))
             } else {
                 None
             };
-            let s = assume_role(plan, i, hop, &keys, mfa, timeout, log).await?;
+            let secs = match start.first_hop_secs {
+                Some(secs) if i == 0 => secs,
+                _ => plan.duration.secs,
+            };
+            let s = assume_role(plan, i, hop, &keys, mfa, secs, timeout, log).await?;
             keys = s.keys.clone();
-            session = Some(s);
+            sessions.push(s);
         }
-        Ok(session.expect("a plan with hops makes at least one call"))
+        Ok(sessions)
     })
 }
 
@@ -132,6 +149,7 @@ async fn get_session_token(
             None,
             &Signer::source(plan, keys),
             mfa.is_some(),
+            plan.duration.secs,
             timeout,
             &e,
         )),
@@ -172,18 +190,21 @@ async fn get_federation_token(
             None,
             &Signer::source(plan, keys),
             false,
+            plan.duration.secs,
             timeout,
             &e,
         )),
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn assume_role(
     plan: &Plan,
     index: usize,
     hop: &Hop,
     keys: &Keys,
     mfa: Option<(&str, &str)>,
+    secs: u64,
     timeout: Duration,
     log: Log<'_>,
 ) -> Result<Session, Failure> {
@@ -199,13 +220,13 @@ async fn assume_role(
         mfa.map(|(s, _)| format!(" and MFA {s}"))
             .unwrap_or_default(),
         hop.session_name,
-        limits::format(plan.duration.secs),
+        limits::format(secs),
     ));
     let result = client(plan, keys, mfa.is_some(), timeout)
         .assume_role()
         .role_arn(&hop.role_arn)
         .role_session_name(&hop.session_name)
-        .duration_seconds(plan.duration.secs as i32)
+        .duration_seconds(secs as i32)
         .set_external_id(hop.external_id.clone())
         .set_source_identity(hop.source_identity.clone())
         .set_serial_number(mfa.map(|(s, _)| s.to_owned()))
@@ -229,6 +250,7 @@ async fn assume_role(
                 Some(hop),
                 &signer,
                 mfa.is_some(),
+                secs,
                 timeout,
                 &e,
             ))
@@ -295,6 +317,7 @@ fn explain<E>(
     hop: Option<&Hop>,
     signer: &Signer,
     sent_code: bool,
+    secs: u64,
     timeout: Duration,
     err: &SdkError<E, HttpResponse>,
 ) -> Failure
@@ -349,7 +372,7 @@ where
     // A later hop is signed by a session STS issued moments before: if STS refuses it, the
     // user's files are not at fault.
     let retry_hint = "STS refused a session it had just issued; try again, and check the endpoint if this repeats";
-    let duration = limits::format(plan.duration.secs);
+    let duration = limits::format(secs);
     let profile = &plan.profile;
 
     if message.contains("invalid MFA one time pass code") {

@@ -69,7 +69,9 @@ fn source_role_profile_makes_a_chain_with_mfa_on_the_first_hop_only() {
     assert_eq!(first.params["RoleArn"], ADMIN);
     assert_eq!(first.access_key_id, s.alice.access_key_id);
     assert_eq!(first.params["TokenCode"], code);
-    assert_eq!(first.params["DurationSeconds"], "3600");
+    // Hop 0 is a direct AssumeRole from long-term keys, not chained: it gets the 12h of its own
+    // profile (prod), and is cached for later chains; only the chained hop is capped at 1h.
+    assert_eq!(first.params["DurationSeconds"], "43200");
     assert_eq!(second.action, "AssumeRole");
     assert_eq!(second.params["RoleArn"], DEPLOY);
     assert_eq!(second.access_key_id, s.sts.issued()[0].access_key_id);
@@ -396,5 +398,84 @@ fn the_sts_specific_endpoint_beats_the_general_one() {
     s.run(["prod", "-t", &code, "--", "true"])
         .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
         .success();
+    assert_eq!(s.calls().len(), 1);
+}
+
+#[test]
+fn a_chain_starts_from_the_cached_session_of_its_first_hop() {
+    // See: review finding, a chained profile asked for an MFA code every hour while the 12h
+    // session of its source role profile sat in the cache.
+    let s = Sandbox::standard();
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+    // No code and no terminal: only the cached prod session can start the chain.
+    let out = s
+        .run(["deploy", "-v", "--", "printenv", "AWS_ACCESS_KEY_ID"])
+        .success();
+    out.stderr_has("starting the chain from the cached session of profile `prod`");
+    let calls = s.calls();
+    assert_eq!(calls.len(), 2, "{calls:#?}");
+    let hop = &calls[1];
+    assert_eq!(hop.params["RoleArn"], DEPLOY);
+    assert_eq!(hop.access_key_id, s.sts.issued()[0].access_key_id);
+    assert!(hop.session_token.is_some());
+    assert!(!hop.params.contains_key("TokenCode"));
+    assert_eq!(hop.params["DurationSeconds"], "3600");
+    assert_eq!(out.stdout().trim(), s.sts.issued()[1].access_key_id);
+    assert_no_secret(&out.stderr());
+
+    s.run(["clear", "deploy"]).success();
+    s.run(["deploy", "--dry-run"])
+        .success()
+        .stdout_has("starts at hop 2 from the cached session of profile `prod`: no MFA code");
+    // --refresh starts over, from the long-term keys, with a code.
+    s.run(["deploy", "-r", "--", "true"])
+        .failure(1)
+        .stderr_has("no terminal");
+}
+
+#[test]
+fn a_fresh_chain_caches_its_first_hop_for_the_next_commands() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    s.run(["deploy", "-t", &code, "--", "true"]).success();
+    assert_eq!(s.calls().len(), 2);
+    // prod is answered by hop 0's session, with no call and no code.
+    let out = s
+        .run(["prod", "--", "printenv", "AWS_ACCESS_KEY_ID"])
+        .success();
+    assert_eq!(out.stdout().trim(), s.sts.issued()[0].access_key_id);
+    assert_eq!(s.calls().len(), 2);
+    // Once deploy's own session is gone, the next one needs only the last hop.
+    s.run(["clear", "deploy"]).success();
+    s.run(["deploy", "--", "true"]).success();
+    let calls = s.calls();
+    assert_eq!(calls.len(), 3);
+    assert_eq!(calls[2].params["RoleArn"], DEPLOY);
+    assert!(!calls[2].params.contains_key("TokenCode"));
+}
+
+#[test]
+fn a_cached_source_from_other_keys_does_not_start_a_chain() {
+    // The cached prod session must be for exactly the chain's first hop: a deploy profile
+    // whose source profile has other keys cannot use it.
+    let s = Sandbox::standard();
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+    let bob = crate::support::fake_sts::User::new("bob", STEP);
+    s.sts.add_user(bob.clone());
+    let creds = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    s.credentials(&format!(
+        "{creds}[bob]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        bob.access_key_id, bob.secret_access_key
+    ));
+    s.append_config(&format!(
+        "\n[profile bobprod]\nrole_arn = {ADMIN}\nsource_profile = bob\n\n\
+         [profile bobdeploy]\nrole_arn = {DEPLOY}\nsource_profile = bobprod\nmfa_serial = {}\n",
+        bob.mfa_serial.clone().unwrap()
+    ));
+    s.run(["bobdeploy", "--", "true"])
+        .failure(1)
+        .stderr_has("no terminal");
     assert_eq!(s.calls().len(), 1);
 }

@@ -122,7 +122,7 @@ pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Ses
         }
     };
     let Some(cache) = cache else {
-        return fresh_session(plan, args, env);
+        return fresh_session(plan, args, env, None);
     };
     let key = cache::key(plan);
     let window = cache::refresh_window(env)?;
@@ -162,7 +162,7 @@ pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Ses
         Err(cache::LockFailure::TimedOut(e)) => return Err(e),
         Err(cache::LockFailure::Unusable(e)) => {
             warn_no_cache(&e);
-            return fresh_session(plan, args, env);
+            return fresh_session(plan, args, env, None);
         }
     };
     // Whoever held the lock may have just written the session this process needs.
@@ -171,7 +171,7 @@ pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Ses
     {
         return Ok(hit(entry));
     }
-    let session = fresh_session(plan, args, env)?;
+    let session = fresh_session(plan, args, env, Some(&cache))?;
     let entry = cache::Entry {
         profile: plan.profile.clone(),
         role_arn: plan.hops.last().map(|h| h.role_arn.clone()),
@@ -231,12 +231,44 @@ pub fn local_time(unix: i64) -> String {
 
 /// A new session from STS: asks for the code (unless given), and asks again after a refused
 /// code when the user is at the terminal.
-fn fresh_session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Session> {
+fn fresh_session(
+    plan: &Plan,
+    args: &SessionArgs,
+    env: &Environment,
+    cache: Option<&Cache>,
+) -> Result<Session> {
     let log = log_to_stderr(args.verbose);
     for note in &plan.notes {
         eprintln!("mfaexec: {note}");
     }
     let timeout = sts_timeout(env)?;
+    // A chain may start from the cached session of its first hops (`mfaexec prod` earlier
+    // today): then no MFA code is needed, only the remaining hops.
+    if let Some(cache) = cache
+        && !args.refresh
+        && let Some((hop, keys, from)) = cached_prefix(plan, args, env, cache)
+    {
+        log(&format!(
+            "starting the chain from the cached session of profile `{from}`"
+        ));
+        let start = sts::Start {
+            hop,
+            keys,
+            first_hop_secs: None,
+        };
+        let mut sessions =
+            sts::obtain_hops(plan, start, None, timeout, &log).map_err(sts::Failure::into_error)?;
+        let session = sessions.pop().expect("a chain makes at least one call");
+        announce(plan, &session);
+        return Ok(session);
+    }
+    // Hop 0 of a chain is a direct AssumeRole from long-term keys: it gets its own profile's
+    // duration (not the 1h of the chain) and is cached under that profile for later chains.
+    let first = if plan.hops.len() > 1 {
+        prefix_plan(plan, 1, args, env)
+    } else {
+        None
+    };
     // The code: -t, else the profile's mfa_process, else the terminal.
     let process = match (&plan.mfa, &args.token_code) {
         (Some(m), None) => m.process.as_ref(),
@@ -253,9 +285,14 @@ fn fresh_session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<S
         (Some(m), None, None) => Some(mfa::prompt(&m.serial)?),
     };
     let mut tries = 1;
-    let session = loop {
-        match sts::obtain(plan, code.as_deref(), timeout, &log) {
-            Ok(session) => break session,
+    let mut sessions = loop {
+        let start = sts::Start {
+            hop: 0,
+            keys: plan.source.keys.clone(),
+            first_hop_secs: first.as_ref().map(|p| p.duration.secs),
+        };
+        match sts::obtain_hops(plan, start, code.as_deref(), timeout, &log) {
+            Ok(sessions) => break sessions,
             Err(sts::Failure::InvalidCode(e)) if prompting && tries < CODE_TRIES => {
                 tries += 1;
                 mfa::say(&format!(
@@ -297,6 +334,27 @@ fn fresh_session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<S
             Err(failure) => return Err(failure.into_error()),
         }
     };
+    if let (Some(cache), Some(first), Some(first_session)) = (cache, &first, sessions.first()) {
+        let entry = cache::Entry {
+            profile: first.profile.clone(),
+            role_arn: first.hops.last().map(|h| h.role_arn.clone()),
+            session: first_session.clone(),
+            issued: cache::now(),
+        };
+        if let Err(e) = cache.write(&cache::key(first), &entry) {
+            eprintln!(
+                "mfaexec: warning: the session was not cached: {}",
+                e.message()
+            );
+        }
+    }
+    let session = sessions.pop().expect("every plan makes at least one call");
+    announce(plan, &session);
+    Ok(session)
+}
+
+/// The one line a new session gets on stderr.
+fn announce(plan: &Plan, session: &Session) {
     eprintln!(
         "mfaexec: new session for {} ({}), expires {} ({})",
         plan.profile,
@@ -304,7 +362,44 @@ fn fresh_session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<S
         local_time(session.expiration),
         limits::format(plan.duration.secs)
     );
-    Ok(session)
+}
+
+/// The plan of the profile behind hop `k - 1` of `plan`, when it is exactly the first `k` hops
+/// of `plan` (same keys, roles, parameters, MFA device and STS partition or endpoint): its
+/// cached session can then stand in for those hops.
+fn prefix_plan(plan: &Plan, k: usize, args: &SessionArgs, env: &Environment) -> Option<Plan> {
+    let request = Request {
+        profile: &plan.hops[k - 1].profile,
+        duration: None,
+        region: args.region.as_deref(),
+        console: false,
+    };
+    let prefix = profile::plan(env, &request).ok()?;
+    let serial = |p: &Plan| p.mfa.as_ref().map(|m| m.serial.clone());
+    let endpoint = |p: &Plan| p.endpoint.as_ref().map(|e| e.value.clone());
+    let same = prefix.hops[..] == plan.hops[..k]
+        && prefix.source == plan.source
+        && serial(&prefix) == serial(plan)
+        && endpoint(&prefix) == endpoint(plan)
+        && cache::partition(prefix.sts_region()) == cache::partition(plan.sts_region());
+    same.then_some(prefix)
+}
+
+/// The longest cached prefix of a chain, outside the refresh window: the hop to go on from,
+/// the keys to sign it with, and the profile whose session they are.
+fn cached_prefix(
+    plan: &Plan,
+    args: &SessionArgs,
+    env: &Environment,
+    cache: &Cache,
+) -> Option<(usize, crate::session::Keys, String)> {
+    let window = cache::refresh_window(env).ok()? as i64;
+    (1..plan.hops.len()).rev().find_map(|k| {
+        let prefix = prefix_plan(plan, k, args, env)?;
+        let entry = cache.read(&cache::key(&prefix), cache::now())?;
+        let left = entry.session.expiration.saturating_sub(cache::now());
+        (left >= window).then_some((k, entry.session.keys, prefix.profile))
+    })
 }
 
 /// `MFAEXEC_MFA_PROCESS_TIMEOUT`: how long an mfa_process may take (a key to touch, a vault
@@ -451,6 +546,18 @@ pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Str
             cache_state(plan, env)
         },
     );
+    if !args.refresh
+        && let Ok(Some(cache)) = Cache::open(env)
+        && let Some((hop, _, from)) = cached_prefix(plan, args, env, &cache)
+    {
+        line(
+            "chain",
+            format!(
+                "when a new session is needed, it starts at hop {} from the cached session of profile `{from}`: no MFA code",
+                hop + 1
+            ),
+        );
+    }
     let placeholder = Session {
         keys: crate::session::Keys {
             access_key_id: "<from STS>".into(),

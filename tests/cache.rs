@@ -6,7 +6,6 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::fake_sts::Role;
-use crate::support::pty::Terminal;
 use crate::support::*;
 
 fn cache_dir(s: &Sandbox) -> PathBuf {
@@ -348,13 +347,8 @@ fn a_cache_path_that_is_a_symlink_is_refused() {
 #[test]
 fn a_process_killed_while_holding_the_lock_does_not_block_the_next() {
     let s = Sandbox::standard();
-    let argv = vec![
-        bin().display().to_string(),
-        "prod".into(),
-        "--".into(),
-        "true".into(),
-    ];
-    let mut t = Terminal::start(&argv, s.vars());
+    let argv = ["prod", "--", "true"];
+    let mut t = s.terminal(&argv);
     t.expect("Enter MFA code", 1);
     // It now holds the lock, waiting for the code: kill it with SIGKILL.
     let pid = pid_of_mfaexec(&s);
@@ -395,13 +389,8 @@ fn pid_of_mfaexec(s: &Sandbox) -> u32 {
 #[test]
 fn a_waiting_process_says_so_then_uses_the_session_of_the_lock_holder() {
     let s = Sandbox::standard();
-    let argv = vec![
-        bin().display().to_string(),
-        "prod".into(),
-        "--".into(),
-        "true".into(),
-    ];
-    let mut t = Terminal::start(&argv, s.vars());
+    let argv = ["prod", "--", "true"];
+    let mut t = s.terminal(&argv);
     t.expect("Enter MFA code", 1);
     let holder = pid_of_mfaexec(&s);
     let waiter = s
@@ -437,13 +426,8 @@ fn a_waiting_process_says_so_then_uses_the_session_of_the_lock_holder() {
 #[test]
 fn waiting_for_the_lock_is_bounded() {
     let s = Sandbox::standard();
-    let argv = vec![
-        bin().display().to_string(),
-        "prod".into(),
-        "--".into(),
-        "true".into(),
-    ];
-    let mut t = Terminal::start(&argv, s.vars());
+    let argv = ["prod", "--", "true"];
+    let mut t = s.terminal(&argv);
     t.expect("Enter MFA code", 1);
     let start = Instant::now();
     let out = s

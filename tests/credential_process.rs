@@ -219,12 +219,8 @@ fn concurrent_calls_make_one_sts_call() {
 #[test]
 fn concurrent_calls_on_terminals_prompt_once() {
     let s = Sandbox::standard();
-    let argv: Vec<String> = vec![
-        bin().display().to_string(),
-        "credential-process".into(),
-        "prod".into(),
-    ];
-    let mut terminals: Vec<Terminal> = (0..3).map(|_| Terminal::start(&argv, s.vars())).collect();
+    let argv = ["credential-process", "prod"];
+    let mut terminals: Vec<Terminal> = (0..3).map(|_| s.terminal(&argv)).collect();
     // Whichever got the lock asks; the others wait for it.
     let deadline = Instant::now() + Duration::from_secs(20);
     let asking = loop {

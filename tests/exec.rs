@@ -3,7 +3,6 @@
 
 use std::process::Stdio;
 
-use crate::support::pty::Terminal;
 use crate::support::*;
 
 #[test]
@@ -184,14 +183,8 @@ fn verbose_says_what_happens_without_secrets() {
 #[test]
 fn prompt_on_the_terminal_asks_again_for_malformed_codes() {
     let s = Sandbox::standard();
-    let argv = vec![
-        bin().display().to_string(),
-        "prod".into(),
-        "--".into(),
-        "printenv".into(),
-        "MFAEXEC_PROFILE".into(),
-    ];
-    let mut t = Terminal::start(&argv, s.vars());
+    let argv = ["prod", "--", "printenv", "MFAEXEC_PROFILE"];
+    let mut t = s.terminal(&argv);
     let prompt = format!("Enter MFA code for {}: ", s.serial());
     t.expect(&prompt, 1);
     t.send_line("12345");
@@ -210,13 +203,8 @@ fn prompt_on_the_terminal_asks_again_for_malformed_codes() {
 #[test]
 fn a_refused_code_is_asked_again_up_to_three_times() {
     let s = Sandbox::standard();
-    let argv = vec![
-        bin().display().to_string(),
-        "prod".into(),
-        "--".into(),
-        "true".into(),
-    ];
-    let mut t = Terminal::start(&argv, s.vars());
+    let argv = ["prod", "--", "true"];
+    let mut t = s.terminal(&argv);
     let prompt = format!("Enter MFA code for {}: ", s.serial());
     for i in 1..=3 {
         t.expect(&prompt, i);
@@ -228,7 +216,7 @@ fn a_refused_code_is_asked_again_up_to_three_times() {
     assert_eq!(s.calls().len(), 3, "one call per typed code, none retried");
 
     // A right code on the second try succeeds.
-    let mut t = Terminal::start(&argv, s.vars());
+    let mut t = s.terminal(&argv);
     t.expect(&prompt, 1);
     t.send_line(&s.sts.stale_code(&s.serial()));
     t.expect("wait for the next code", 1);

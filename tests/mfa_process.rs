@@ -7,7 +7,6 @@ use std::process::Child;
 use std::time::{Duration, Instant};
 
 use crate::credential_process::spawn;
-use crate::support::pty::Terminal;
 use crate::support::totp;
 use crate::support::*;
 
@@ -110,13 +109,8 @@ fn mfa_process_wins_over_the_prompt() {
     let code = s.code();
     std::fs::write(s.path("code"), &code).unwrap();
     on_prod(&s, &format!("cat '{}'", s.path("code").display()));
-    let argv: Vec<String> = vec![
-        bin().display().to_string(),
-        "prod".into(),
-        "--".into(),
-        "true".into(),
-    ];
-    let t = Terminal::start(&argv, s.vars());
+    let argv = ["prod", "--", "true"];
+    let t = s.terminal(&argv);
     let (status, screen) = t.finish();
     assert_eq!(status, Some(0), "{screen}");
     assert!(!screen.contains("Enter MFA code"), "{screen}");

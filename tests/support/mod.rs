@@ -164,6 +164,14 @@ impl Sandbox {
         cmd
     }
 
+    /// The binary on a real terminal (a pty), with this sandbox's environment: for the MFA
+    /// prompt, which reads `/dev/tty`.
+    pub fn terminal(&self, args: &[&str]) -> pty::Terminal {
+        let mut argv = vec![bin().display().to_string()];
+        argv.extend(args.iter().map(|a| (*a).to_owned()));
+        pty::Terminal::start(&argv, &self.vars)
+    }
+
     pub fn run<I, S>(&self, args: I) -> Run
     where
         I: IntoIterator<Item = S>,

@@ -284,10 +284,9 @@ pub fn endpoint_text(plan: &Plan) -> String {
         Some(e) => e.value.clone(),
         None => {
             let region = plan.sts_region();
-            let suffix = if region.starts_with("cn-") {
-                "amazonaws.com.cn"
-            } else {
-                "amazonaws.com"
+            let suffix = match crate::cache::partition(region) {
+                "aws-cn" => "amazonaws.com.cn",
+                _ => "amazonaws.com",
             };
             format!("https://sts.{region}.{suffix}")
         }

@@ -65,6 +65,30 @@ impl Error {
     }
 }
 
+/// Writes one line to stderr, and never fails: a message must not stop the work it reports on
+/// (an MFA code already spent, a session not yet cached) because stderr is `/dev/full` or a pipe
+/// nobody reads. `eprintln!` would panic there.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::error::write_stderr(format_args!($($arg)*))
+    };
+}
+
+pub fn write_stderr(args: fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{args}");
+}
+
+/// The `-v` log: `mfaexec: TEXT` on stderr when verbose, nothing otherwise.
+pub fn log_to_stderr(verbose: bool) -> impl Fn(&str) {
+    move |text: &str| {
+        if verbose {
+            say!("mfaexec: {text}");
+        }
+    }
+}
+
 /// An error with its causes, `a: b: c`, as ripgrep prints them; a cause already contained in
 /// the text before it is left out (hyper and the SDK often repeat their source).
 pub fn cause_chain(err: &dyn std::error::Error) -> String {

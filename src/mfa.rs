@@ -67,7 +67,7 @@ pub fn notice(text: &str) {
         Ok(mut tty) => {
             let _ = writeln!(tty, "{text}");
         }
-        Err(_) => eprintln!("{text}"),
+        Err(_) => crate::say!("{text}"),
     }
 }
 

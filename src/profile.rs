@@ -135,6 +135,20 @@ pub struct Plan {
 pub const DEFAULT_REGION: &str = "us-east-1";
 
 impl Plan {
+    /// `role admin in 222222222222`, or what kind of session token.
+    pub fn describe(&self) -> String {
+        match self.hops.last() {
+            Some(hop) => {
+                let parts: Vec<&str> = hop.role_arn.split(':').collect();
+                let account = parts.get(4).copied().unwrap_or("?");
+                let name = hop.role_arn.rsplit('/').next().unwrap_or(&hop.role_arn);
+                format!("role {name} in {account}")
+            }
+            None if self.mfa.is_some() => "session token with MFA".to_owned(),
+            None => "session token".to_owned(),
+        }
+    }
+
     pub fn sts_region(&self) -> &str {
         self.region
             .as_ref()

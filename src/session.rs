@@ -57,6 +57,23 @@ pub fn rfc3339(unix: i64) -> String {
     )
 }
 
+/// `21:48`, or `Sun 09:48` when not today, in the local time zone.
+pub fn local_time(unix: i64) -> String {
+    let zone = jiff::tz::TimeZone::system();
+    let (Ok(then), Ok(now)) = (
+        jiff::Timestamp::from_second(unix),
+        jiff::Timestamp::from_second(crate::cache::now()),
+    ) else {
+        return rfc3339(unix);
+    };
+    let (then, now) = (then.to_zoned(zone.clone()), now.to_zoned(zone));
+    if then.date() == now.date() {
+        then.strftime("%H:%M").to_string()
+    } else {
+        then.strftime("%a %H:%M").to_string()
+    }
+}
+
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;

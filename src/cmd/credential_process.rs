@@ -16,7 +16,7 @@ pub fn run(args: &CredentialProcessArgs, env: &Environment) -> Result<()> {
     if args.session.dry_run {
         return super::print_stdout(&super::dry_run_report(&plan, &args.session, env));
     }
-    let session = super::session(&plan, &args.session, env).map_err(|e| {
+    let session = crate::obtain::session(&plan, &args.session, env).map_err(|e| {
         // The generic hint (-t CODE) is no help in a config file: the code changes every 30s.
         match &plan.mfa {
             Some(m) if e == mfa::no_terminal(&m.serial) => Error::new(format!(

@@ -10,7 +10,7 @@ pub fn run(args: &EnvArgs, env: &Environment) -> Result<()> {
     if args.session.dry_run {
         return super::print_stdout(&super::dry_run_report(&plan, &args.session, env));
     }
-    let session = super::session(&plan, &args.session, env)?;
+    let session = crate::obtain::session(&plan, &args.session, env)?;
     let text = shell::render(args.format, &vars::for_session(&plan, &session))?;
     super::print_stdout(&text)
 }

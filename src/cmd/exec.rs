@@ -33,18 +33,18 @@ pub fn run(args: &ExecArgs, env: &Environment) -> Result<()> {
         },
     );
     let program = find_program(&argv[0], &child_env)?;
-    let session = super::session(&plan, &args.session, env)?;
+    let session = crate::obtain::session(&plan, &args.session, env)?;
     let vars = vars::for_session(&plan, &session);
     let child_env = child_environment(env, &vars);
     if args.command.is_empty() {
-        eprintln!(
+        crate::say!(
             "mfaexec: starting {} with the credentials of profile `{}`; exit it to drop them",
             program.display(),
             plan.profile
         );
     }
     if args.session.verbose {
-        eprintln!("mfaexec: exec {}", program.display());
+        crate::say!("mfaexec: exec {}", program.display());
     }
     let error = Command::new(&program)
         .arg0(&argv[0])

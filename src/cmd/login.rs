@@ -78,15 +78,15 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
     if let ConsoleDuration::NotSent(why) = &duration_kind
         && plan.call == Call::AssumeRoleChained
     {
-        eprintln!("mfaexec: profile `{}`: {why}", plan.profile);
+        crate::say!("mfaexec: profile `{}`: {why}", plan.profile);
     }
-    let session = super::session(&plan, &args.session, env)?;
+    let session = crate::obtain::session(&plan, &args.session, env)?;
     let session_duration = match duration_kind {
         ConsoleDuration::Sent => Some(session_duration_secs(&plan, session.expiration)),
         ConsoleDuration::NotSent(_) => None,
     };
     if args.session.verbose {
-        eprintln!(
+        crate::say!(
             "mfaexec: asking {} for a sign-in token{}",
             endpoint.value,
             session_duration
@@ -98,25 +98,25 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
         &endpoint.value,
         &session,
         session_duration,
-        super::sts_timeout(env)?,
+        crate::obtain::sts_timeout(env)?,
     )?;
     let url = federation::login_url(&endpoint.value, &destination, &token);
     if args.session.verbose {
-        eprintln!("mfaexec: sign-in URL {}", federation::masked(&url));
+        crate::say!("mfaexec: sign-in URL {}", federation::masked(&url));
     }
     if args.print {
         return super::print_stdout(&format!("{url}\n"));
     }
     match open_browser(&url, env) {
         Ok(how) => {
-            eprintln!(
+            crate::say!(
                 "mfaexec: opened the AWS console for {} with {how}",
                 plan.profile
             );
             Ok(())
         }
         Err(why) => {
-            eprintln!(
+            crate::say!(
                 "mfaexec: {why}; open the sign-in URL below within {}",
                 federation::URL_LIFETIME
             );

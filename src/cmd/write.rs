@@ -42,13 +42,13 @@ pub fn run(args: &WriteArgs, env: &Environment) -> Result<()> {
             file.describe()
         ));
     }
-    let session = super::session(&plan, &args.session, env)?;
+    let session = crate::obtain::session(&plan, &args.session, env)?;
     file.write_session(&name, &session, crate::cache::lock_timeout(env)?)?;
-    eprintln!(
+    crate::say!(
         "mfaexec: wrote the session of {} to [{name}] in {}; it expires {} ({}); use it with AWS_PROFILE={name}",
         plan.profile,
         file.describe(),
-        super::local_time(session.expiration),
+        crate::session::local_time(session.expiration),
         rfc3339(session.expiration)
     );
     Ok(())

@@ -3,6 +3,7 @@
 
 mod atomic;
 mod cache;
+mod child;
 mod cli;
 mod cmd;
 mod credfile;
@@ -13,6 +14,7 @@ mod limits;
 mod mfa;
 mod obtain;
 mod profile;
+mod server;
 mod session;
 mod shell;
 mod sts;

@@ -53,6 +53,11 @@ pub fn no_terminal(serial: &str) -> Error {
     .hint("pass the code with -t CODE, or run mfaexec from a terminal")
 }
 
+/// A new session needs a code that only a user can type, and asking was ruled out.
+pub fn code_needed(serial: &str) -> Error {
+    Error::new(format!("a new session needs a typed MFA code for {serial}"))
+}
+
 /// Tells the user something on the terminal (not stderr, which may be captured).
 pub fn say(text: &str) {
     if let Ok(mut tty) = OpenOptions::new().write(true).open("/dev/tty") {

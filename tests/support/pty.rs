@@ -73,6 +73,12 @@ impl Terminal {
         self.stdin.flush().unwrap();
     }
 
+    /// Types raw bytes, such as Ctrl-C (`\x03`), which the terminal turns into a signal.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
     pub fn screen(&self) -> String {
         self.screen.lock().unwrap().clone()
     }

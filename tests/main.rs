@@ -16,4 +16,5 @@ mod mfa_process;
 mod profiles;
 mod server;
 mod shells;
+mod version;
 mod write_file;

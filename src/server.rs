@@ -12,8 +12,6 @@
 
 use std::convert::Infallible;
 use std::net::Ipv4Addr;
-use std::os::unix::process::CommandExt;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,7 +28,7 @@ use tokio::sync::{Mutex, Semaphore, oneshot};
 use crate::cli::{ExecArgs, SessionArgs};
 use crate::cmd::exec;
 use crate::environ::Environment;
-use crate::error::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, Error, Result};
+use crate::error::{Error, Result};
 use crate::profile::{self, Plan};
 use crate::session::{Secret, Session, rfc3339};
 use crate::vars::{self, Vars};
@@ -98,28 +96,16 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
     }
     // std opens every descriptor close-on-exec (the listener and connections included), so
     // the command inherits only stdin, stdout and stderr.
-    let spawned = Command::new(&program)
-        .arg0(&argv[0])
-        .args(&argv[1..])
-        .env_clear()
-        .envs(exec::child_environment(env, &vars))
-        .spawn();
-    let child = match spawned {
-        Ok(child) => child,
+    let pid = match child::spawn(&program, &argv, &exec::child_environment(env, &vars)) {
+        Ok(pid) => pid,
         Err(e) => {
             endpoint.stop();
-            let code = match e.kind() {
-                std::io::ErrorKind::NotFound => EXIT_NOT_FOUND,
-                _ => EXIT_NOT_EXECUTABLE,
-            };
-            return Err(
-                Error::new(format!("cannot run {}: {e}", program.display())).exit_code(code)
-            );
+            return Err(e);
         }
     };
-    let status = child::wait(child);
+    let ended = child::wait(pid);
     endpoint.stop();
-    child::exit_like(status?)
+    child::exit_like(ended?)
 }
 
 /// An SDK takes static keys of the `default` profile before it asks the endpoint (AWS-RULES
@@ -491,5 +477,46 @@ async fn credentials(shared: &Arc<Shared>) -> std::result::Result<Session, Strin
             state.failed = Some((Instant::now(), message.clone()));
             Err(message)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::Keys;
+
+    fn state(left: i64, lifetime: i64) -> State {
+        let session = Session {
+            keys: Keys {
+                access_key_id: "ASIAX".into(),
+                secret_access_key: Secret::new("s"),
+                session_token: Some(Secret::new("t")),
+            },
+            expiration: cache::now() + left,
+        };
+        State {
+            lifetime,
+            ..State::new(session)
+        }
+    }
+
+    #[test]
+    fn due_within_the_window_or_half_a_session_shorter_than_it() {
+        assert!(!state(400, 3600).due(300));
+        assert!(state(200, 3600).due(300));
+        // A window longer than the session would renew at every request.
+        assert!(!state(2000, 3600).due(7200));
+        assert!(state(1700, 3600).due(7200));
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same_bytes(b"abc", b"abc"));
+        assert!(!same_bytes(b"abc", b"abd"));
+        assert!(!same_bytes(b"ab", b"abc"));
+        assert!(!same_bytes(b"", b"abc"));
+        let token = new_token().unwrap();
+        assert_eq!(token.expose().len(), 64);
+        assert_ne!(token.expose(), new_token().unwrap().expose());
     }
 }

@@ -3,7 +3,8 @@
 //! code, signals, the terminal, the port and descriptors after it).
 //!
 //! Renewal is made quick with a refresh window just under the session's 15 minutes:
-//! `MFAEXEC_REFRESH_WINDOW=893` with `-d 15m` makes a session due 7 seconds after STS issued it.
+//! `MFAEXEC_REFRESH_WINDOW=890` with `-d 15m` makes a session due 10 seconds after STS issued
+//! it (20 seconds for the tests that start the AWS CLI, slow to start on a busy machine).
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -16,7 +17,8 @@ use crate::credential_process::aws_program;
 use crate::support::fake_sts::Fault;
 use crate::support::*;
 
-const WINDOW: i64 = 893;
+const WINDOW: u64 = 890;
+const SLOW_WINDOW: u64 = 880;
 
 /// The standard sandbox with alice's keys under `[alice]` instead of `[default]` (an SDK would
 /// prefer keys of the default profile to the endpoint), `prod` a direct role and `deploy` a
@@ -181,7 +183,11 @@ fn assume_role_calls(s: &Sandbox) -> Vec<fake_sts::Call> {
 
 /// Sleeps until the session that expires at `expiration` (Unix seconds) is in the window.
 fn until_due(expiration: u64) {
-    let due = expiration - WINDOW as u64 + 1;
+    until_in(expiration, WINDOW);
+}
+
+fn until_in(expiration: u64, window: u64) {
+    let due = expiration - window + 1;
     loop {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -300,7 +306,8 @@ fn each_run_gets_a_new_token() {
 // renewed one, and the code came from mfa_process with no prompt.
 #[test]
 fn the_aws_cli_asks_again_and_gets_a_session_renewed_with_mfa_process() {
-    let s = sandbox();
+    let mut s = sandbox();
+    s.set("MFAEXEC_REFRESH_WINDOW", &SLOW_WINDOW.to_string());
     let code_file = s.path("code");
     let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
     s.config(&config.replacen(
@@ -327,7 +334,7 @@ fn the_aws_cli_asks_again_and_gets_a_session_renewed_with_mfa_process() {
     wait_for_file(&s.path("first"), &mut child);
     let issued = s.sts.issued();
     assert_eq!(issued.len(), 1);
-    until_due(issued[0].expiration_unix);
+    until_in(issued[0].expiration_unix, SLOW_WINDOW);
     std::fs::write(&code_file, s.code()).unwrap();
     std::fs::write(s.path("go"), "").unwrap();
     let out = Out(child.wait_with_output().unwrap());
@@ -564,6 +571,11 @@ fn static_keys_in_the_default_profile_are_refused_before_any_call() {
 #[test]
 fn the_exit_code_passes_through() {
     let s = sandbox();
+    s.run(["prod", "--server", "--", "terraform-nope", "plan"])
+        .failure(127)
+        .one_line_error()
+        .stderr_has("command not found: terraform-nope");
+    assert!(s.calls().is_empty(), "a typo must not use up a code");
     let code = s.code();
     s.run([
         "prod",
@@ -609,7 +621,7 @@ fn sigterm_and_sighup_are_passed_to_the_command() {
 }
 
 #[test]
-fn a_command_killed_by_sigkill_makes_mfaexec_die_by_sigkill() {
+fn a_command_killed_by_a_signal_makes_mfaexec_die_by_that_signal() {
     let s = sandbox();
     let code = s.code();
     let out = s
@@ -625,6 +637,53 @@ fn a_command_killed_by_sigkill_makes_mfaexec_die_by_sigkill() {
         ])
         .output();
     assert_eq!(out.signal(), Some(9), "{:?}", out.0.status);
+    // SIGINT, which mfaexec holds back while the command runs, still ends it.
+    let out = s
+        .run(["prod", "--server", "--", "sh", "-c", "kill -INT $$"])
+        .output();
+    assert_eq!(out.signal(), Some(2), "{:?}", out.0.status);
+}
+
+// A renewal that fails for another reason than a missing code is said once and not tried
+// again at once: SDKs retry quickly, and a retry could cost an MFA code.
+#[test]
+fn a_failed_renewal_is_an_error_and_is_not_retried_at_once() {
+    let s = sandbox();
+    let code = s.code();
+    let served = serve(&s, &["deploy", "-t", &code, "-d", "15m", "--server"]);
+    let (_, first) = served.get();
+    until_due(expiration_of(&first));
+    let before = s.calls().len();
+    s.sts.inject(Fault::Error {
+        status: 403,
+        code: "AccessDenied".into(),
+        message: "User: arn:aws:sts::222222222222:assumed-role/admin/x is not authorized to perform: sts:AssumeRole".into(),
+    });
+    let (status, failed) = served.get();
+    assert_eq!(status, 503, "{failed}");
+    let message = failed["Message"].as_str().unwrap();
+    assert!(
+        message.starts_with("cannot renew the session of profile `deploy`: "),
+        "{message}"
+    );
+    assert!(message.contains("may not assume role"), "{message}");
+    let (status, again) = served.get();
+    assert_eq!(status, 503);
+    assert_eq!(again["Message"], failed["Message"]);
+    assert_eq!(
+        s.calls().len(),
+        before + 1,
+        "no second attempt within seconds"
+    );
+    let out = served.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr
+            .matches("mfaexec: cannot renew the session of profile `deploy`")
+            .count(),
+        1,
+        "{stderr}"
+    );
 }
 
 /// mfaexec on a pty as the shell's last command, as a user types it: `script` runs its line

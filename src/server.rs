@@ -60,6 +60,9 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
             "{:<11} a credentials endpoint on 127.0.0.1, on a port the kernel picks; the command runs as mfaexec's child and gets no keys\n",
             "server"
         ));
+        if let Err(e) = refuse_default_keys(env) {
+            report.push_str(&format!("{:<11} refused: {}\n", "note", e.message()));
+        }
         report.push_str(&crate::cmd::vars_report(&vars::for_server(
             plan,
             "http://127.0.0.1:<port>/",

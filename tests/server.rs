@@ -763,5 +763,11 @@ fn dry_run_says_a_server_would_run_and_masks_the_token() {
         .stdout_has("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
         .stdout_has("command     aws s3 ls");
     assert!(!out.stdout().contains("set         AWS_ACCESS_KEY_ID"));
+    assert!(!out.stdout().contains("refused"));
+    // With keys in the default profile, the report says the run would be refused.
+    let s = Sandbox::standard();
+    s.run(["prod", "--server", "--dry-run"])
+        .success()
+        .stdout_has("note        refused: --server: the `default` profile holds static keys");
     assert!(s.calls().is_empty());
 }

@@ -97,8 +97,8 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
             program.display()
         );
     }
-    // std opens every descriptor close-on-exec (the listener and connections included), so
-    // the command inherits only stdin, stdout and stderr.
+    // std, tokio and the cache open every descriptor close-on-exec (the listener and the
+    // connections included): the command gets what mfaexec was given, none of its own.
     let pid = match child::spawn(&program, &argv, &exec::child_environment(env, &vars)) {
         Ok(pid) => pid,
         Err(e) => {

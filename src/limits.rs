@@ -10,6 +10,10 @@ pub const HOUR: u64 = 3600;
 pub const ASSUME_ROLE_MAX: u64 = 43_200;
 pub const SESSION_TOKEN_MAX: u64 = 129_600;
 
+/// The most read of an answer from STS or the console federation endpoint: real answers are a
+/// few KiB, so a bigger one is refused rather than held in memory.
+pub const BODY_CAP: usize = 64 * 1024;
+
 /// Which STS call, as far as duration limits care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Call {

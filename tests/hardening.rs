@@ -1,0 +1,162 @@
+//! Hardening (issue 10): answers that are only half to be trusted, stderr that cannot be
+//! written, signals at the prompt, hostile files and settings. Each test names its defect.
+
+use crate::support::fake_sts::*;
+use crate::support::*;
+
+/// The session cache entries in the sandbox's default cache directory.
+fn cached(s: &Sandbox) -> Vec<std::path::PathBuf> {
+    let dir = s.home().join(".cache/mfaexec");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect()
+}
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
+    let start = text.find(open).expect("open tag") + open.len();
+    let end = text[start..].find(close).expect("close tag") + start;
+    &text[start..end]
+}
+
+fn replace_element(body: &str, tag: &str, value: &str) -> String {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let old = between(body, &open, &close).to_owned();
+    body.replacen(
+        &format!("{open}{old}{close}"),
+        &format!("{open}{value}{close}"),
+        1,
+    )
+}
+
+/// Asserts `env prod` refused the answer with `says`, printed nothing, and cached nothing.
+#[track_caller]
+fn refused_answer(s: &Sandbox, fault: Fault, says: &str) {
+    s.sts.inject(fault);
+    let code = s.code();
+    let out = s.run(["env", "prod", "-t", &code]).failure(1);
+    out.one_line_error()
+        .stderr_has(&format!("unusable answer from STS at {}", s.sts.url()))
+        .stderr_has(says);
+    assert_eq!(out.stdout(), "", "nothing exported");
+    assert_eq!(
+        cached(s),
+        Vec::<std::path::PathBuf>::new(),
+        "nothing cached"
+    );
+    // The code was spent: the next one comes from the next TOTP window.
+    s.sts.advance_clock(30);
+}
+
+// See: issue 10, defect 2.
+#[test]
+fn a_truncated_or_incomplete_sts_answer_is_refused_and_not_cached() {
+    let s = Sandbox::standard();
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| {
+            let cut = b.find("<AccessKeyId>").unwrap() + "<AccessKeyId>AS".len();
+            b[..cut].to_owned()
+        }),
+        "the secret access key is empty",
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| {
+            let exp = between(&b, "<Expiration>", "</Expiration>").to_owned();
+            b.replace(&format!("<Expiration>{exp}</Expiration>"), "")
+        }),
+        "the expiration is missing or already past",
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "SecretAccessKey", "")),
+        "the secret access key is empty",
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "SessionToken", "")),
+        "the session token is empty",
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "Expiration", "2001-01-01T00:00:00Z")),
+        "the expiration is missing or already past (2001-01-01T00:00:00Z)",
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "Expiration", "2099-01-01T00:00:00Z")),
+        "the expiration 2099-01-01T00:00:00Z is far beyond the 12h asked for",
+    );
+    // A whole answer still works afterwards, and is cached.
+    let code = s.code();
+    s.run(["env", "prod", "-t", &code]).success();
+    assert_eq!(cached(&s).len(), 1);
+}
+
+// See: issue 10, defect 7.
+#[test]
+fn oversized_sts_answers_and_fields_are_refused() {
+    let s = Sandbox::standard();
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "SecretAccessKey", &"S".repeat(5000))),
+        "the secret access key is 5000 bytes long (at most 1024 are accepted)",
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "AccessKeyId", &"A".repeat(200))),
+        "the access key id is 200 bytes long (at most 128 are accepted)",
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "SessionToken", &"T".repeat(40 * 1024))),
+        "the session token is 40960 bytes long",
+    );
+    let pad = |b: String| {
+        b.replace(
+            "</ResponseMetadata>",
+            &format!("</ResponseMetadata><!--{}-->", "x".repeat(300 * 1024)),
+        )
+    };
+    refused_answer(
+        &s,
+        Fault::Rewrite(pad),
+        "answer over the size limit of 64 KiB",
+    );
+    refused_answer(
+        &s,
+        Fault::RewriteUnsized(pad),
+        "answer over the size limit of 64 KiB",
+    );
+}
+
+// See: issue 10, defect 7.
+#[test]
+fn oversized_federation_answers_are_refused() {
+    let mut s = Sandbox::standard();
+    let fed = s.sts.federation_url();
+    s.set("MFAEXEC_FEDERATION_ENDPOINT", &fed);
+    let code = s.code();
+    s.run(["env", "prod", "-t", &code]).success();
+    for fault in [
+        Fault::Rewrite(|b| format!("{b}{}", " ".repeat(100 * 1024))),
+        Fault::RewriteUnsized(|b| format!("{b}{}", " ".repeat(100 * 1024))),
+    ] {
+        s.sts.rewrite_federation(fault);
+        let out = s.run(["login", "prod", "--print"]).failure(1);
+        out.one_line_error()
+            .stderr_has("unusable answer from the sign-in endpoint")
+            .stderr_has("over the size limit of 64 KiB");
+        assert_eq!(out.stdout(), "");
+    }
+    s.sts.rewrite_federation(Fault::Rewrite(|_| {
+        format!("{{\"SigninToken\":\"{}\"}}", "t".repeat(20 * 1024))
+    }));
+    let out = s.run(["login", "prod", "--print"]).failure(1);
+    out.one_line_error().stderr_has("no SigninToken");
+}

@@ -1,6 +1,8 @@
 //! Hardening (issue 10): answers that are only half to be trusted, stderr that cannot be
 //! written, signals at the prompt, hostile files and settings. Each test names its defect.
 
+use std::process::Stdio;
+
 use crate::support::fake_sts::*;
 use crate::support::*;
 
@@ -159,4 +161,59 @@ fn oversized_federation_answers_are_refused() {
     }));
     let out = s.run(["login", "prod", "--print"]).failure(1);
     out.one_line_error().stderr_has("no SigninToken");
+}
+
+// See: issue 10, defect 3. `2>/dev/full`: every message fails to be written, after STS has
+// answered; the session must still be cached and the command run.
+#[test]
+fn stderr_on_dev_full_stops_nothing() {
+    let s = Sandbox::standard();
+    let marker = s.path("ran");
+    let code = s.code();
+    let status = s
+        .command([
+            "exec",
+            "prod",
+            "-v",
+            "-t",
+            &code,
+            "--",
+            "sh",
+            "-c",
+            &format!("echo ran > '{}'", marker.display()),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(marker.exists(), "the command ran");
+    assert_eq!(cached(&s).len(), 1, "the session was cached");
+    assert_eq!(s.calls().len(), 1);
+}
+
+// See: issue 10, defect 3. stderr a pipe whose reader is gone: the export lines are printed.
+#[test]
+fn stderr_pipe_closed_stops_nothing() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    let mut child = s
+        .command(["env", "prod", "-v", "-t", &code])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", out.status);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("AWS_SECRET_ACCESS_KEY="), "{stdout}");
+    assert_eq!(cached(&s).len(), 1, "the session was cached");
 }

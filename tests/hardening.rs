@@ -217,3 +217,42 @@ fn stderr_pipe_closed_stops_nothing() {
     assert!(stdout.contains("AWS_SECRET_ACCESS_KEY="), "{stdout}");
     assert_eq!(cached(&s).len(), 1, "the session was cached");
 }
+
+// See: issue 10, defect 4. While mfaexec holds secrets (here: running mfa_process, after the
+// files were read) its core limit is 0; the command it execs gets the user's limit back.
+#[test]
+fn mfaexec_cannot_dump_core_but_its_command_keeps_the_users_limit() {
+    let s = Sandbox::standard();
+    let seen = s.path("limits");
+    s.append_config(&format!(
+        "\n[profile dumpy]\nrole_arn = {ADMIN}\nsource_profile = default\nmfa_serial = {}\n\
+         mfa_process = grep 'core file' /proc/$PPID/limits > '{}'; echo {}\n",
+        s.serial(),
+        seen.display(),
+        s.code()
+    ));
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -S -c 1234 && exec \"$0\" \"$@\"",
+            bin().to_str().unwrap(),
+            "exec",
+            "dumpy",
+            "--",
+            "sh",
+            "-c",
+            "ulimit -S -c",
+        ])
+        .env_clear()
+        .envs(s.vars().iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    // `ulimit -c` counts 512-byte blocks in sh; /proc shows bytes.
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1234");
+    let limits = std::fs::read_to_string(&seen).unwrap();
+    let fields: Vec<&str> = limits.split_whitespace().collect();
+    // "Max core file size SOFT HARD bytes": the soft limit is 0.
+    assert_eq!(fields[4], "0", "{limits}");
+}

@@ -225,14 +225,32 @@ pub fn wait_for_next_code(why: &str) {
     std::thread::sleep(wait);
 }
 
+/// The exit code of a run interrupted at the prompt, as shells report SIGINT (128 + 2).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
 /// Asks on the terminal until a 6-digit code is typed.
 pub fn prompt(serial: &str) -> Result<String> {
     if !has_terminal() {
         return Err(no_terminal(serial));
     }
     for _ in 0..MALFORMED_TRIES {
-        let typed = rpassword::prompt_password(format!("Enter MFA code for {serial}: "))
-            .map_err(|e| Error::new(format!("cannot read the MFA code from the terminal: {e}")))?;
+        let typed = match read_hidden(&format!("Enter MFA code for {serial}: ")) {
+            Ok(Typed::Line(line)) => line,
+            Ok(Typed::Interrupted) => {
+                return Err(Error::new("interrupted at the MFA prompt").exit_code(EXIT_INTERRUPTED));
+            }
+            Ok(Typed::End) => {
+                return Err(Error::new(format!(
+                    "no MFA code for {serial}: the terminal sent end of input"
+                ))
+                .hint("type the 6 digits your MFA device shows, or pass them with -t CODE"));
+            }
+            Err(e) => {
+                return Err(Error::new(format!(
+                    "cannot read the MFA code from the terminal: {e}"
+                )));
+            }
+        };
         let code = typed.trim();
         if is_code(code) {
             return Ok(code.to_owned());
@@ -243,6 +261,83 @@ pub fn prompt(serial: &str) -> Result<String> {
         "no 6-digit MFA code for {serial} after {MALFORMED_TRIES} tries"
     ))
     .hint("type the 6 digits your MFA device shows, or pass them with -t CODE"))
+}
+
+enum Typed {
+    Line(String),
+    /// Ctrl-C, or Ctrl-\ (quit).
+    Interrupted,
+    /// Ctrl-D on an empty line, or the terminal went away.
+    End,
+}
+
+/// The most kept of one typed line: a code is 6 digits.
+const TYPED_CAP: usize = 64;
+
+/// The terminal's own settings, put back when dropped: on every way out of the prompt (a code,
+/// Ctrl-C, end of input, an error, a panic).
+struct Restore {
+    tty: std::fs::File,
+    saved: nix::sys::termios::Termios,
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let _ = nix::sys::termios::tcsetattr(
+            &self.tty,
+            nix::sys::termios::SetArg::TCSANOW,
+            &self.saved,
+        );
+    }
+}
+
+/// Reads one line from /dev/tty without echo. Signals from the keyboard are off while it
+/// reads, so Ctrl-C arrives as a byte and the settings are restored before mfaexec exits
+/// (killed by SIGINT with echo off, it would leave the user's shell without echo).
+fn read_hidden(prompt: &str) -> std::io::Result<Typed> {
+    use nix::sys::termios::{self, LocalFlags, SetArg, SpecialCharacterIndices};
+    use std::io::Read;
+    let tty = OpenOptions::new().read(true).write(true).open("/dev/tty")?;
+    let saved = termios::tcgetattr(&tty)?;
+    let mut quiet = saved.clone();
+    quiet.local_flags &=
+        !(LocalFlags::ECHO | LocalFlags::ICANON | LocalFlags::ISIG | LocalFlags::IEXTEN);
+    quiet.control_chars[SpecialCharacterIndices::VMIN as usize] = 1;
+    quiet.control_chars[SpecialCharacterIndices::VTIME as usize] = 0;
+    let restore = Restore {
+        tty: tty.try_clone()?,
+        saved,
+    };
+    termios::tcsetattr(&tty, SetArg::TCSAFLUSH, &quiet)?;
+    let mut tty = tty;
+    tty.write_all(prompt.as_bytes())?;
+    tty.flush()?;
+    let mut line = String::new();
+    let typed = loop {
+        let mut byte = [0u8; 1];
+        match tty.read(&mut byte) {
+            Ok(0) => break Typed::End,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        match byte[0] {
+            0x03 | 0x1c => break Typed::Interrupted,
+            0x04 if line.is_empty() => break Typed::End,
+            b'\r' | b'\n' => break Typed::Line(line),
+            0x7f | 0x08 => {
+                line.pop();
+            }
+            0x15 => line.clear(),
+            b if (b.is_ascii_graphic() || b == b' ') && line.len() < TYPED_CAP => {
+                line.push(char::from(b));
+            }
+            _ => {}
+        }
+    };
+    let _ = tty.write_all(b"\n");
+    drop(restore);
+    Ok(typed)
 }
 
 #[cfg(test)]

@@ -256,3 +256,56 @@ fn mfaexec_cannot_dump_core_but_its_command_keeps_the_users_limit() {
     // "Max core file size SOFT HARD bytes": the soft limit is 0.
     assert_eq!(fields[4], "0", "{limits}");
 }
+
+/// `mfaexec env prod` on a terminal, then `stty -a` there: what the keys did, and the settings
+/// left for the shell afterwards.
+fn prompt_then_stty(s: &Sandbox, keys: &[u8]) -> (String, Vec<String>) {
+    let argv: Vec<String> = [
+        "sh",
+        "-c",
+        "\"$0\" env prod > /dev/null; echo \"rc=$?\"; stty -a",
+        bin().to_str().unwrap(),
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    let mut t = pty::Terminal::start(&argv, s.vars());
+    t.expect("Enter MFA code", 1);
+    t.send(keys);
+    let (_, screen) = t.finish();
+    let rc = screen
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("rc="))
+        .unwrap_or_else(|| panic!("no rc= in {screen}"))
+        .to_owned();
+    let words = screen
+        .split([' ', ';', '\r', '\n'])
+        .map(str::to_owned)
+        .collect();
+    (rc, words)
+}
+
+#[track_caller]
+fn assert_cooked(words: &[String]) {
+    for flag in ["isig", "icanon", "echo"] {
+        assert!(words.iter().any(|w| w == flag), "{flag} is off: {words:?}");
+        assert!(!words.iter().any(|w| *w == format!("-{flag}")), "-{flag}");
+    }
+}
+
+// See: issue 10, defect 1.
+#[test]
+fn ctrl_c_or_end_of_input_at_the_prompt_restores_the_terminal() {
+    let s = Sandbox::standard();
+    let (rc, words) = prompt_then_stty(&s, b"12\x03");
+    assert_eq!(rc, "130", "Ctrl-C exits as interrupted");
+    assert_cooked(&words);
+    let (rc, words) = prompt_then_stty(&s, b"\x04");
+    assert_eq!(rc, "1", "end of input is a failure");
+    assert_cooked(&words);
+    let code = s.code();
+    let (rc, words) = prompt_then_stty(&s, format!("{code}\r").as_bytes());
+    assert_eq!(rc, "0");
+    assert_cooked(&words);
+    assert_eq!(s.calls().len(), 1);
+}

@@ -151,11 +151,19 @@ struct Finished {
     stdout: Vec<u8>,
 }
 
+/// After the shell of an mfa_process has exited, how long its output may still take to arrive
+/// (it is complete by then unless a background child holds the pipe open).
+const AFTER_EXIT_GRACE: Duration = Duration::from_millis(200);
+
 /// Runs `sh -c command` with stdin from /dev/null, keeps at most PROCESS_OUTPUT_CAP bytes of its
 /// stdout, and kills it when `timeout` passes. On a terminal it stays in the terminal's process
-/// group, so it can still ask for a passphrase there, and only it is killed. Without one (an SDK
-/// running credential_process, capturing stderr) it gets a process group of its own, and the
-/// whole group is killed, so no orphan keeps the captured stderr open.
+/// group, so it can still ask for a passphrase there. Without one (an SDK running
+/// credential_process, capturing stderr) it gets a process group of its own, killed as a whole.
+///
+/// Either way a background child it leaves (`sleep 30 & echo 123456`) must not hold mfaexec:
+/// stdout is read only until the shell has exited (plus a short grace) or the deadline, and
+/// mfaexec is the children's subreaper meanwhile, so every leftover descendant is reparented
+/// to it and killed.
 fn run_bounded(
     command: &str,
     stderr: Stdio,
@@ -164,6 +172,8 @@ fn run_bounded(
 ) -> Result<Finished, Bounded> {
     use std::io::Read;
     use std::os::unix::process::CommandExt;
+    use std::sync::mpsc;
+    use std::time::Instant;
     let mut cmd = Command::new("/bin/sh");
     cmd.arg("-c")
         .arg(command)
@@ -173,25 +183,34 @@ fn run_bounded(
     if !on_terminal {
         cmd.process_group(0);
     }
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+    let _reaper = Leftovers;
     let mut child = cmd.spawn().map_err(Bounded::Start)?;
     let mut pipe = child.stdout.take().expect("stdout is piped");
-    let reader = std::thread::spawn(move || {
-        let mut kept = Vec::new();
+    let (chunks, received) = mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
         let mut chunk = [0u8; 1024];
         while let Ok(n) = pipe.read(&mut chunk) {
-            if n == 0 {
+            if n == 0 || chunks.send(chunk[..n].to_vec()).is_err() {
                 break;
             }
-            let room = PROCESS_OUTPUT_CAP.saturating_sub(kept.len());
-            kept.extend_from_slice(&chunk[..n.min(room)]);
         }
-        kept
     });
-    let deadline = std::time::Instant::now() + timeout;
+    let mut kept = Vec::new();
+    let mut keep = |chunk: Vec<u8>| {
+        let room = PROCESS_OUTPUT_CAP.saturating_sub(kept.len());
+        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    };
+    let now = Instant::now();
+    // A timeout is capped where it is read (MFAEXEC_MFA_PROCESS_TIMEOUT); this never overflows.
+    let deadline = now.checked_add(timeout).unwrap_or(now);
     let status = loop {
+        while let Ok(chunk) = received.try_recv() {
+            keep(chunk);
+        }
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if std::time::Instant::now() < deadline => {
+            Ok(None) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(10));
             }
             _ => {
@@ -205,8 +224,65 @@ fn run_bounded(
             }
         }
     };
-    let stdout = reader.join().unwrap_or_default();
-    Ok(Finished { status, stdout })
+    let until = (Instant::now() + AFTER_EXIT_GRACE).min(deadline.max(Instant::now()));
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        match received.recv_timeout(left) {
+            Ok(chunk) => keep(chunk),
+            Err(_) => break,
+        }
+    }
+    Ok(Finished {
+        status,
+        stdout: kept,
+    })
+}
+
+/// Kills and reaps what an mfa_process left running (reparented to mfaexec, its subreaper),
+/// and stops being a subreaper: dropped on every way out of `run_bounded`.
+struct Leftovers;
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        use nix::sys::signal::{Signal, kill};
+        use nix::sys::wait::{WaitPidFlag, waitpid};
+        // Killing one may reparent its own children to mfaexec: a few rounds catch them.
+        for _ in 0..8 {
+            let children = children_of(std::process::id());
+            if children.is_empty() {
+                break;
+            }
+            for pid in &children {
+                let _ = kill(*pid, Signal::SIGKILL);
+            }
+            for pid in children {
+                let _ = waitpid(pid, Some(WaitPidFlag::__WALL));
+            }
+        }
+        let _ = nix::sys::prctl::set_child_subreaper(false);
+    }
+}
+
+/// The processes whose parent is `parent`, from /proc.
+fn children_of(parent: u32) -> Vec<nix::unistd::Pid> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let after = &stat[stat.rfind(')')? + 1..];
+                    after.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .map(nix::unistd::Pid::from_raw)
+        .collect()
 }
 
 /// Waits until the next TOTP window has begun (a second into it, for clocks a little apart),

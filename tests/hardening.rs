@@ -309,3 +309,77 @@ fn ctrl_c_or_end_of_input_at_the_prompt_restores_the_terminal() {
     assert_cooked(&words);
     assert_eq!(s.calls().len(), 1);
 }
+
+/// Profile `orphan`: role ADMIN with `mfa_process = BODY`, where `$PIDS` is a file.
+fn with_mfa_process(s: &Sandbox, body: &str) {
+    let pids = s.path("pids");
+    let _ = std::fs::remove_file(&pids);
+    s.append_config(&format!(
+        "\n[profile orphan]\nrole_arn = {ADMIN}\nsource_profile = default\nmfa_serial = {}\nmfa_process = {}\n",
+        s.serial(),
+        body.replace("$PIDS", &format!("'{}'", pids.display()))
+    ));
+}
+
+/// The processes whose pids the mfa_process wrote are gone.
+#[track_caller]
+fn assert_left_nothing(s: &Sandbox) {
+    let pids = std::fs::read_to_string(s.path("pids")).expect("the mfa_process ran");
+    for pid in pids.split_whitespace() {
+        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| !stat.contains(") Z "));
+        assert!(
+            !alive,
+            "the mfa_process's background child {pid} still runs"
+        );
+    }
+}
+
+// See: issue 10, defect 5.
+#[test]
+fn a_background_child_of_mfa_process_does_not_hold_mfaexec() {
+    let mut s = Sandbox::standard();
+    s.set("MFAEXEC_MFA_PROCESS_TIMEOUT", "5");
+    with_mfa_process(
+        &s,
+        &format!("sleep 30 & echo $! > $PIDS; echo {}", s.code()),
+    );
+    let start = std::time::Instant::now();
+    s.run(["orphan", "--", "true"]).success();
+    assert!(start.elapsed().as_secs_f64() < 4.0, "{:?}", start.elapsed());
+    assert_left_nothing(&s);
+
+    // The same on a terminal, where it shares mfaexec's process group.
+    s.sts.advance_clock(30);
+    s.config(
+        &std::fs::read_to_string(s.home().join(".aws/config"))
+            .unwrap()
+            .replace("[profile orphan]", "[profile old]"),
+    );
+    with_mfa_process(
+        &s,
+        &format!("sleep 30 & echo $! > $PIDS; echo {}", s.code()),
+    );
+    let start = std::time::Instant::now();
+    let t = s.terminal(&["orphan", "--refresh", "--", "true"]);
+    let (rc, screen) = t.finish();
+    assert_eq!(rc, Some(0), "{screen}");
+    assert!(start.elapsed().as_secs_f64() < 4.0, "{:?}", start.elapsed());
+    assert_left_nothing(&s);
+}
+
+// See: issue 10, defect 5: at the deadline the whole tree goes, on a terminal too.
+#[test]
+fn an_mfa_process_past_its_deadline_is_killed_with_its_children_on_a_terminal() {
+    let mut s = Sandbox::standard();
+    s.set("MFAEXEC_MFA_PROCESS_TIMEOUT", "2");
+    with_mfa_process(&s, "(trap '' HUP; exec sleep 30) & echo $! > $PIDS; sleep 30");
+    let start = std::time::Instant::now();
+    let t = s.terminal(&["orphan", "--", "true"]);
+    let (rc, screen) = t.finish();
+    assert_eq!(rc, Some(1), "{screen}");
+    assert!(screen.contains("did not finish within 2s"), "{screen}");
+    assert!(start.elapsed().as_secs_f64() < 6.0, "{:?}", start.elapsed());
+    assert_left_nothing(&s);
+    assert!(s.calls().is_empty());
+}

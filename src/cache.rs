@@ -27,8 +27,6 @@ use crate::profile::{Plan, SourceKind};
 use crate::session::{Keys, Secret, Session};
 
 const FORMAT_VERSION: u64 = 1;
-const DEFAULT_REFRESH_WINDOW: u64 = 5 * 60;
-const DEFAULT_LOCK_TIMEOUT: u64 = 120;
 
 /// Where the cache is, and whether it may be used.
 #[derive(Debug)]
@@ -386,22 +384,11 @@ pub fn partition(region: &str) -> &'static str {
 
 /// `MFAEXEC_REFRESH_WINDOW`: a cached session with less than this left is replaced.
 pub fn refresh_window(env: &Environment) -> Result<u64> {
-    match env.get("MFAEXEC_REFRESH_WINDOW") {
-        None => Ok(DEFAULT_REFRESH_WINDOW),
-        Some(text) => limits::parse(text).map_err(|e| {
-            Error::new(format!("MFAEXEC_REFRESH_WINDOW: {e}"))
-                .hint("e.g. MFAEXEC_REFRESH_WINDOW=15m")
-        }),
-    }
+    limits::setting(env, &limits::REFRESH_WINDOW)
 }
 
 pub fn lock_timeout(env: &Environment) -> Result<Duration> {
-    match env.get("MFAEXEC_LOCK_TIMEOUT") {
-        None => Ok(Duration::from_secs(DEFAULT_LOCK_TIMEOUT)),
-        Some(text) => limits::parse(text)
-            .map(Duration::from_secs)
-            .map_err(|e| Error::new(format!("MFAEXEC_LOCK_TIMEOUT: {e}"))),
-    }
+    limits::setting(env, &limits::LOCK_TIMEOUT).map(Duration::from_secs)
 }
 
 pub fn now() -> i64 {

@@ -373,7 +373,10 @@ fn a_background_child_of_mfa_process_does_not_hold_mfaexec() {
 fn an_mfa_process_past_its_deadline_is_killed_with_its_children_on_a_terminal() {
     let mut s = Sandbox::standard();
     s.set("MFAEXEC_MFA_PROCESS_TIMEOUT", "2");
-    with_mfa_process(&s, "(trap '' HUP; exec sleep 30) & echo $! > $PIDS; sleep 30");
+    with_mfa_process(
+        &s,
+        "(trap '' HUP; exec sleep 30) & echo $! > $PIDS; sleep 30",
+    );
     let start = std::time::Instant::now();
     let t = s.terminal(&["orphan", "--", "true"]);
     let (rc, screen) = t.finish();
@@ -382,4 +385,68 @@ fn an_mfa_process_past_its_deadline_is_killed_with_its_children_on_a_terminal() 
     assert!(start.elapsed().as_secs_f64() < 6.0, "{:?}", start.elapsed());
     assert_left_nothing(&s);
     assert!(s.calls().is_empty());
+}
+
+// See: issue 10, defect 6.
+#[test]
+fn huge_duration_settings_are_refused_with_their_maximum() {
+    let s = Sandbox::standard();
+    for (name, max) in [
+        ("MFAEXEC_STS_TIMEOUT", "10m"),
+        ("MFAEXEC_MFA_PROCESS_TIMEOUT", "10m"),
+        ("MFAEXEC_LOCK_TIMEOUT", "1h"),
+        ("MFAEXEC_REFRESH_WINDOW", "36h"),
+    ] {
+        for value in ["18446744073709551615", "99999999h"] {
+            let out = s
+                .run(["prod", "-t", &s.code(), "--", "true"])
+                .env(name, value)
+                .failure(1);
+            out.one_line_error()
+                .stderr_has(&format!("{name}: `{value}` is over the maximum of {max}"))
+                .stderr_has("hint: e.g. ");
+        }
+        // The maximum itself is accepted.
+        s.run(["exec", "prod", "--dry-run", "--", "true"])
+            .env(name, max)
+            .success();
+    }
+    for value in ["18446744073709551615", "9999999999999h"] {
+        let out = s
+            .run(["exec", "prod", "-d", value, "--dry-run", "--", "true"])
+            .failure(1);
+        out.one_line_error();
+        let out = s
+            .run(["exec", "prod", "--dry-run", "--", "true"])
+            .env("MFAEXEC_DURATION", value)
+            .failure(1);
+        out.one_line_error();
+    }
+    assert!(s.calls().is_empty());
+}
+
+// See: issue 10, defect 6: values read from a cache entry are never trusted to fit.
+#[test]
+fn extreme_values_in_a_cache_entry_do_not_panic() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+    let entry = cached(&s).pop().unwrap();
+    let text = std::fs::read_to_string(&entry).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["issued"] = i64::MIN.into();
+    json["expiration"] = i64::MAX.into();
+    std::fs::write(&entry, json.to_string()).unwrap();
+    for args in [
+        &["prod", "-v", "-d", "12h", "--", "true"][..],
+        &["list"][..],
+        &["list", "--json"][..],
+        &["exec", "prod", "--dry-run", "--", "true"][..],
+        &["env", "prod", "-d", "1h"][..],
+    ] {
+        let out = s.run(args).output();
+        assert!(out.signal().is_none(), "{args:?}: {}", out.stderr());
+        assert_ne!(out.code(), Some(101), "{args:?} panicked: {}", out.stderr());
+    }
+    assert_eq!(s.calls().len(), 1);
 }

@@ -450,3 +450,90 @@ fn extreme_values_in_a_cache_entry_do_not_panic() {
     }
     assert_eq!(s.calls().len(), 1);
 }
+
+/// Runs `args` with AWS_CONFIG_FILE (or `variable`) at `path`; it must fail within 10s.
+#[track_caller]
+fn refused_file(s: &Sandbox, variable: &str, path: &str, args: &[&str]) -> Out {
+    let start = std::time::Instant::now();
+    let mut cmd = s.command(args.iter().copied());
+    cmd.env(variable, path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("{args:?} with {variable}={path} hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = Out(child.wait_with_output().unwrap());
+    assert_eq!(out.code(), Some(1), "{}", out.stderr());
+    out.one_line_error();
+    out
+}
+
+// See: issue 10, defect 9.
+#[test]
+fn aws_files_must_be_regular_files_of_bounded_size() {
+    let s = Sandbox::standard();
+    let fifo = s.path("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let fifo = fifo.display().to_string();
+    let zero_link = s.path("zero-link");
+    std::os::unix::fs::symlink("/dev/zero", &zero_link).unwrap();
+    let zero_link = zero_link.display().to_string();
+    for (variable, path) in [
+        ("AWS_CONFIG_FILE", "/dev/zero"),
+        ("AWS_CONFIG_FILE", fifo.as_str()),
+        ("AWS_CONFIG_FILE", zero_link.as_str()),
+        ("AWS_SHARED_CREDENTIALS_FILE", fifo.as_str()),
+        ("AWS_CONFIG_FILE", "/tmp"),
+    ] {
+        for args in [&["list"][..], &["write", "prod", "-t", "123456"][..]] {
+            refused_file(&s, variable, path, args)
+                .stderr_has(&format!("mfaexec: {path} is not a regular file"))
+                .stderr_has(&format!("hint: {variable}"));
+        }
+    }
+    let big = s.path("big");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(5 * 1024 * 1024)
+        .unwrap();
+    refused_file(&s, "AWS_CONFIG_FILE", big.to_str().unwrap(), &["list"])
+        .stderr_has("is 5242880 bytes, over the 4 MiB");
+    // The OS error, with the path.
+    let config = s.home().join(".aws/config");
+    let below = format!("{}/x", config.display());
+    refused_file(&s, "AWS_CONFIG_FILE", &below, &["list"]).stderr_has(&format!(
+        "cannot read {below}: Not a directory (os error 20)"
+    ));
+    // A symlink to a regular file is fine.
+    let link = s.path("config-link");
+    std::os::unix::fs::symlink(&config, &link).unwrap();
+    s.run(["list"])
+        .env("AWS_CONFIG_FILE", &link)
+        .success()
+        .stdout_has("prod");
+    assert!(s.calls().is_empty());
+}
+
+// See: issue 10, defect 9: a parse error names the file and the line.
+#[test]
+fn a_parse_error_names_the_file_and_the_line() {
+    let s = Sandbox::standard();
+    s.append_config("\n[profile broken]\nthis is not a property\n");
+    let config = s.home().join(".aws/config");
+    let out = s.run(["list"]).failure(1);
+    out.one_line_error()
+        .stderr_has(&format!("error parsing {}", config.display()))
+        .stderr_has("on line ");
+}

@@ -91,16 +91,13 @@ impl Cache {
         self.dir.join(format!("{key}.json"))
     }
 
-    /// The cached session for `key`, if there is a sound one. An expired entry is deleted; a
-    /// corrupt, foreign or loose one is ignored (and replaced by the next write).
+    /// The cached session for `key`, if there is a sound one. An expired, corrupt, foreign or
+    /// loose one is ignored and left to the next write (under the key's lock) to replace: a
+    /// reader deleting it without the lock could delete the fresh entry another process has
+    /// just renamed in, and cost a second MFA prompt. `clear` removes old entries.
     pub fn read(&self, key: &str, now: i64) -> Option<Entry> {
-        let path = self.entry_path(key);
-        let entry = read_entry(&path).ok()??;
-        if entry.session.expiration <= now {
-            let _ = fs::remove_file(&path);
-            return None;
-        }
-        Some(entry)
+        let entry = read_entry(&self.entry_path(key)).ok()??;
+        (entry.session.expiration > now).then_some(entry)
     }
 
     /// Writes `entry` atomically (src/atomic.rs): a crash leaves the old entry or the new one.

@@ -537,3 +537,36 @@ fn a_parse_error_names_the_file_and_the_line() {
         .stderr_has(&format!("error parsing {}", config.display()))
         .stderr_has("on line ");
 }
+
+// See: issue 10, defect 11. Another process holds the key's lock (it is about to rename a
+// fresh entry in): a reader that finds the entry expired must not delete it.
+#[test]
+fn an_expired_entry_is_not_deleted_without_the_lock() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+    let entry = cached(&s).pop().unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
+    json["expiration"] = 1_000_000_000.into();
+    std::fs::write(&entry, json.to_string()).unwrap();
+    let lock_file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(entry.with_extension("lock"))
+        .unwrap();
+    let held =
+        nix::fcntl::Flock::lock(lock_file, nix::fcntl::FlockArg::LockExclusiveNonblock).unwrap();
+    s.sts.advance_clock(30);
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"])
+        .env("MFAEXEC_LOCK_TIMEOUT", "1")
+        .failure(1)
+        .stderr_has("has been getting this session");
+    assert!(
+        entry.exists(),
+        "the entry was deleted by a reader without the lock"
+    );
+    drop(held);
+    assert_eq!(s.calls().len(), 1);
+}

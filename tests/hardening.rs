@@ -570,3 +570,74 @@ fn an_expired_entry_is_not_deleted_without_the_lock() {
     drop(held);
     assert_eq!(s.calls().len(), 1);
 }
+
+/// Files in ~/.aws other than config, credentials and the writers' lock.
+fn aws_leftovers(s: &Sandbox) -> Vec<String> {
+    std::fs::read_dir(s.home().join(".aws"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "config" && n != "credentials" && !n.ends_with(".lock"))
+        .collect()
+}
+
+// See: issue 10, defect 10. SIGKILL at any moment of `write`: no copy of the credentials file
+// (long-term keys included) is left in ~/.aws once the next write has run, and the file is whole.
+#[test]
+fn sigkill_during_write_leaves_no_copy_of_the_credentials_file() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    s.run(["write", "prod", "-t", &code]).success();
+    for i in 0..60u64 {
+        let mut child = s
+            .command(["write", "prod"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(i * 300));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    s.run(["write", "prod"]).success();
+    assert_eq!(aws_leftovers(&s), Vec::<String>::new());
+    let credentials = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    assert!(
+        credentials.contains(&s.alice.access_key_id),
+        "{credentials}"
+    );
+    assert!(
+        credentials.contains("[prod-session]") || credentials.contains("[prod"),
+        "{credentials}"
+    );
+    assert_eq!(s.calls().len(), 1);
+}
+
+// See: issue 10, defect 10: a dead writer's temporary file goes at the next write whatever its
+// age; a live writer's stays.
+#[test]
+fn the_next_write_removes_dead_writers_temporaries_only() {
+    let s = Sandbox::standard();
+    let dead = {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    };
+    let aws = s.home().join(".aws");
+    let dead_temp = format!(".credentials.mfaexec-tmp-{dead}-000000001-0");
+    let live_temp = format!(
+        ".credentials.mfaexec-tmp-{}-000000001-0",
+        std::process::id()
+    );
+    std::fs::write(
+        aws.join(&dead_temp),
+        "[default]\naws_secret_access_key = x\n",
+    )
+    .unwrap();
+    std::fs::write(aws.join(&live_temp), "partial").unwrap();
+    let code = s.code();
+    s.run(["write", "prod", "-t", &code]).success();
+    assert_eq!(aws_leftovers(&s), vec![live_temp]);
+}

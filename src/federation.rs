@@ -25,22 +25,23 @@ pub const URL_LIFETIME: &str = "15 minutes";
 const SIGNIN_TOKEN_MAX: usize = 8 * 1024;
 
 /// The federation endpoint: `MFAEXEC_FEDERATION_ENDPOINT`, else the partition's.
-pub fn endpoint(region: &str, env: &Environment) -> Located {
+pub fn endpoint(region: &str, env: &Environment) -> Result<Located> {
     if let Some(url) = env.get("MFAEXEC_FEDERATION_ENDPOINT") {
-        return Located {
+        crate::transport::require_tls_beyond_loopback(url, "MFAEXEC_FEDERATION_ENDPOINT")?;
+        return Ok(Located {
             value: url.to_owned(),
             from: "MFAEXEC_FEDERATION_ENDPOINT".to_owned(),
-        };
+        });
     }
     let url = match partition(region) {
         "aws-us-gov" => "https://signin.amazonaws-us-gov.com/federation",
         "aws-cn" => "https://signin.amazonaws.cn/federation",
         _ => "https://signin.aws.amazon.com/federation",
     };
-    Located {
+    Ok(Located {
         value: url.to_owned(),
         from: format!("the {} partition", partition(region)),
-    }
+    })
 }
 
 /// The console page to open: the region's console home, or `--destination` (a full https URL

@@ -17,6 +17,7 @@ mod profile;
 mod session;
 mod shell;
 mod sts;
+mod transport;
 mod vars;
 
 use std::io::Write;

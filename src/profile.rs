@@ -423,7 +423,13 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
     Ok(Plan {
         profile: name.to_owned(),
         region: region(top, req.region, env)?,
-        endpoint: endpoint(set, env),
+        endpoint: match endpoint(set, env) {
+            Some(e) => {
+                crate::transport::require_tls_beyond_loopback(&e.value, &e.from)?;
+                Some(e)
+            }
+            None => None,
+        },
         federation_name,
         source,
         hops,

@@ -641,3 +641,43 @@ fn the_next_write_removes_dead_writers_temporaries_only() {
     s.run(["write", "prod", "-t", &code]).success();
     assert_eq!(aws_leftovers(&s), vec![live_temp]);
 }
+
+// See: issue 10, defect 13.
+#[test]
+fn plain_http_to_a_host_that_is_not_loopback_is_refused_before_any_call() {
+    let s = Sandbox::standard();
+    for (variable, url) in [
+        ("AWS_ENDPOINT_URL_STS", "http://sts.example.com"),
+        ("AWS_ENDPOINT_URL", "http://10.1.2.3:8080/"),
+    ] {
+        let out = s
+            .run(["prod", "-t", "123456", "--", "true"])
+            .env_remove("AWS_ENDPOINT_URL_STS")
+            .env(variable, url)
+            .failure(1);
+        out.one_line_error()
+            .stderr_has(&format!("endpoint `{url}` from"))
+            .stderr_has("unencrypted")
+            .stderr_has("hint: use https://");
+    }
+    s.append_config("\n[profile cleartext]\nrole_arn = arn:aws:iam::222222222222:role/admin\nsource_profile = default\nendpoint_url = http://sts.example.com\n");
+    s.run(["cleartext", "--", "true"])
+        .env_remove("AWS_ENDPOINT_URL_STS")
+        .failure(1)
+        .one_line_error()
+        .stderr_has("endpoint `http://sts.example.com` from")
+        .stderr_has("unencrypted");
+    let out = s
+        .run(["login", "prod", "-t", "123456", "--print"])
+        .env(
+            "MFAEXEC_FEDERATION_ENDPOINT",
+            "http://signin.example.com/federation",
+        )
+        .failure(1);
+    out.one_line_error()
+        .stderr_has("MFAEXEC_FEDERATION_ENDPOINT would send credentials unencrypted");
+    assert!(s.calls().is_empty(), "no call, no MFA code spent");
+    // Loopback stays allowed (the fake STS itself is http://127.0.0.1).
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+}

@@ -317,10 +317,16 @@ impl Entry {
             return None;
         }
         let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+        // What `list` and `--dry-run` show of an entry: a hand-edited one holding control
+        // characters is damage, not a session.
+        let shown = |k: &str| s(k).filter(|t| !t.chars().any(char::is_control));
         let token = s("session_token")?;
+        if s("role_arn").is_some() && shown("role_arn").is_none() {
+            return None;
+        }
         Some(Entry {
-            profile: s("profile")?,
-            role_arn: s("role_arn"),
+            profile: shown("profile")?,
+            role_arn: shown("role_arn"),
             issued: v.get("issued")?.as_i64()?,
             session: Session {
                 keys: Keys {

@@ -56,7 +56,7 @@ pub fn no_terminal(serial: &str) -> Error {
 /// Tells the user something on the terminal (not stderr, which may be captured).
 pub fn say(text: &str) {
     if let Ok(mut tty) = OpenOptions::new().write(true).open("/dev/tty") {
-        let _ = writeln!(tty, "{text}");
+        let _ = writeln!(tty, "{}", crate::error::visible(text));
     }
 }
 
@@ -65,7 +65,7 @@ pub fn say(text: &str) {
 pub fn notice(text: &str) {
     match OpenOptions::new().write(true).open("/dev/tty") {
         Ok(mut tty) => {
-            let _ = writeln!(tty, "{text}");
+            let _ = writeln!(tty, "{}", crate::error::visible(text));
         }
         Err(_) => crate::say!("{text}"),
     }

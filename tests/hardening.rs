@@ -681,3 +681,68 @@ fn plain_http_to_a_host_that_is_not_loopback_is_refused_before_any_call() {
     let code = s.code();
     s.run(["prod", "-t", &code, "--", "true"]).success();
 }
+
+// See: issue 10, defect 12.
+#[test]
+fn control_characters_never_reach_the_terminal_raw() {
+    let s = Sandbox::standard();
+    let hostile = "\u{1b}]0;x\u{7}";
+    for args in [
+        vec![hostile, "--", "true"],
+        vec!["env", hostile],
+        vec!["exec", "--duration", hostile, "prod", "--", "true"],
+        vec!["exec", "--region", hostile, "prod", "--", "true"],
+    ] {
+        let out = s.run(args.clone()).output();
+        let err = out.stderr();
+        assert!(
+            !err.contains('\u{1b}') && !err.contains('\u{7}'),
+            "{args:?}: {err:?}"
+        );
+        assert!(err.contains("\\x1b]0;x\\x07"), "{args:?}: {err}");
+    }
+    // A hand-edited cache entry: escape and newlines in what --dry-run and list would show.
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+    let entry = cached(&s).pop().unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
+    json["profile"] = "prod\u{1b}[2J\nforged line".into();
+    std::fs::write(&entry, json.to_string()).unwrap();
+    for args in [
+        &["exec", "prod", "--dry-run", "--", "true"][..],
+        &["prod", "-v", "--", "true"][..],
+        &["list"][..],
+    ] {
+        let out = s.run(args).output();
+        let all = format!("{}{}", out.stdout(), out.stderr());
+        assert!(!all.contains('\u{1b}'), "{args:?}: {all:?}");
+        assert!(!all.contains("forged line"), "{args:?}: {all}");
+    }
+}
+
+// See: issue 10, defect 12: zsh's prompt_subst expands `%` in what mfaexec_prompt prints.
+#[test]
+fn mfaexec_prompt_shows_the_profile_literally_in_a_zsh_prompt() {
+    let s = Sandbox::standard();
+    let bin_dir = bin().parent().unwrap().display().to_string();
+    let out = std::process::Command::new("zsh")
+        .args([
+            "-f",
+            "-c",
+            "eval \"$(mfaexec init zsh)\"; setopt prompt_subst; \
+             export MFAEXEC_PROFILE=$'100%d%~%F{red}\\e]0;x\\a' AWS_ACCESS_KEY_ID=x; \
+             print -rP -- '<$(mfaexec_prompt)>'",
+        ])
+        .env_clear()
+        .envs(s.vars().iter().map(|(k, v)| (k, v)))
+        .env("PATH", format!("{bin_dir}:/usr/bin:/bin"))
+        .current_dir(s.path(""))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "<100%d%~%F{red}^[]0;x^G>\n"
+    );
+}

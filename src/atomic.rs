@@ -97,6 +97,35 @@ fn replace_unnamed(dir: &Path, target: &Path, prefix: &str, bytes: &[u8]) -> std
     Ok(true)
 }
 
+/// Whether a file can be created in `dir` (permissions, a read-only file system), without
+/// leaving one: an unnamed file where O_TMPFILE works, else a named one removed at once.
+pub fn probe(dir: &Path) -> std::io::Result<()> {
+    match OpenOptions::new()
+        .write(true)
+        .mode(0o600)
+        .custom_flags(OFlag::O_TMPFILE.bits())
+        .open(dir)
+    {
+        Ok(_) => return Ok(()),
+        Err(e)
+            if !e.raw_os_error().map(Errno::from_raw).is_some_and(|errno| {
+                matches!(errno, Errno::EOPNOTSUPP | Errno::EISDIR | Errno::EINVAL)
+            }) =>
+        {
+            return Err(e);
+        }
+        Err(_) => {}
+    }
+    let path = temporary_name(dir, ".mfaexec-probe-", 0);
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(OFlag::O_NOFOLLOW.bits())
+        .open(&path)?;
+    fs::remove_file(&path)
+}
+
 fn temporary_name(dir: &Path, prefix: &str, attempt: u32) -> PathBuf {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -746,3 +746,80 @@ fn mfaexec_prompt_shows_the_profile_literally_in_a_zsh_prompt() {
         "<100%d%~%F{red}^[]0;x^G>\n"
     );
 }
+
+// See: issue 10, defect 14: the advice `write` prints works as printed, with the real AWS CLI,
+// when the region is only in the config's [profile prod].
+#[test]
+fn the_advice_of_write_works_with_the_aws_cli() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    let out = s
+        .run(["write", "prod", "--to", "prod-session", "-t", &code])
+        .success();
+    let err = out.stderr();
+    let advice = err
+        .split('`')
+        .find(|part| part.starts_with("AWS_PROFILE="))
+        .unwrap_or_else(|| panic!("no advice in {err}"))
+        .to_owned();
+    assert_eq!(
+        advice,
+        "AWS_PROFILE=prod-session aws sts get-caller-identity"
+    );
+    let words = shell_words::split(&advice).unwrap();
+    let (assignment, argv) = words.split_first().unwrap();
+    let (name, value) = assignment.split_once('=').unwrap();
+    assert_eq!(argv[0], "aws");
+    let output = std::process::Command::new(crate::credential_process::aws_program())
+        .args(&argv[1..])
+        .env_clear()
+        .envs(s.vars().iter().map(|(k, v)| (k, v)))
+        .env(name, value)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("arn:aws:sts::222222222222:assumed-role/admin/"),
+        "{stdout}"
+    );
+    let identity = of(&s.calls(), "GetCallerIdentity");
+    assert_eq!(identity.len(), 1);
+    assert_eq!(identity[0].access_key_id, s.sts.issued()[0].access_key_id);
+}
+
+// See: issue 10, defect 14: a credentials file that cannot be written costs no MFA code.
+#[test]
+fn an_unwritable_credentials_file_is_refused_before_the_mfa_code() {
+    let s = Sandbox::standard();
+    // The keys move to the config file, so the credentials file can be anywhere.
+    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    s.config(&config.replacen(
+        "[default]\n",
+        &format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            s.alice.access_key_id, s.alice.secret_access_key
+        ),
+        1,
+    ));
+    let code = s.code();
+    let out = s
+        .run(["write", "prod", "-t", &code])
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/proc/self/mfaexec-credentials",
+        )
+        .failure(1);
+    out.one_line_error()
+        .stderr_has(
+            "cannot write /proc/self/mfaexec-credentials: cannot create a file in /proc/self",
+        )
+        .stderr_has("hint: ");
+    assert!(s.calls().is_empty(), "no STS call, no code spent");
+}

@@ -73,7 +73,7 @@ impl Terminal {
         self.stdin.flush().unwrap();
     }
 
-    /// Types raw bytes, such as Ctrl-C (`\x03`), which the terminal turns into a signal.
+    /// Types these bytes as they are (Ctrl-C is `\x03`).
     pub fn send(&mut self, bytes: &[u8]) {
         self.stdin.write_all(bytes).unwrap();
         self.stdin.flush().unwrap();

@@ -99,7 +99,12 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
     }
     // std, tokio and the cache open every descriptor close-on-exec (the listener and the
     // connections included): the command gets what mfaexec was given, none of its own.
-    let pid = match child::spawn(&program, &argv, &exec::child_environment(env, &vars)) {
+    // The command gets the user's core limit, as after exec; mfaexec's own is 0 again at once
+    // (and mfaexec stays non-dumpable throughout).
+    crate::coredump::restore_for_exec();
+    let spawned = child::spawn(&program, &argv, &exec::child_environment(env, &vars));
+    crate::coredump::forbid();
+    let pid = match spawned {
         Ok(pid) => pid,
         Err(e) => {
             endpoint.stop();

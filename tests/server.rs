@@ -771,3 +771,37 @@ fn dry_run_says_a_server_would_run_and_masks_the_token() {
         .stdout_has("note        refused: --server: the `default` profile holds static keys");
     assert!(s.calls().is_empty());
 }
+
+// See: issue 10's core limit. The command gets the user's core limit, as after exec, while
+// mfaexec, which holds the session, keeps 0.
+#[test]
+fn the_command_keeps_the_users_core_limit_and_mfaexec_none() {
+    let s = sandbox();
+    let code = s.code();
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -S -c 1234 && exec \"$0\" \"$@\"",
+            bin().to_str().unwrap(),
+            "prod",
+            "-t",
+            &code,
+            "--server",
+            "--",
+            "sh",
+            "-c",
+            "ulimit -S -c; sleep 0.5; grep 'core file' /proc/$PPID/limits",
+        ])
+        .env_clear()
+        .envs(s.vars().iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut lines = stdout.lines();
+    assert_eq!(lines.next(), Some("1234"), "{stdout}");
+    // "Max core file size SOFT HARD bytes": mfaexec's soft limit is 0.
+    let fields: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(fields[4], "0", "{stdout}");
+}

@@ -704,6 +704,8 @@ fn ctrl_c_on_a_terminal_reaches_the_command_and_mfaexec_ends_with_its_status() {
         &["prod", "-t", &code, "--server", "--", "sh", "-c", script],
     );
     term.expect("ready", 1);
+    // dash loses a SIGINT that arrives while it forks; let it reach `sleep` first.
+    std::thread::sleep(Duration::from_millis(300));
     term.send(b"\x03");
     let (status, screen) = term.finish();
     assert!(screen.contains("caught INT"), "{screen}");
@@ -711,9 +713,18 @@ fn ctrl_c_on_a_terminal_reaches_the_command_and_mfaexec_ends_with_its_status() {
     // A command that dies of the Ctrl-C: mfaexec dies of SIGINT too (`script` says 128 + 2).
     let mut term = on_terminal(
         &s,
-        &["prod", "--server", "--", "sh", "-c", "echo ready; sleep 30"],
+        &[
+            "prod",
+            "--server",
+            "--",
+            "sh",
+            "-c",
+            "echo ready; exec sleep 30",
+        ],
     );
     term.expect("ready", 1);
+    // dash loses a SIGINT that arrives while it forks; let it reach `sleep` first.
+    std::thread::sleep(Duration::from_millis(300));
     term.send(b"\x03");
     let (status, screen) = term.finish();
     assert_eq!(status, Some(130), "{screen}");

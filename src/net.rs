@@ -558,10 +558,20 @@ pub fn explain_connect(
             .hint(format!("the proxy may not allow tunnels to {host}, or may want a user name and password; ask its administrators, or add the host to NO_PROXY if it is reachable without the proxy")));
         }
         if has("tunnel error: unsuccessful") {
-            return failure(Error::new(format!(
-                "{proxy} refused to tunnel (CONNECT) to {host}"
-            ))
-            .hint(format!("the proxy could not reach {host} or does not allow it; check the endpoint, or add the host to NO_PROXY if it is reachable without the proxy")));
+            // Some proxies (tinyproxy) answer wrong credentials with 401, not 407.
+            let hint = if p.has_auth {
+                format!(
+                    "check the user name and password in {}; else the proxy cannot reach {host} or does not allow it: check the endpoint, or add the host to NO_PROXY if it is reachable without the proxy",
+                    p.from
+                )
+            } else {
+                format!(
+                    "the proxy cannot reach {host} or does not allow it; check the endpoint, or add the host to NO_PROXY if it is reachable without the proxy"
+                )
+            };
+            return failure(
+                Error::new(format!("{proxy} refused to tunnel (CONNECT) to {host}")).hint(hint),
+            );
         }
         let connecting_to_proxy = has("tunnel error: failed to create underlying connection")
             || (url.starts_with("http://") && chain.iter().any(|e| is_connect_error(*e)));

@@ -13,6 +13,7 @@ mod fake_sts_selftest;
 mod integration;
 mod login;
 mod mfa_process;
+mod network;
 mod profiles;
 mod shells;
 mod write_file;

@@ -30,7 +30,8 @@ pub struct Flag {
 
 /// What the environment and the selected profile say about the network: read with the plan,
 /// no I/O (the CA bundle file is read by [`Network::load`], only when a call is to be made).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Its `Debug` masks the proxies' passwords.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Settings {
     pub https_proxy: Option<Located>,
     pub http_proxy: Option<Located>,
@@ -40,6 +41,21 @@ pub struct Settings {
     pub use_dual_stack: Option<Flag>,
     /// `sts_regional_endpoints = legacy`: the global endpoint for the regions that had it.
     pub global_endpoint: Option<Flag>,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let masked = |p: &Option<Located>| p.as_ref().map(|l| (mask(&l.value), l.from.clone()));
+        f.debug_struct("Settings")
+            .field("https_proxy", &masked(&self.https_proxy))
+            .field("http_proxy", &masked(&self.http_proxy))
+            .field("no_proxy", &self.no_proxy)
+            .field("ca_bundle", &self.ca_bundle)
+            .field("use_fips", &self.use_fips)
+            .field("use_dual_stack", &self.use_dual_stack)
+            .field("global_endpoint", &self.global_endpoint)
+            .finish()
+    }
 }
 
 /// Reads the settings: the variables first, then the selected profile's keys, as the AWS CLI.
@@ -604,7 +620,7 @@ pub fn explain_connect(
         return match cert {
             C::UnknownIssuer | C::BadSignature | C::UnhandledCriticalExtension => failure(
                 Error::new(format!(
-                    "the certificate of {host}{through} is not trusted: it was not issued by a known certificate authority (issuer not known to mfaexec)"
+                    "the certificate of {host}{through} is not trusted: it was not issued by a known certificate authority"
                 ))
                 .hint("on a network that inspects TLS, set AWS_CA_BUNDLE (or ca_bundle in the profile) to your company's root certificate (a PEM file)"),
             ),
@@ -766,6 +782,24 @@ mod tests {
         .err()
         .unwrap();
         assert!(!err.render().contains("hunter2"), "{}", err.render());
+    }
+
+    #[test]
+    fn debug_output_hides_proxy_passwords() {
+        let settings = Settings {
+            https_proxy: Some(Located {
+                value: "http://bob:hunter2@proxy:3128".into(),
+                from: "HTTPS_PROXY".into(),
+            }),
+            http_proxy: Some(Located {
+                value: "bob:hunter3@proxy:3128".into(),
+                from: "http_proxy".into(),
+            }),
+            ..Settings::default()
+        };
+        let text = format!("{settings:?}");
+        assert!(!text.contains("hunter"), "{text}");
+        assert!(text.contains("http://bob:****@proxy:3128"), "{text}");
     }
 
     #[test]

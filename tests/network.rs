@@ -513,3 +513,58 @@ fn a_forward_proxy_asking_for_credentials() {
     );
     assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
 }
+
+/// The README's example for a TLS-inspecting corporate proxy, on loopback: the proxy wants
+/// basic auth, the endpoint's certificate comes from the "company's" root in ~/.aws.
+#[test]
+fn the_readmes_corporate_proxy_example() {
+    let mut s = Sandbox::standard();
+    let ca = TestCa::new("Corp Example TLS Inspection Root");
+    let (chain, key) = ca.server_cert(&["127.0.0.1"]);
+    let backend: SocketAddr = s.sts.url().trim_start_matches("http://").parse().unwrap();
+    let front = TlsFront::start(backend, chain, key);
+    s.set("AWS_ENDPOINT_URL_STS", &front.url("127.0.0.1"));
+    ca.write_bundle(&s.home().join(".aws/corp-root.pem"));
+    let proxy = Tinyproxy::with_basic_auth("alice", "PASSWORD");
+    let home = s.home().display().to_string();
+    let vars = [
+        (
+            "HTTPS_PROXY",
+            format!("http://alice:PASSWORD@127.0.0.1:{}", proxy.port),
+        ),
+        ("NO_PROXY", "localhost,.corp.example,10.0.0.0/8".to_owned()),
+        ("AWS_CA_BUNDLE", format!("{home}/.aws/corp-root.pem")),
+    ];
+    for (k, v) in &vars {
+        s.set(k, v);
+    }
+    let out = s.run(["prod", "--dry-run"]).success();
+    out.stdout_has(&format!(
+        "proxy       STS: through the proxy http://alice:****@127.0.0.1:{} (from HTTPS_PROXY)",
+        proxy.port
+    ));
+    out.stdout_has(&format!(
+        "CA bundle   {home}/.aws/corp-root.pem (from AWS_CA_BUNDLE): 1 certificate"
+    ));
+    assert!(!out.stdout().contains("PASSWORD"));
+    let out = s
+        .run([
+            "prod",
+            "-t",
+            &s.code(),
+            "--",
+            "sh",
+            "-c",
+            "echo $HTTPS_PROXY",
+        ])
+        .success();
+    // The command gets the same settings, for the AWS CLI and the SDKs.
+    assert_eq!(out.stdout().trim(), vars[0].1);
+    assert_eq!(
+        proxy.requests(),
+        vec![format!("CONNECT 127.0.0.1:{} HTTP/1.1", front.addr.port())],
+        "{}",
+        proxy.log()
+    );
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
+}

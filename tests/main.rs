@@ -16,4 +16,5 @@ mod mfa_process;
 mod network;
 mod profiles;
 mod shells;
+mod version;
 mod write_file;

@@ -212,9 +212,8 @@ fn post_form(
             .map_err(|e| unreachable(&e))?;
         let exchange = async {
             let response = client.request(request).await.map_err(|e| {
-                let route = net.route(endpoint);
                 let what = format!("the sign-in endpoint {endpoint}");
-                crate::net::explain_connect(&e, &route, endpoint, &what)
+                crate::net::explain_connect(net, &e, endpoint, &what)
                     .unwrap_or_else(|| unreachable(&cause_chain(&e)))
             })?;
             let status = response.status().as_u16();

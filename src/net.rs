@@ -512,11 +512,12 @@ impl tower_service::Service<Uri> for FederationConnector {
 /// hyper's); `io::Error` hides what it wraps from `source()`, so its inner error is visited too.
 /// `what` names the server (`STS at https://...`).
 pub fn explain_connect(
+    net: &Network,
     err: &(dyn std::error::Error + 'static),
-    route: &Route,
     url: &str,
     what: &str,
 ) -> Option<Error> {
+    let route = &net.route(url);
     let mut chain: Vec<&(dyn std::error::Error + 'static)> = Vec::new();
     let mut next = Some(err);
     while let Some(e) = next {
@@ -620,7 +621,11 @@ pub fn explain_connect(
         return match cert {
             C::UnknownIssuer | C::BadSignature | C::UnhandledCriticalExtension => failure(
                 Error::new(format!(
-                    "the certificate of {host}{through} is not trusted: it was not issued by a known certificate authority"
+                    "the certificate of {host}{through} is not trusted: {}",
+                    match net.peer_issuer(url) {
+                        Some(issuer) => format!("its issuer `{issuer}` is not a known certificate authority"),
+                        None => "it was not issued by a known certificate authority".to_owned(),
+                    }
                 ))
                 .hint("on a network that inspects TLS, set AWS_CA_BUNDLE (or ca_bundle in the profile) to your company's root certificate (a PEM file)"),
             ),
@@ -639,6 +644,121 @@ pub fn explain_connect(
         };
     }
     None
+}
+
+impl Network {
+    /// The issuer of the certificate the server of `url` shows, reached the same way (directly
+    /// or through the proxy): a second handshake, made only to name it in an error, which sends
+    /// no request and trusts nothing. None when it cannot be had within a few seconds.
+    pub fn peer_issuer(&self, url: &str) -> Option<String> {
+        let uri: Uri = url.parse().ok()?;
+        let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
+        let server_name = rustls::pki_types::ServerName::try_from(host.to_owned()).ok()?;
+        let route = self.route(url);
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let seen = Arc::new(std::sync::Mutex::new(None));
+        let capture = Arc::new(Capture {
+            seen: Arc::clone(&seen),
+            schemes: provider
+                .signature_verification_algorithms
+                .supported_schemes(),
+        });
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .ok()?
+            .dangerous()
+            .with_custom_certificate_verifier(capture)
+            .with_no_client_auth();
+        // Its own thread and runtime: the callers are inside the runtime of the failed call.
+        let handshake = move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async move {
+                use tower_service::Service;
+                let connect = async {
+                    let mut http = HttpConnector::new();
+                    http.enforce_http(false);
+                    let stream = match route {
+                        Route::Proxy(p) => {
+                            let mut tunnel = Tunnel::new(p.intercept.uri().clone(), http);
+                            if let Some(auth) = p.intercept.basic_auth() {
+                                tunnel = tunnel.with_auth(auth.clone());
+                            }
+                            std::future::poll_fn(|cx| tunnel.poll_ready(cx))
+                                .await
+                                .ok()?;
+                            tunnel.call(uri).await.ok()?
+                        }
+                        Route::Direct | Route::Bypassed { .. } => {
+                            std::future::poll_fn(|cx| http.poll_ready(cx)).await.ok()?;
+                            http.call(uri).await.ok()?
+                        }
+                    };
+                    let tls = tokio_rustls::TlsConnector::from(Arc::new(config));
+                    // Fails by design once the certificate is seen.
+                    let _ = tls
+                        .connect(server_name, hyper_util::rt::TokioIo::new(stream))
+                        .await;
+                    Some(())
+                };
+                tokio::time::timeout(std::time::Duration::from_secs(5), connect)
+                    .await
+                    .ok()
+                    .flatten()
+            })
+        };
+        std::thread::scope(|scope| scope.spawn(handshake).join().ok().flatten())?;
+        let der: Vec<u8> = seen.lock().ok()?.take()?;
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).ok()?;
+        Some(cert.issuer().to_string())
+    }
+}
+
+/// A verifier that keeps the server's certificate and refuses it: for [`Network::peer_issuer`].
+#[derive(Debug)]
+struct Capture {
+    seen: Arc<std::sync::Mutex<Option<Vec<u8>>>>,
+    schemes: Vec<rustls::SignatureScheme>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for Capture {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        if let Ok(mut seen) = self.seen.lock() {
+            *seen = Some(end_entity.to_vec());
+        }
+        Err(rustls::Error::General("only looking".into()))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General("only looking".into()))
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        Err(rustls::Error::General("only looking".into()))
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.schemes.clone()
+    }
 }
 
 fn is_connect_error(e: &(dyn std::error::Error + 'static)) -> bool {

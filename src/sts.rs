@@ -395,7 +395,7 @@ where
     let route = net.route(&endpoint);
     let what = format!("STS at {endpoint}");
     let connect = match err {
-        SdkError::DispatchFailure(_) => crate::net::explain_connect(err, &route, &endpoint, &what),
+        SdkError::DispatchFailure(_) => crate::net::explain_connect(net, err, &endpoint, &what),
         _ => None,
     };
     let proxy_auth = matches!(err, SdkError::ResponseError(_) | SdkError::ServiceError(_))

@@ -85,14 +85,16 @@ fn without_the_bundle_the_certificate_is_not_trusted() {
         .failure(1);
     out.one_line_error();
     out.stderr_has(&format!(
-        "mfaexec: the certificate of localhost:{} (through the proxy {}) is not trusted",
+        "mfaexec: the certificate of localhost:{} (through the proxy {}) is not trusted: its issuer `CN=mfaexec test root CA` is not a known certificate authority",
         front.addr.port(),
         proxy.url()
     ));
     out.stderr_has("the MFA code was not used");
     out.stderr_has("hint: on a network that inspects TLS, set AWS_CA_BUNDLE");
     assert!(s.calls().is_empty(), "STS was reached");
-    assert_eq!(connects_to(&proxy, &front), 1);
+    // The call's tunnel, and the one that looked at the certificate to name its issuer.
+    assert_eq!(connects_to(&proxy, &front), 2);
+    assert_eq!(front.handshakes(), 0);
 }
 
 #[test]
@@ -101,7 +103,7 @@ fn without_a_proxy_the_certificate_is_not_trusted_either() {
     let out = s.run(["env", "prod", "-t", &s.code()]).failure(1);
     out.one_line_error();
     out.stderr_has(&format!(
-        "mfaexec: the certificate of localhost:{} is not trusted",
+        "mfaexec: the certificate of localhost:{} is not trusted: its issuer `CN=mfaexec test root CA` is not",
         front.addr.port()
     ));
     assert!(s.calls().is_empty());
@@ -275,7 +277,7 @@ fn login_refuses_an_untrusted_federation_endpoint() {
         .run(["login", "prod", "--print", "-t", &s.code()])
         .failure(1);
     out.stderr_has(&format!(
-        "the certificate of localhost:{} is not trusted",
+        "the certificate of localhost:{} is not trusted: its issuer `CN=mfaexec test root CA`",
         front.addr.port()
     ));
     out.stderr_has("hint: on a network that inspects TLS, set AWS_CA_BUNDLE");

@@ -163,7 +163,10 @@ impl Roots {
 /// How a URL is reached.
 #[derive(Clone)]
 pub enum Route {
-    Direct,
+    /// No proxy for the URL's scheme: `HTTPS_PROXY` (https) or `HTTP_PROXY` (http) is not set.
+    Direct {
+        unset: &'static str,
+    },
     /// A proxy is set for the scheme, but this `NO_PROXY` entry bypasses it.
     Bypassed {
         entry: String,
@@ -176,7 +179,7 @@ impl Route {
     /// `through the proxy http://u:****@h:p (from HTTPS_PROXY)`, `directly (...)`.
     pub fn describe(&self) -> String {
         match self {
-            Route::Direct => "directly (no proxy set)".to_owned(),
+            Route::Direct { unset } => format!("directly ({unset} is not set)"),
             Route::Bypassed { entry, from } => {
                 format!("directly: `{entry}` of {from} bypasses the proxy")
             }
@@ -211,15 +214,16 @@ impl Network {
     /// the AWS CLI, only `NO_PROXY` bypasses.
     pub fn route(&self, url: &str) -> Route {
         let Ok(uri) = url.parse::<Uri>() else {
-            return Route::Direct;
+            return Route::Direct {
+                unset: "HTTPS_PROXY",
+            };
         };
-        let proxy = match uri.scheme_str() {
-            Some("https") => self.https.as_ref(),
-            Some("http") => self.http.as_ref(),
-            _ => None,
+        let (proxy, unset) = match uri.scheme_str() {
+            Some("http") => (self.http.as_ref(), "HTTP_PROXY"),
+            _ => (self.https.as_ref(), "HTTPS_PROXY"),
         };
         let Some(proxy) = proxy else {
-            return Route::Direct;
+            return Route::Direct { unset };
         };
         if let Some(no) = &self.no_proxy {
             for entry in no.value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
@@ -246,7 +250,7 @@ impl Network {
             Route::Proxy(p) => {
                 ProxyConfig::all(p.url.as_str()).unwrap_or_else(|_| ProxyConfig::disabled())
             }
-            Route::Direct | Route::Bypassed { .. } => ProxyConfig::disabled(),
+            Route::Direct { .. } | Route::Bypassed { .. } => ProxyConfig::disabled(),
         };
         let trust = match &self.roots {
             // Checked by `roots`: the SDK would panic on a PEM it cannot parse.
@@ -284,7 +288,7 @@ impl Network {
                 }
                 FederationConnector::Tunnel(hyper_rustls::HttpsConnector::from((tunnel, config)))
             }
-            Route::Direct | Route::Bypassed { .. } => {
+            Route::Direct { .. } | Route::Bypassed { .. } => {
                 FederationConnector::Direct(hyper_rustls::HttpsConnector::from((http, config)))
             }
         })
@@ -691,7 +695,7 @@ impl Network {
                                 .ok()?;
                             tunnel.call(uri).await.ok()?
                         }
-                        Route::Direct | Route::Bypassed { .. } => {
+                        Route::Direct { .. } | Route::Bypassed { .. } => {
                             std::future::poll_fn(|cx| http.poll_ready(cx)).await.ok()?;
                             http.call(uri).await.ok()?
                         }
@@ -817,7 +821,7 @@ mod tests {
         match n.route(url) {
             Route::Bypassed { entry, .. } => Some(entry),
             Route::Proxy(_) => None,
-            Route::Direct => panic!("no proxy for {url}"),
+            Route::Direct { .. } => panic!("no proxy for {url}"),
         }
     }
 
@@ -936,6 +940,11 @@ mod tests {
             n.route("https://sts.amazonaws.com/"),
             Route::Proxy(_)
         ));
-        assert!(matches!(n.route("http://127.0.0.1:9/"), Route::Direct));
+        assert!(matches!(
+            n.route("http://127.0.0.1:9/"),
+            Route::Direct {
+                unset: "HTTP_PROXY"
+            }
+        ));
     }
 }

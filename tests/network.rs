@@ -161,6 +161,10 @@ fn http_endpoints_use_http_proxy_as_a_forward_proxy() {
         .env("HTTPS_PROXY", proxy.url())
         .success();
     assert!(proxy.requests().is_empty(), "{}", proxy.log());
+    s.run(["env", "prod", "--dry-run"])
+        .env("HTTPS_PROXY", proxy.url())
+        .success()
+        .stdout_has("proxy       STS: directly (HTTP_PROXY is not set)");
     s.run(["env", "prod", "-t", &s.code(), "-r"])
         .env("HTTP_PROXY", proxy.url())
         .success();

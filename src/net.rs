@@ -543,8 +543,8 @@ pub fn explain_connect(
         .and_then(|u| u.authority().map(|a| a.to_string()))
         .unwrap_or_else(|| url.to_owned());
     let texts: Vec<String> = chain.iter().map(|e| e.to_string()).collect();
+    // hyper-util does not export its TunnelError: its kinds are told by their texts.
     let has = |needle: &str| texts.iter().any(|t| t.contains(needle));
-    let failure = Some;
     if let Route::Proxy(p) = route {
         let proxy = format!("the proxy {} (from {})", p.shown, p.from);
         if has("tunnel error: proxy authorization required") {
@@ -565,7 +565,7 @@ pub fn explain_connect(
                     ),
                 )
             };
-            return failure(
+            return Some(
                 Error::new(format!(
                     "{proxy} {what_happened} (407 Proxy Authentication Required)"
                 ))
@@ -573,7 +573,7 @@ pub fn explain_connect(
             );
         }
         if has("tunnel error: unexpected end of file") {
-            return failure(Error::new(format!(
+            return Some(Error::new(format!(
                 "{proxy} closed the connection when asked to tunnel (CONNECT) to {host}"
             ))
             .hint(format!("the proxy may not allow tunnels to {host}, or may want a user name and password; ask its administrators, or add the host to NO_PROXY if it is reachable without the proxy")));
@@ -590,7 +590,7 @@ pub fn explain_connect(
                     "the proxy cannot reach {host} or does not allow it; check the endpoint, or add the host to NO_PROXY if it is reachable without the proxy"
                 )
             };
-            return failure(
+            return Some(
                 Error::new(format!("{proxy} refused to tunnel (CONNECT) to {host}")).hint(hint),
             );
         }
@@ -607,7 +607,7 @@ pub fn explain_connect(
             } else {
                 texts.last().cloned().unwrap_or_default()
             };
-            return failure(
+            return Some(
                 Error::new(format!("cannot connect to {proxy}: {why}")).hint(format!(
                     "check {} (host and port of the proxy), or unset it if there is no proxy",
                     p.from
@@ -623,7 +623,7 @@ pub fn explain_connect(
             _ => String::new(),
         };
         return match cert {
-            C::UnknownIssuer | C::BadSignature | C::UnhandledCriticalExtension => failure(
+            C::UnknownIssuer | C::BadSignature | C::UnhandledCriticalExtension => Some(
                 Error::new(format!(
                     "the certificate of {host}{through} is not trusted: {}",
                     match net.peer_issuer(url) {
@@ -633,13 +633,13 @@ pub fn explain_connect(
                 ))
                 .hint("on a network that inspects TLS, set AWS_CA_BUNDLE (or ca_bundle in the profile) to your company's root certificate (a PEM file)"),
             ),
-            C::NotValidForName | C::NotValidForNameContext { .. } => failure(
+            C::NotValidForName | C::NotValidForNameContext { .. } => Some(
                 Error::new(format!(
                     "the certificate of {host}{through} is for another host name"
                 ))
                 .hint(format!("check the endpoint's host name ({what}); a proxy or a wrong DNS entry may be answering for it")),
             ),
-            other => failure(
+            other => Some(
                 Error::new(format!(
                     "the certificate of {host}{through} is not acceptable: {other:?}"
                 ))

@@ -574,3 +574,17 @@ fn the_readmes_corporate_proxy_example() {
     );
     assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
 }
+
+#[test]
+fn ca_bundle_paths_may_start_with_the_home_directory() {
+    let (s, _front) = tls_sandbox(&["localhost"]);
+    std::fs::copy(s.path("ca.pem"), s.home().join("corp.pem")).unwrap();
+    s.append_config("\n[profile prod]\nca_bundle = ~/corp.pem\n");
+    let out = s.run(["env", "prod", "-t", &s.code()]).success();
+    out.stdout_has("export AWS_SESSION_TOKEN=");
+    let out = s.run(["env", "prod", "--dry-run"]).success();
+    out.stdout_has(&format!(
+        "CA bundle   {}/corp.pem (from ca_bundle of profile `prod`): 1 certificate",
+        s.home().display()
+    ));
+}

@@ -588,3 +588,40 @@ fn ca_bundle_paths_may_start_with_the_home_directory() {
         s.home().display()
     ));
 }
+
+#[test]
+fn a_forward_proxy_that_is_not_listening_is_named() {
+    let s = Sandbox::standard();
+    let port = free_port();
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("HTTP_PROXY", format!("http://127.0.0.1:{port}"))
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: cannot connect to the proxy http://127.0.0.1:{port} (from HTTP_PROXY): connection refused; the MFA code was not used"
+    ));
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn login_names_a_proxy_failure_on_the_way_to_the_federation_endpoint() {
+    let (mut s, front) = tls_sandbox(&["localhost"]);
+    // STS over plain http (HTTPS_PROXY is not for it), federation over https through the proxy.
+    let plain = s.sts.url();
+    s.set("AWS_ENDPOINT_URL_STS", &plain);
+    let proxy = ClosingProxy::start();
+    let out = s
+        .run(["login", "prod", "--print", "-t", &s.code()])
+        .env("HTTPS_PROXY", proxy.url())
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .failure(1);
+    out.stderr_has(&format!(
+        "mfaexec: the proxy {} (from HTTPS_PROXY) closed the connection when asked to tunnel (CONNECT) to localhost:{}",
+        proxy.url(),
+        front.addr.port()
+    ));
+    assert_eq!(proxy.connects(), 1);
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
+    assert!(s.sts.federation_calls().is_empty());
+}

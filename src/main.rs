@@ -13,6 +13,7 @@ mod error;
 mod federation;
 mod limits;
 mod mfa;
+mod net;
 mod obtain;
 mod profile;
 mod server;

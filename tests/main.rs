@@ -14,6 +14,7 @@ mod hardening;
 mod integration;
 mod login;
 mod mfa_process;
+mod network;
 mod profiles;
 mod server;
 mod shells;

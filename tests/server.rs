@@ -41,9 +41,10 @@ fn sandbox() -> Sandbox {
 }
 
 /// mfaexec with `--server` running a command that writes its environment to `env` and waits
-/// for the file `stop`.
+/// for the file `stop` (at most two minutes). Dropped without `finish` (a failed assertion),
+/// it kills mfaexec and its command, which lead their own process group (`setsid`).
 struct Served {
-    child: Child,
+    child: Option<Child>,
     dir: PathBuf,
     env: HashMap<String, String>,
 }
@@ -52,7 +53,7 @@ fn waiting_command(dir: &Path) -> Vec<String> {
     vec![
         "sh".into(),
         "-c".into(),
-        "env > \"$0/env.tmp\"; mv \"$0/env.tmp\" \"$0/env\"; while [ ! -e \"$0/stop\" ]; do sleep 0.05; done"
+        "env > \"$0/env.tmp\"; mv \"$0/env.tmp\" \"$0/env\"; i=0; while [ ! -e \"$0/stop\" ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done"
             .into(),
         dir.display().to_string(),
     ]
@@ -109,7 +110,11 @@ fn serve(s: &Sandbox, options: &[&str]) -> Served {
         .filter_map(|l| l.split_once('='))
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-    Served { child, dir, env }
+    Served {
+        child: Some(child),
+        dir,
+        env,
+    }
 }
 
 impl Served {
@@ -127,10 +132,30 @@ impl Served {
         request(self.port(), "GET", &host, Some(self.token()))
     }
 
-    fn finish(self) -> Output {
+    fn finish(mut self) -> Output {
         std::fs::write(self.dir.join("stop"), "").unwrap();
-        self.child.wait_with_output().unwrap()
+        self.child.take().unwrap().wait_with_output().unwrap()
     }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            kill_group(child.id());
+            let _ = child.wait();
+        }
+    }
+}
+
+/// SIGKILL to the process group led by `pid`, a process this test started with `setsid`.
+fn kill_group(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .status();
 }
 
 fn port_of(uri: &str) -> u16 {
@@ -815,4 +840,55 @@ fn the_command_keeps_the_users_core_limit_and_mfaexec_none() {
     // "Max core file size SOFT HARD bytes": mfaexec's soft limit is 0.
     let fields: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
     assert_eq!(fields[4], "0", "{stdout}");
+}
+
+/// The process's state letter from /proc (None once it is gone); `Z` is a zombie.
+fn state_of(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..].chars().next()
+}
+
+/// The pids whose parent is `parent`.
+fn children_of(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let after = &stat[stat.rfind(')')? + 1..];
+                    after.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
+}
+
+fn gone(pid: u32) -> bool {
+    matches!(state_of(pid), None | Some('Z'))
+}
+
+// A test that fails mid-way drops its Served: mfaexec and the command end with it, and the
+// command's own wait is bounded.
+#[test]
+fn a_dropped_served_run_leaves_no_process() {
+    let s = sandbox();
+    let code = s.code();
+    let served = serve(&s, &["prod", "-t", &code, "--server"]);
+    let mfaexec = served.pid();
+    let command = children_of(mfaexec);
+    assert_eq!(command.len(), 1, "{command:?}");
+    drop(served);
+    assert!(gone(mfaexec), "mfaexec {mfaexec} still runs");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !gone(command[0]) {
+        assert!(
+            Instant::now() < deadline,
+            "the command {} still runs",
+            command[0]
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -81,6 +81,8 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
     let session = obtain::session(plan, &args.session, env)?;
     // Before the server's threads start, so that none of them can die of these signals.
     child::hold_signals()?;
+    // Renewals run mfa_process away from the terminal and the command's processes.
+    mfa::detach_from_terminal();
     let endpoint = Endpoint::start(plan, &args.session, env, session)?;
     let vars = vars::for_server(plan, &endpoint.uri(), endpoint.token.expose());
     if args.command.is_empty() {

@@ -98,10 +98,17 @@ fn wait_for_file(path: &Path, child: &mut Child) {
 
 fn serve(s: &Sandbox, options: &[&str]) -> Served {
     let dir = s.path("served");
+    serve_command(s, options, waiting_command(&dir))
+}
+
+/// As `serve`, with a command of the caller's that writes its environment to `served/env`
+/// first (the command gets the directory `served` as `$0` when it is `sh -c`).
+fn serve_command(s: &Sandbox, options: &[&str], command: Vec<String>) -> Served {
+    let dir = s.path("served");
     std::fs::create_dir_all(&dir).unwrap();
     let mut args: Vec<String> = options.iter().map(|a| (*a).to_owned()).collect();
     args.push("--".into());
-    args.extend(waiting_command(&dir));
+    args.extend(command);
     let mut child = spawn(s, &args);
     wait_for_file(&dir.join("env"), &mut child);
     let env = std::fs::read_to_string(dir.join("env"))
@@ -891,4 +898,182 @@ fn a_dropped_served_run_leaves_no_process() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// A shell script for `serve_command`: writes its environment, runs `body` (in `$0`), then
+/// waits for the file `stop`, at most two minutes.
+fn script_command(s: &Sandbox, body: &str) -> Vec<String> {
+    vec![
+        "sh".into(),
+        "-c".into(),
+        format!(
+            "env > \"$0/env.tmp\"; mv \"$0/env.tmp\" \"$0/env\"; cd \"$0\" || exit 9; {body}; i=0; while [ ! -e stop ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done"
+        ),
+        s.path("served").display().to_string(),
+    ]
+}
+
+/// `prod` takes its code from `mfa_process`: `sh` code run before it prints the file `code`.
+fn with_mfa_process(s: &mut Sandbox, before: &str) -> PathBuf {
+    let code_file = s.path("code");
+    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    s.config(&config.replacen(
+        "[profile prod]\n",
+        &format!(
+            "[profile prod]\nmfa_process = {before} cat '{}'\n",
+            code_file.display()
+        ),
+        1,
+    ));
+    code_file
+}
+
+/// Waits, at most 60 seconds, until STS got `n` AssumeRole calls.
+#[track_caller]
+fn until_calls(s: &Sandbox, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while assume_role_calls(s).len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "{} calls",
+            assume_role_calls(s).len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits, at most 30 seconds, for a file.
+#[track_caller]
+fn until_file(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "no {}", path.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// SIGKILLs these pids, all started by this test, when dropped.
+struct KillOnDrop(Vec<u32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for pid in &self.0 {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+// A renewal through a slow mfa_process: a process the command leaves running meanwhile (a
+// daemon it double-forks) is not mfaexec's to kill.
+#[test]
+fn an_orphan_the_command_makes_during_a_renewal_stays_alive() {
+    let mut s = sandbox();
+    let code_file = with_mfa_process(&mut s, "sleep 3;");
+    let code = s.code();
+    let served = serve_command(
+        &s,
+        &["prod", "-t", &code, "-d", "15m", "--server"],
+        script_command(
+            &s,
+            "i=0; while [ ! -e go ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done; ( sleep 100 >/dev/null 2>&1 & echo $! > grand.tmp; mv grand.tmp grand.pid )",
+        ),
+    );
+    let (_, first) = served.get();
+    until_due(expiration_of(&first));
+    std::fs::write(&code_file, s.code()).unwrap();
+    let port = served.port();
+    let token = served.token().to_owned();
+    let asking = std::thread::spawn(move || {
+        request(port, "GET", &format!("127.0.0.1:{port}"), Some(&token))
+    });
+    // mfa_process is sleeping: the command's orphan is made now.
+    std::thread::sleep(Duration::from_millis(800));
+    std::fs::write(s.path("served/go"), "").unwrap();
+    until_file(&s.path("served/grand.pid"));
+    let grandchild: u32 = std::fs::read_to_string(s.path("served/grand.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _kill = KillOnDrop(vec![grandchild]);
+    until_calls(&s, 2);
+    let _ = asking.join();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !gone(grandchild),
+        "the command's orphan {grandchild} was killed by the renewal"
+    );
+    assert!(served.finish().status.success());
+}
+
+// On a terminal, the command (a job-control shell) holds the terminal; mfa_process reading
+// /dev/tty during a renewal fails at once instead of stopping mfaexec and the command.
+#[test]
+fn a_renewal_never_reads_the_terminal_and_never_stops_mfaexec() {
+    let mut s = sandbox();
+    with_mfa_process(&mut s, "read c < /dev/tty; echo \"$c\";");
+    let code = s.code();
+    let dir = s.path("served");
+    std::fs::create_dir_all(&dir).unwrap();
+    // `set -m`: the subshell runs as a job of its own, in the terminal's foreground.
+    let script = format!(
+        "cd '{}' || exit 9; echo $$ > command.pid; echo $PPID > mfaexec.pid; env > env; set -m; (echo ready; i=0; while [ ! -e stop ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done)",
+        dir.display()
+    );
+    // mfaexec as a job of a job-control shell, as typed at a prompt (a process group whose
+    // parent is in the same session: a read from the background stops it).
+    let line = shell_words::join(
+        [
+            bin().display().to_string().as_str(),
+            "prod",
+            "-t",
+            &code,
+            "-d",
+            "15m",
+            "--server",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ]
+        .iter(),
+    );
+    let mut term = pty::Terminal::start(
+        &["sh".into(), "-c".into(), format!("set -m; {line}")],
+        s.vars(),
+    );
+    term.expect("ready", 1);
+    let mfaexec: u32 = std::fs::read_to_string(dir.join("mfaexec.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let command: u32 = std::fs::read_to_string(dir.join("command.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _kill = KillOnDrop(vec![mfaexec, command]);
+    let env: HashMap<String, String> = std::fs::read_to_string(dir.join("env"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let port = port_of(&env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]);
+    let token = env["AWS_CONTAINER_AUTHORIZATION_TOKEN"].clone();
+    let host = format!("127.0.0.1:{port}");
+    let (_, first) = request(port, "GET", &host, Some(&token));
+    until_due(expiration_of(&first));
+    let asking = std::thread::spawn(move || request(port, "GET", &host, Some(&token)));
+    term.expect("cannot renew the session of profile `prod`", 1);
+    assert_ne!(state_of(mfaexec), Some('T'), "mfaexec was stopped");
+    let _ = asking.join();
+    std::fs::write(dir.join("stop"), "").unwrap();
+    let (status, screen) = term.finish();
+    assert_eq!(status, Some(0), "{screen}");
+    assert_eq!(assume_role_calls(&s).len(), 1);
 }

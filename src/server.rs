@@ -23,7 +23,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::sync::{Mutex, Semaphore, oneshot};
+use tokio::sync::{Semaphore, oneshot, watch};
 
 use crate::cli::{ExecArgs, SessionArgs};
 use crate::cmd::exec;
@@ -45,6 +45,9 @@ const MAX_CONNECTIONS: usize = 64;
 /// mfa_process failing), requests within this time get the same answer: SDKs retry at once,
 /// and each attempt could cost an MFA code.
 const RETRY_AFTER: Duration = Duration::from_secs(10);
+/// How long a request for a due, still valid session waits for a renewal before it gets the
+/// current session: well under the 1 to 2 seconds SDKs give the endpoint.
+const QUICK_RENEWAL: Duration = Duration::from_millis(500);
 
 /// Runs the command with the endpoint: the session first (the MFA code, if one is needed, is
 /// asked now, while the terminal is still mfaexec's), then the server, then the command.
@@ -181,7 +184,8 @@ impl Endpoint {
                 args: renewal_args,
                 env: env.clone(),
             }),
-            state: Mutex::new(State::new(session)),
+            state: std::sync::Mutex::new(State::new(session)),
+            renewed: watch::channel(0).0,
             connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
         });
         let (stop, stopped) = oneshot::channel::<()>();
@@ -235,9 +239,11 @@ struct Shared {
     verbose: bool,
     window: i64,
     renewal: Arc<Renewal>,
-    /// Held across a renewal: requests that arrive meanwhile wait for its session, so a burst
-    /// of requests makes one STS call.
-    state: Mutex<State>,
+    /// Never held across an await: a renewal runs on a thread of its own and puts its result
+    /// here, so requests (which a client may drop at any time) never own it.
+    state: std::sync::Mutex<State>,
+    /// Counts the renewals that ended; requests waiting for one watch it.
+    renewed: watch::Sender<u64>,
     connections: Arc<Semaphore>,
 }
 
@@ -247,8 +253,12 @@ struct State {
     lifetime: i64,
     /// The "session has ended" line was printed for this session.
     ended_said: bool,
-    /// The last renewal failure, when it was not a missing code, and its answer.
-    failed: Option<(Instant, String)>,
+    /// When the last renewal failed for another reason than a missing code.
+    failed: Option<Instant>,
+    /// What the last renewal that did not succeed said: the answer once the session expired.
+    last_error: Option<String>,
+    /// A renewal is under way (one at a time).
+    renewing: bool,
 }
 
 impl State {
@@ -259,6 +269,8 @@ impl State {
             lifetime,
             ended_said: false,
             failed: None,
+            last_error: None,
+            renewing: false,
         }
     }
 
@@ -431,61 +443,114 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The session to hand out: the current one while it is not due, else a renewed one.
+/// The session to hand out. While it is not due, the current one. Once due, a renewal starts
+/// in the background (one at a time, held by `Shared`, so a client giving up cannot start a
+/// second), and the current session is still handed out, after a short wait for a quick
+/// renewal, until it has really expired; only then do requests wait for the renewal.
 async fn credentials(shared: &Arc<Shared>) -> std::result::Result<Session, String> {
-    let mut state = shared.state.lock().await;
-    if !state.due(shared.window) {
-        return Ok(state.session.clone());
+    let mut renewed = shared.renewed.subscribe();
+    let grace = Instant::now() + QUICK_RENEWAL;
+    let mut waited = false;
+    loop {
+        let expired = {
+            let mut state = shared.lock();
+            if !state.due(shared.window) {
+                return Ok(state.session.clone());
+            }
+            let recently_failed = state.failed.is_some_and(|at| at.elapsed() < RETRY_AFTER);
+            if !state.renewing && !waited && !recently_failed {
+                start_renewal(shared, &mut state);
+            }
+            let expired = state.session.expiration <= cache::now();
+            if !state.renewing || (!expired && Instant::now() >= grace) {
+                return if expired {
+                    Err(state.last_error.clone().unwrap_or_else(|| {
+                        format!(
+                            "the session of profile `{}` has ended",
+                            shared.renewal.plan.profile
+                        )
+                    }))
+                } else {
+                    Ok(state.session.clone())
+                };
+            }
+            expired
+        };
+        if expired {
+            let _ = renewed.changed().await;
+        } else {
+            let left = grace.saturating_duration_since(Instant::now());
+            let _ = tokio::time::timeout(left, renewed.changed()).await;
+        }
+        waited = true;
     }
-    if let Some((at, message)) = &state.failed
-        && at.elapsed() < RETRY_AFTER
-    {
-        return Err(message.clone());
-    }
-    // obtain::session blocks (a lock, an mfa_process, its own runtime for STS): on a thread of
-    // its own, while this runtime keeps accepting.
-    let (tx, rx) = oneshot::channel();
-    let renewal = Arc::clone(&shared.renewal);
+}
+
+/// Starts the renewal on a thread of its own (obtain::session blocks: a lock, an mfa_process,
+/// its own runtime for STS), which puts its result in the state when it ends.
+fn start_renewal(shared: &Arc<Shared>, state: &mut State) {
+    state.renewing = true;
+    let renewing = Arc::clone(shared);
     let started = std::thread::Builder::new()
         .name("mfaexec-renew".into())
         .spawn(move || {
-            let _ = tx.send(renewal.obtain());
+            let renewed = renewing.renewal.obtain();
+            renewing.renewed(renewed);
         });
-    let renewed = match started {
-        Ok(_) => rx
-            .await
-            .unwrap_or_else(|_| Renewed::Failed(Error::new("the renewal stopped"))),
-        Err(e) => Renewed::Failed(Error::new(format!("cannot start the renewal: {e}"))),
-    };
-    let profile = &shared.renewal.plan.profile;
-    match renewed {
-        Renewed::Session(session) => {
-            *state = State::new(session);
-            Ok(state.session.clone())
+    if let Err(e) = started {
+        state.renewing = false;
+        shared.record(
+            state,
+            Renewed::Failed(Error::new(format!("cannot start the renewal: {e}"))),
+        );
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The end of a renewal: its result in the state, and the waiting requests woken.
+    fn renewed(&self, renewed: Renewed) {
+        {
+            let mut state = self.lock();
+            state.renewing = false;
+            self.record(&mut state, renewed);
         }
-        Renewed::NeedsCode => {
-            let again = format!("mfaexec {} -r", shell_words::quote(profile));
-            if !state.ended_said {
-                state.ended_said = true;
-                crate::say!(
-                    "mfaexec: the session of profile `{profile}` has ended: run `{again}` in another terminal"
+        self.renewed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    fn record(&self, state: &mut State, renewed: Renewed) {
+        let profile = &self.renewal.plan.profile;
+        match renewed {
+            Renewed::Session(session) => *state = State::new(session),
+            Renewed::NeedsCode => {
+                let again = format!("mfaexec {} -r", shell_words::quote(profile));
+                if !state.ended_said {
+                    state.ended_said = true;
+                    let left = state.session.expiration.saturating_sub(cache::now()).max(0);
+                    crate::say!(
+                        "mfaexec: the session of profile `{profile}` ends in {} and only a typed MFA code can renew it: run `{again}` in another terminal",
+                        limits::format(left as u64)
+                    );
+                }
+                state.last_error = Some(format!(
+                    "the session of profile `{profile}` has ended and only a typed MFA code can renew it: run `{again}` in another terminal"
+                ));
+            }
+            Renewed::Failed(e) => {
+                let message = format!(
+                    "cannot renew the session of profile `{profile}`: {}",
+                    e.message()
                 );
+                crate::say!("mfaexec: {message}");
+                if let Some(hint) = e.hint_text() {
+                    crate::say!("hint: {hint}");
+                }
+                state.failed = Some(Instant::now());
+                state.last_error = Some(message);
             }
-            Err(format!(
-                "the session of profile `{profile}` has ended and only a typed MFA code can renew it: run `{again}` in another terminal"
-            ))
-        }
-        Renewed::Failed(e) => {
-            let message = format!(
-                "cannot renew the session of profile `{profile}`: {}",
-                e.message()
-            );
-            crate::say!("mfaexec: {message}");
-            if let Some(hint) = e.hint_text() {
-                crate::say!("hint: {hint}");
-            }
-            state.failed = Some((Instant::now(), message.clone()));
-            Err(message)
         }
     }
 }

@@ -111,12 +111,7 @@ fn serve_command(s: &Sandbox, options: &[&str], command: Vec<String>) -> Served 
     args.extend(command);
     let mut child = spawn(s, &args);
     wait_for_file(&dir.join("env"), &mut child);
-    let env = std::fs::read_to_string(dir.join("env"))
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
+    let env = served_env(&dir.join("env"));
     Served {
         child: Some(child),
         dir,
@@ -144,6 +139,21 @@ impl Served {
         self.child.take().unwrap().wait_with_output().unwrap()
     }
 
+    /// GETs until the answer is a session other than `old` (the renewal runs in the
+    /// background; the current session is handed out meanwhile), at most 30 seconds.
+    #[track_caller]
+    fn get_renewed(&self, old: &serde_json::Value) -> (u16, serde_json::Value) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (status, body) = self.get();
+            if status != 200 || body["AccessKeyId"] != old["AccessKeyId"] {
+                return (status, body);
+            }
+            assert!(Instant::now() < deadline, "no renewal");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn pid(&self) -> u32 {
         self.child.as_ref().unwrap().id()
     }
@@ -163,6 +173,16 @@ fn kill_group(pid: u32) {
     let _ = Command::new("kill")
         .args(["-KILL", "--", &format!("-{pid}")])
         .status();
+}
+
+/// The environment the command wrote (`env > FILE`).
+fn served_env(file: &Path) -> HashMap<String, String> {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 fn port_of(uri: &str) -> u16 {
@@ -353,7 +373,7 @@ fn the_aws_cli_asks_again_and_gets_a_session_renewed_with_mfa_process() {
     let code = s.code();
     let aws = aws_program();
     let script = format!(
-        "'{aws}' sts get-caller-identity > first && while [ ! -e go ]; do sleep 0.05; done && '{aws}' sts get-caller-identity > second",
+        "env > served-env.tmp; mv served-env.tmp served-env; '{aws}' sts get-caller-identity > first && i=0; while [ ! -e go ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done && '{aws}' sts get-caller-identity > second",
         aws = aws.display()
     );
     let args: Vec<String> = [
@@ -368,6 +388,16 @@ fn the_aws_cli_asks_again_and_gets_a_session_renewed_with_mfa_process() {
     assert_eq!(issued.len(), 1);
     until_in(issued[0].expiration_unix, SLOW_WINDOW);
     std::fs::write(&code_file, s.code()).unwrap();
+    // The first request that finds the session due starts the renewal, in the background.
+    let env = served_env(&s.path("served-env"));
+    let port = port_of(&env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]);
+    request(
+        port,
+        "GET",
+        &format!("127.0.0.1:{port}"),
+        Some(&env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]),
+    );
+    until_calls(&s, 2);
     std::fs::write(s.path("go"), "").unwrap();
     let out = Out(child.wait_with_output().unwrap());
     assert!(out.0.status.success(), "{}", out.stderr());
@@ -407,7 +437,7 @@ fn a_chain_renewed_three_times_costs_one_code_and_one_call_per_renewal() {
         served.get();
         assert_eq!(s.calls().len(), before, "no call while the session is good");
         until_due(expiration_of(&current));
-        let (status, renewed) = served.get();
+        let (status, renewed) = served.get_renewed(&current);
         assert_eq!(status, 200, "{renewed}");
         assert_ne!(renewed["AccessKeyId"], current["AccessKeyId"]);
         let calls = s.calls();
@@ -432,27 +462,25 @@ fn a_chain_renewed_three_times_costs_one_code_and_one_call_per_renewal() {
     assert_no_secret(&String::from_utf8_lossy(&out.stderr));
 }
 
-// A direct role without mfa_process: only a typed code can renew it. The SDK gets an error it
-// shows, mfaexec's stderr one line; after `mfaexec prod -r -t CODE` elsewhere, the next
-// request gets the session that run cached.
+// A direct role without mfa_process: only a typed code can renew it. Once the session is due,
+// mfaexec's stderr says so in one line, and the session is still handed out until it really
+// expires (a 503 would make the SDK fail with minutes left); after `mfaexec prod -r -t CODE`
+// elsewhere, the next request gets the session that run cached.
 #[test]
-fn a_session_only_a_typed_code_renews_ends_with_one_line_then_is_picked_up() {
+fn a_session_only_a_typed_code_renews_is_served_until_it_expires_with_one_line() {
     let s = sandbox();
     let code = s.code();
     let served = serve(&s, &["prod", "-t", &code, "-d", "15m", "--server"]);
     let (status, first) = served.get();
     assert_eq!(status, 200);
     until_due(expiration_of(&first));
-    let (status, ended) = served.get();
-    assert_eq!(status, 503, "{ended}");
-    let message = ended["Message"].as_str().unwrap();
-    assert!(
-        message.contains("the session of profile `prod` has ended")
-            && message.contains("`mfaexec prod -r`"),
-        "{message}"
-    );
+    for _ in 0..3 {
+        let (status, still) = served.get();
+        assert_eq!(status, 200, "{still}");
+        assert_eq!(still["AccessKeyId"], first["AccessKeyId"]);
+    }
     assert_eq!(assume_role_calls(&s).len(), 1, "no call without a code");
-    // The AWS CLI shows the message.
+    // The AWS CLI still works with the current session.
     let aws = Command::new("setsid")
         .arg(aws_program())
         .args(["sts", "get-caller-identity"])
@@ -461,15 +489,17 @@ fn a_session_only_a_typed_code_renews_ends_with_one_line_then_is_picked_up() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(!aws.status.success());
-    let aws_err = String::from_utf8_lossy(&aws.stderr);
-    assert!(aws_err.contains("has ended"), "{aws_err}");
+    assert!(
+        aws.status.success(),
+        "{}",
+        String::from_utf8_lossy(&aws.stderr)
+    );
     assert_eq!(assume_role_calls(&s).len(), 1);
 
     let code = s.code();
     s.run(["prod", "-r", "-t", &code]).success();
     assert_eq!(assume_role_calls(&s).len(), 2);
-    let (status, picked) = served.get();
+    let (status, picked) = served.get_renewed(&first);
     assert_eq!(status, 200, "{picked}");
     assert_eq!(
         picked["AccessKeyId"],
@@ -480,8 +510,12 @@ fn a_session_only_a_typed_code_renews_ends_with_one_line_then_is_picked_up() {
     let out = served.finish();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let line = "mfaexec: the session of profile `prod` has ended: run `mfaexec prod -r` in another terminal";
+    let line = "and only a typed MFA code can renew it: run `mfaexec prod -r` in another terminal";
     assert_eq!(stderr.matches(line).count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("mfaexec: the session of profile `prod` ends in "),
+        "{stderr}"
+    );
     assert!(!stderr.contains("Enter MFA code"));
 }
 
@@ -679,7 +713,7 @@ fn a_command_killed_by_a_signal_makes_mfaexec_die_by_that_signal() {
 // A renewal that fails for another reason than a missing code is said once and not tried
 // again at once: SDKs retry quickly, and a retry could cost an MFA code.
 #[test]
-fn a_failed_renewal_is_an_error_and_is_not_retried_at_once() {
+fn a_failed_renewal_is_said_once_not_retried_at_once_and_the_session_still_served() {
     let s = sandbox();
     let code = s.code();
     let served = serve(&s, &["deploy", "-t", &code, "-d", "15m", "--server"]);
@@ -691,17 +725,11 @@ fn a_failed_renewal_is_an_error_and_is_not_retried_at_once() {
         code: "AccessDenied".into(),
         message: "User: arn:aws:sts::222222222222:assumed-role/admin/x is not authorized to perform: sts:AssumeRole".into(),
     });
-    let (status, failed) = served.get();
-    assert_eq!(status, 503, "{failed}");
-    let message = failed["Message"].as_str().unwrap();
-    assert!(
-        message.starts_with("cannot renew the session of profile `deploy`: "),
-        "{message}"
-    );
-    assert!(message.contains("may not assume role"), "{message}");
-    let (status, again) = served.get();
-    assert_eq!(status, 503);
-    assert_eq!(again["Message"], failed["Message"]);
+    for _ in 0..3 {
+        let (status, still) = served.get();
+        assert_eq!(status, 200, "{still}");
+        assert_eq!(still["AccessKeyId"], first["AccessKeyId"]);
+    }
     assert_eq!(
         s.calls().len(),
         before + 1,
@@ -711,11 +739,12 @@ fn a_failed_renewal_is_an_error_and_is_not_retried_at_once() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         stderr
-            .matches("mfaexec: cannot renew the session of profile `deploy`")
+            .matches("mfaexec: cannot renew the session of profile `deploy`: ")
             .count(),
         1,
         "{stderr}"
     );
+    assert!(stderr.contains("may not assume role"), "{stderr}");
 }
 
 /// mfaexec on a pty as the shell's last command, as a user types it: `script` runs its line
@@ -784,11 +813,18 @@ fn sixteen_requests_during_a_renewal_make_one_call() {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
+    let (_, renewed) = served.get_renewed(&first);
     assert_eq!(s.calls().len(), before + 1, "one STS call");
-    let renewed = s.sts.issued().last().unwrap().access_key_id.clone();
+    let renewed_key = s.sts.issued().last().unwrap().access_key_id.clone();
+    assert_eq!(renewed["AccessKeyId"], renewed_key.as_str());
+    // Each got the current session at once, or the renewed one.
     for (status, body) in &answers {
         assert_eq!(*status, 200, "{body}");
-        assert_eq!(body["AccessKeyId"], renewed.as_str());
+        assert!(
+            body["AccessKeyId"] == first["AccessKeyId"]
+                || body["AccessKeyId"] == renewed["AccessKeyId"],
+            "{body}"
+        );
     }
     assert!(served.finish().status.success());
 }
@@ -1076,4 +1112,74 @@ fn a_renewal_never_reads_the_terminal_and_never_stops_mfaexec() {
     let (status, screen) = term.finish();
     assert_eq!(status, Some(0), "{screen}");
     assert_eq!(assume_role_calls(&s).len(), 1);
+}
+
+/// GET / with the token, giving up after `timeout` as an SDK does; the status, 0 if it gave up.
+fn impatient_get(served: &Served, timeout: Duration) -> u16 {
+    let port = served.port();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    let head = format!(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {}\r\nConnection: close\r\n\r\n",
+        served.token()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer)
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+// A session that is due but still valid is handed out at once while a slow renewal runs: the
+// SDK would give up on the endpoint long before STS answered.
+#[test]
+fn a_due_session_is_answered_at_once_while_a_slow_renewal_runs() {
+    let s = sandbox();
+    let code = s.code();
+    let served = serve(&s, &["deploy", "-t", &code, "-d", "15m", "--server"]);
+    let (_, first) = served.get();
+    until_due(expiration_of(&first));
+    let before = s.calls().len();
+    s.sts.inject(Fault::Delay(Duration::from_secs(5)));
+    let started = Instant::now();
+    let (status, answer) = served.get();
+    let took = started.elapsed();
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["AccessKeyId"], first["AccessKeyId"]);
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    let (_, renewed) = served.get_renewed(&first);
+    assert_ne!(renewed["AccessKeyId"], first["AccessKeyId"]);
+    assert_eq!(s.calls().len(), before + 1, "one call");
+    assert!(served.finish().status.success());
+}
+
+// Clients that give up after a second during a five-second renewal (cache off, so no file lock
+// hides it): the renewal belongs to the server, not to a request, and runs once.
+#[test]
+fn clients_giving_up_during_a_renewal_do_not_start_another() {
+    let mut s = sandbox();
+    let code_file = with_mfa_process(&mut s, "echo run >> runs;");
+    s.set("MFAEXEC_CACHE", "off");
+    let code = s.code();
+    let served = serve(&s, &["prod", "-t", &code, "-d", "15m", "--server"]);
+    let (_, first) = served.get();
+    until_due(expiration_of(&first));
+    std::fs::write(&code_file, s.code()).unwrap();
+    s.sts.inject(Fault::Delay(Duration::from_secs(5)));
+    for _ in 0..4 {
+        impatient_get(&served, Duration::from_secs(1));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (_, renewed) = served.get_renewed(&first);
+    assert_ne!(renewed["AccessKeyId"], first["AccessKeyId"]);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(assume_role_calls(&s).len(), 2, "one call for the renewal");
+    let runs = std::fs::read_to_string(s.path("runs")).unwrap();
+    assert_eq!(runs.lines().count(), 1, "one mfa_process run");
+    let out = served.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("waiting for another mfaexec"), "{stderr}");
 }

@@ -121,22 +121,46 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
     child::exit_like(ended?)
 }
 
-/// An SDK takes static keys of the `default` profile before it asks the endpoint (AWS-RULES
-/// §9): the command would silently run with the long-term keys.
+/// Settings of the `default` profile that an SDK uses before it asks a container endpoint
+/// (AWS-RULES §9): with any of them the command would not use the endpoint at all.
+const BEFORE_THE_ENDPOINT: [&str; 7] = [
+    "aws_access_key_id",
+    "aws_session_token",
+    "role_arn",
+    "credential_process",
+    "sso_session",
+    "sso_start_url",
+    "web_identity_token_file",
+];
+
+/// An SDK takes the `default` profile's credentials (static keys, a role it assumes itself, a
+/// credential_process, SSO, web identity) before it asks the endpoint: the command would
+/// silently run with those, never with the endpoint's session.
 fn refuse_default_keys(env: &Environment) -> Result<()> {
     let set = profile::load(env, "default")?;
-    let static_keys = set
-        .get_profile("default")
-        .is_some_and(|p| p.get("aws_access_key_id").is_some());
-    if !static_keys {
+    let Some(default) = set.get_profile("default") else {
         return Ok(());
+    };
+    let Some(key) = BEFORE_THE_ENDPOINT
+        .iter()
+        .find(|key| default.get(key).is_some())
+    else {
+        return Ok(());
+    };
+    if matches!(*key, "aws_access_key_id" | "aws_session_token") {
+        return Err(Error::new(format!(
+            "--server: the `default` profile holds static keys (`{key}`), which the command's SDK would use instead of the endpoint"
+        ))
+        .hint(
+            "move them to the key store with `mfaexec import default`, or put them under another profile name (e.g. [alice]) and use that as source_profile",
+        ));
     }
-    Err(Error::new(
-        "--server: the `default` profile holds static keys, which the command's SDK would use instead of the endpoint",
-    )
-    .hint(
-        "move them to the key store with `mfaexec import default`, or put them under another profile name (e.g. [alice]) and use that as source_profile",
+    Err(Error::new(format!(
+        "--server: the `default` profile has `{key}`, with which the command's SDK would get credentials itself instead of asking the endpoint"
     ))
+    .hint(format!(
+        "move `{key}` and the settings that go with it to a profile of another name, leaving [default] without credentials"
+    )))
 }
 
 /// The running endpoint; `stop` closes its port.

@@ -628,7 +628,7 @@ fn static_keys_in_the_default_profile_are_refused_before_any_call() {
     let s = Sandbox::standard();
     let out = s.run(["prod", "--server", "--", "true"]).failure(1);
     out.one_line_error()
-        .stderr_has("the `default` profile holds static keys")
+        .stderr_has("the `default` profile holds static keys (`aws_access_key_id`)")
         .stderr_has("mfaexec import default")
         .stderr_has("source_profile");
     assert!(s.calls().is_empty());
@@ -1182,4 +1182,66 @@ fn clients_giving_up_during_a_renewal_do_not_start_another() {
     let out = served.finish();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("waiting for another mfaexec"), "{stderr}");
+}
+
+/// `prod --server` with `settings` added to the `default` profile: refused before any call,
+/// naming `key`.
+#[track_caller]
+fn refused_for_default(key: &str, settings: &str) {
+    let s = sandbox();
+    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    s.config(&format!("{config}\n[default]\n{settings}\n"));
+    let out = s.run(["prod", "--server", "--", "true"]).failure(1);
+    out.one_line_error()
+        .stderr_has(&format!("the `default` profile has `{key}`"))
+        .stderr_has("hint: ");
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn a_default_profile_that_assumes_a_role_itself_is_refused() {
+    refused_for_default(
+        "role_arn",
+        &format!("role_arn = {ADMIN}\nsource_profile = alice"),
+    );
+}
+
+#[test]
+fn a_default_profile_with_credential_process_is_refused() {
+    refused_for_default("credential_process", "credential_process = /bin/true");
+}
+
+#[test]
+fn a_default_profile_with_sso_session_is_refused() {
+    refused_for_default("sso_session", "sso_session = corp");
+}
+
+#[test]
+fn a_default_profile_with_sso_start_url_is_refused() {
+    refused_for_default(
+        "sso_start_url",
+        "sso_start_url = https://corp.awsapps.com/start",
+    );
+}
+
+#[test]
+fn a_default_profile_with_web_identity_is_refused() {
+    refused_for_default(
+        "web_identity_token_file",
+        "web_identity_token_file = /nonexistent/token",
+    );
+}
+
+#[test]
+fn a_default_profile_with_only_a_session_token_is_refused() {
+    let s = sandbox();
+    let credentials = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    s.credentials(&format!(
+        "{credentials}\n[default]\naws_session_token = IQoJb3JpZ2luX2VjEXAMPLE\n"
+    ));
+    let out = s.run(["prod", "--server", "--", "true"]).failure(1);
+    out.one_line_error()
+        .stderr_has("the `default` profile holds static keys (`aws_session_token`)")
+        .stderr_has("mfaexec import default");
+    assert!(s.calls().is_empty());
 }

@@ -81,12 +81,14 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
     };
     // Find the program before asking for a code: a typo must not cost an MFA code.
     let program = exec::find_program(&argv[0], &exec::child_environment(env, &removed))?;
-    let session = obtain::session(plan, &args.session, env)?;
+    // Without a cache, a chain's first hop is kept in memory for the renewals.
+    let memory = obtain::Memory::default();
+    let session = obtain::session_remembering(plan, &args.session, env, Some(&memory))?;
     // Before the server's threads start, so that none of them can die of these signals.
     child::hold_signals()?;
     // Renewals run mfa_process away from the terminal and the command's processes.
     mfa::detach_from_terminal();
-    let endpoint = Endpoint::start(plan, &args.session, env, session)?;
+    let endpoint = Endpoint::start(plan, &args.session, env, session, memory)?;
     let vars = vars::for_server(plan, &endpoint.uri(), endpoint.token.expose());
     if args.command.is_empty() {
         crate::say!(
@@ -178,6 +180,7 @@ impl Endpoint {
         args: &SessionArgs,
         env: &Environment,
         session: Session,
+        memory: obtain::Memory,
     ) -> Result<Endpoint> {
         let failed =
             |e: std::io::Error| Error::new(format!("cannot start the credentials endpoint: {e}"));
@@ -207,6 +210,8 @@ impl Endpoint {
                 plan: plan.clone(),
                 args: renewal_args,
                 env: env.clone(),
+                memory,
+                cached: matches!(cache::Cache::open(env), Ok(Some(_))),
             }),
             state: std::sync::Mutex::new(State::new(session)),
             renewed: watch::channel(0).0,
@@ -315,6 +320,11 @@ struct Renewal {
     plan: Plan,
     args: SessionArgs,
     env: Environment,
+    /// A chain's first hop when there is no cache.
+    memory: obtain::Memory,
+    /// A session cache is in use: a session that `mfaexec PROFILE -r` caches elsewhere reaches
+    /// the endpoint. Without one, only a new run can.
+    cached: bool,
 }
 
 enum Renewed {
@@ -326,7 +336,7 @@ enum Renewed {
 
 impl Renewal {
     fn obtain(&self) -> Renewed {
-        match obtain::session(&self.plan, &self.args, &self.env) {
+        match obtain::session_remembering(&self.plan, &self.args, &self.env, Some(&self.memory)) {
             Ok(session) => Renewed::Session(session),
             Err(e)
                 if self
@@ -550,17 +560,25 @@ impl Shared {
         match renewed {
             Renewed::Session(session) => *state = State::new(session),
             Renewed::NeedsCode => {
-                let again = format!("mfaexec {} -r", shell_words::quote(profile));
+                let again = if self.renewal.cached {
+                    format!(
+                        "run `mfaexec {} -r` in another terminal",
+                        shell_words::quote(profile)
+                    )
+                } else {
+                    "the session cache is off (MFAEXEC_CACHE), so the run must be restarted"
+                        .to_owned()
+                };
                 if !state.ended_said {
                     state.ended_said = true;
                     let left = state.session.expiration.saturating_sub(cache::now()).max(0);
                     crate::say!(
-                        "mfaexec: the session of profile `{profile}` ends in {} and only a typed MFA code can renew it: run `{again}` in another terminal",
+                        "mfaexec: the session of profile `{profile}` ends in {} and only a typed MFA code can renew it: {again}",
                         limits::format(left as u64)
                     );
                 }
                 state.last_error = Some(format!(
-                    "the session of profile `{profile}` has ended and only a typed MFA code can renew it: run `{again}` in another terminal"
+                    "the session of profile `{profile}` has ended and only a typed MFA code can renew it: {again}"
                 ));
             }
             Renewed::Failed(e) => {

@@ -1245,3 +1245,47 @@ fn a_default_profile_with_only_a_session_token_is_refused() {
         .stderr_has("mfaexec import default");
     assert!(s.calls().is_empty());
 }
+
+// With the cache off, a chain's first hop is kept in the server's memory: the chain renews from
+// it with no MFA code, as it would from the cached one.
+#[test]
+fn with_the_cache_off_a_chain_renews_from_the_first_hop_kept_in_memory() {
+    let mut s = sandbox();
+    s.set("MFAEXEC_CACHE", "off");
+    let code = s.code();
+    let served = serve(&s, &["deploy", "-t", &code, "-d", "15m", "--server"]);
+    assert_eq!(assume_role_calls(&s).len(), 2, "prod, then deploy");
+    let (_, first) = served.get();
+    until_due(expiration_of(&first));
+    let (status, renewed) = served.get_renewed(&first);
+    assert_eq!(status, 200, "{renewed}");
+    let calls = assume_role_calls(&s);
+    assert_eq!(calls.len(), 3, "one call for the renewal");
+    let call = calls.last().unwrap();
+    assert_eq!(call.params["RoleArn"], DEPLOY);
+    assert!(!call.params.contains_key("TokenCode"));
+    assert_eq!(call.access_key_id, s.sts.issued()[0].access_key_id);
+    assert!(served.finish().status.success());
+}
+
+// With the cache off, `mfaexec PROFILE -r` elsewhere cannot reach the server: the line says the
+// run must be restarted instead.
+#[test]
+fn with_the_cache_off_a_session_needing_a_typed_code_says_to_restart() {
+    let mut s = sandbox();
+    s.set("MFAEXEC_CACHE", "off");
+    let code = s.code();
+    let served = serve(&s, &["prod", "-t", &code, "-d", "15m", "--server"]);
+    let (_, first) = served.get();
+    until_due(expiration_of(&first));
+    let (status, _) = served.get();
+    assert_eq!(status, 200);
+    std::thread::sleep(Duration::from_millis(500));
+    let out = served.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("only a typed MFA code can renew it: the session cache is off (MFAEXEC_CACHE), so the run must be restarted"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("-r`"), "{stderr}");
+}

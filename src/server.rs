@@ -23,7 +23,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::sync::{Semaphore, oneshot, watch};
+use tokio::sync::{Semaphore, TryAcquireError, oneshot, watch};
 
 use crate::cli::{ExecArgs, SessionArgs};
 use crate::cmd::exec;
@@ -37,10 +37,14 @@ use crate::{cache, child, limits, mfa, obtain};
 /// A request's head (request line and headers) beyond this is refused; hyper's minimum.
 const MAX_HEAD_BYTES: usize = 8192;
 const MAX_HEADERS: usize = 32;
-/// A client that sends its head slower than this is dropped.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
-/// Connections served at once; more wait in the kernel's backlog.
+/// A client that sends its head slower than this, or keeps a connection idle longer (before its
+/// first request or between two), is dropped: an SDK sends its request at once.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(2);
+/// Connections served at once; more get an immediate 503, so that idle connections cannot
+/// hold off the command's requests.
 const MAX_CONNECTIONS: usize = 64;
+/// How long a connection over the limit may take to send its head before it is dropped.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 /// After a renewal failed for another reason than a missing code (STS unreachable, the
 /// mfa_process failing), requests within this time get the same answer: SDKs retry at once,
 /// and each attempt could cost an MFA code.
@@ -362,8 +366,13 @@ async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
                 continue;
             }
         };
-        let Ok(permit) = Arc::clone(&shared.connections).acquire_owned().await else {
-            return;
+        let permit = match Arc::clone(&shared.connections).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::Closed) => return,
+            Err(TryAcquireError::NoPermits) => {
+                tokio::spawn(busy(stream));
+                continue;
+            }
         };
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
@@ -381,6 +390,30 @@ async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
             drop(permit);
         });
     }
+}
+
+/// A connection over the limit: one request answered with 503 at once, then closed.
+async fn busy(stream: tokio::net::TcpStream) {
+    let service = service_fn(|_req| async {
+        let message = "too many connections to the credentials endpoint; try again";
+        let mut response = Response::new(Full::new(Bytes::from(
+            serde_json::json!({ "Message": message }).to_string(),
+        )));
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        Ok::<_, Infallible>(response)
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(BUSY_TIMEOUT)
+        .keep_alive(false)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS)
+        .serve_connection(TokioIo::new(stream), service);
+    let _ = tokio::time::timeout(BUSY_TIMEOUT * 2, connection).await;
 }
 
 async fn respond(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {

@@ -1289,3 +1289,63 @@ fn with_the_cache_off_a_session_needing_a_typed_code_says_to_restart() {
     );
     assert!(!stderr.contains("-r`"), "{stderr}");
 }
+
+// Idle, half-sent and dribbling connections (a local flood) cannot hold off the command's
+// requests: over the connection limit a request gets 503 at once, and connections that send no
+// head within two seconds are dropped.
+#[test]
+fn idle_and_dribbling_connections_cannot_hold_off_requests() {
+    let s = sandbox();
+    let code = s.code();
+    let served = serve(&s, &["prod", "-t", &code, "--server"]);
+    let port = served.port();
+    let mut flood: Vec<TcpStream> = (0..70)
+        .map(|i| {
+            let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            if i % 2 == 0 {
+                let _ = c.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+            }
+            c
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let (status, body) = served.get();
+    assert!(status == 503 || status == 200, "{status} {body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "answered after {:?}",
+        started.elapsed()
+    );
+    // The flood is dropped within two seconds: a request is served again.
+    std::thread::sleep(Duration::from_millis(2500));
+    let (status, body) = served.get();
+    assert_eq!(status, 200, "{body}");
+    // A dribbling connection keeps a byte coming, never a whole head: dropped all the same.
+    let mut dribble = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let started = Instant::now();
+    let mut kept = true;
+    for byte in b"GET / HTTP/1.1\r\nHost: 127.0.0.1:1\r\nAccept: */*\r\n" {
+        if dribble.write_all(&[*byte]).is_err() {
+            kept = false;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    if kept {
+        dribble
+            .set_read_timeout(Some(Duration::from_secs(1)))
+            .unwrap();
+        let mut rest = Vec::new();
+        kept = dribble.read_to_end(&mut rest).is_err();
+    }
+    assert!(
+        !kept,
+        "the dribbling connection was kept for {:?}",
+        started.elapsed()
+    );
+    for c in &mut flood {
+        let _ = c.shutdown(std::net::Shutdown::Both);
+    }
+    assert!(served.finish().status.success());
+}

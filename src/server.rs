@@ -492,8 +492,13 @@ async fn answer(shared: &Arc<Shared>, req: &Request<Incoming>) -> (StatusCode, S
 
 /// The Host header names this server: a page that reached 127.0.0.1 through a DNS name of its
 /// own (rebinding) sends that name.
+/// Exactly one Host header (RFC 9112 §3.2: a request with more is refused).
 fn host_is_ours(req: &Request<Incoming>, port: u16) -> bool {
-    let Some(host) = req.headers().get(HOST).and_then(|h| h.to_str().ok()) else {
+    let mut hosts = req.headers().get_all(HOST).iter();
+    let (Some(host), None) = (hosts.next(), hosts.next()) else {
+        return false;
+    };
+    let Ok(host) = host.to_str() else {
         return false;
     };
     let host = host.to_ascii_lowercase();

@@ -1349,3 +1349,41 @@ fn idle_and_dribbling_connections_cannot_hold_off_requests() {
     }
     assert!(served.finish().status.success());
 }
+
+/// Sends `head` as it is (the request line and headers, without the final empty line) and
+/// returns the status.
+fn raw_status(port: u16, head: &str) -> u16 {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(format!("{head}Connection: close\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer)
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+// A second Host header (RFC 9112: more than one is a bad request) is refused even when the
+// first is ours.
+#[test]
+fn two_host_headers_are_refused() {
+    let s = sandbox();
+    let code = s.code();
+    let served = serve(&s, &["prod", "-t", &code, "--server"]);
+    let port = served.port();
+    let auth = format!("Authorization: {}\r\n", served.token());
+    let ours = format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}");
+    assert_eq!(raw_status(port, &ours), 200);
+    for second in ["evil.example:80", &format!("127.0.0.1:{port}")] {
+        let twice = format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: {second}\r\n{auth}");
+        let status = raw_status(port, &twice);
+        assert!(status == 403 || status == 400, "{second}: {status}");
+    }
+    assert!(served.finish().status.success());
+}

@@ -1387,3 +1387,105 @@ fn two_host_headers_are_refused() {
     }
     assert!(served.finish().status.success());
 }
+
+// The AWS CLI's own refresh ahead of expiry, in ONE botocore process: after a renewal it moves
+// to the new session, with one STS call for the renewal.
+#[test]
+fn one_botocore_process_moves_to_the_renewed_session() {
+    let s = sandbox();
+    let python = aws_program().parent().unwrap().join("python3");
+    let script = r#"
+import os, time, botocore.session
+client = botocore.session.get_session().create_client("sts", region_name="eu-west-1")
+def wait(name):
+    for _ in range(1200):
+        if os.path.exists(name):
+            return
+        time.sleep(0.05)
+for step in ("first", "second", "third"):
+    client.get_caller_identity()
+    open(step, "w").close()
+    wait("go-" + step)
+"#;
+    let code = s.code();
+    let args: Vec<String> = [
+        "deploy",
+        "-t",
+        &code,
+        "-d",
+        "15m",
+        "--server",
+        "--",
+        &python.display().to_string(),
+        "-c",
+        script,
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    let mut child = spawn(&s, &args);
+    let _kill = KillOnDrop(vec![child.id()]);
+    wait_for_file(&s.path("first"), &mut child);
+    let issued = s.sts.issued();
+    assert_eq!(issued.len(), 2, "prod, then deploy");
+    until_due(issued[1].expiration_unix);
+    // The call after the session is due starts the renewal (and gets the current session or,
+    // if the renewal is quick, the new one).
+    std::fs::write(s.path("go-first"), "").unwrap();
+    wait_for_file(&s.path("second"), &mut child);
+    until_calls(&s, 3);
+    std::fs::write(s.path("go-second"), "").unwrap();
+    wait_for_file(&s.path("third"), &mut child);
+    std::fs::write(s.path("go-third"), "").unwrap();
+    let out = Out(child.wait_with_output().unwrap());
+    assert!(out.0.status.success(), "{}", out.stderr());
+    let issued = s.sts.issued();
+    assert_eq!(assume_role_calls(&s).len(), 3, "one call for the renewal");
+    let identity = of(&s.calls(), "GetCallerIdentity");
+    assert_eq!(identity.len(), 3);
+    assert_eq!(identity[0].access_key_id, issued[1].access_key_id);
+    assert_eq!(identity[2].access_key_id, issued[2].access_key_id);
+}
+
+// More Host checks: a name that only starts like ours, no Host at all (HTTP/1.0 allows that),
+// HTTP/1.0 with our Host, and the absolute form of the request target.
+#[test]
+fn host_checks_for_suffixes_no_host_http_1_0_and_absolute_targets() {
+    let s = sandbox();
+    let code = s.code();
+    let served = serve(&s, &["prod", "-t", &code, "--server"]);
+    let port = served.port();
+    let auth = format!("Authorization: {}\r\n", served.token());
+    let cases = [
+        (
+            format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}.evil\r\n{auth}"),
+            403,
+        ),
+        (
+            format!("GET / HTTP/1.1\r\nHost: localhost:{port}0\r\n{auth}"),
+            403,
+        ),
+        (format!("GET / HTTP/1.0\r\n{auth}"), 403),
+        (
+            format!("GET / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n{auth}"),
+            200,
+        ),
+        (
+            format!("GET http://127.0.0.1:{port}/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}"),
+            200,
+        ),
+        (
+            format!("GET http://evil.example:{port}/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}"),
+            403,
+        ),
+    ];
+    for (head, expected) in &cases {
+        let status = raw_status(port, head);
+        if *expected == 403 {
+            assert!(status == 403 || status == 400, "{head:?}: {status}");
+        } else {
+            assert_eq!(status, *expected, "{head:?}");
+        }
+    }
+    assert!(served.finish().status.success());
+}

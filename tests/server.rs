@@ -1489,3 +1489,57 @@ fn host_checks_for_suffixes_no_host_http_1_0_and_absolute_targets() {
     }
     assert!(served.finish().status.success());
 }
+
+// The terminal closes: its shell (the session leader) dies of SIGHUP, and the kernel sends
+// SIGHUP to the foreground process group, the command included. mfaexec does not pass its own
+// copy on, so the command's HUP trap runs once.
+#[test]
+fn a_terminal_hangup_reaches_the_command_once() {
+    let s = sandbox();
+    let code = s.code();
+    // Two SIGHUPs that reach the command almost together are merged into one; a few rounds
+    // make a second one seen.
+    for round in 0..3 {
+        let dir = s.path(&format!("hangup-{round}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = format!(
+            "cd '{}' || exit 9; echo $$ > command.pid; echo $PPID > mfaexec.pid; trap 'echo HUP >> hups' HUP; echo ready; i=0; while [ $i -lt 3000000 ] && [ ! -e hups ]; do i=$((i+1)); done; j=0; while [ $j -lt 200000 ]; do j=$((j+1)); done",
+            dir.display()
+        );
+        // Not `exec`: the terminal's shell stays the session leader, mfaexec a job of it.
+        let argv: Vec<String> = [
+            bin().display().to_string().as_str(),
+            "prod",
+            "-t",
+            &code,
+            "--server",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+        let mut term = pty::Terminal::start(&argv, s.vars());
+        term.expect("ready", 1);
+        let read_pid = |name: &str| -> u32 {
+            std::fs::read_to_string(dir.join(name))
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        let _kill = KillOnDrop(vec![read_pid("mfaexec.pid"), read_pid("command.pid")]);
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = Command::new("kill")
+            .args(["-KILL", &term.pid().to_string()])
+            .status();
+        until_file(&dir.join("hups"));
+        std::thread::sleep(Duration::from_millis(1500));
+        // (The command waits with shell builtins only, so each SIGHUP runs the trap at once and two
+        // are not merged into one while a `sleep` runs.)
+        let hups = std::fs::read_to_string(dir.join("hups")).unwrap();
+        assert_eq!(hups.lines().count(), 1, "{hups}");
+    }
+}

@@ -1543,3 +1543,41 @@ fn a_terminal_hangup_reaches_the_command_once() {
         assert_eq!(hups.lines().count(), 1, "{hups}");
     }
 }
+
+// In an interactive bash on a real terminal (tmux): resizes reach the command, Ctrl-Z stops the
+// job, `fg` continues it (resizes still reach it), and Ctrl-C ends it with mfaexec's status 130.
+#[test]
+fn ctrl_z_fg_and_resizes_in_an_interactive_shell() {
+    let s = sandbox();
+    let code = s.code();
+    let term = crate::integration::harness::Tmux::start(
+        &s,
+        &["bash", "--norc", "--noprofile", "-i"],
+        &[("PS1", "$ ")],
+    );
+    // The quotes keep the typed line from showing the words the command prints.
+    let script = "trap 'echo got-\"\"WINCH' WINCH; echo re\"\"ady; i=0; while [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done";
+    term.line(&shell_words::join([
+        bin().display().to_string().as_str(),
+        "prod",
+        "-t",
+        &code,
+        "--server",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]));
+    term.wait("ready", |h| h.contains("ready"));
+    term.resize(150, 40);
+    term.wait("a first WINCH", |h| h.matches("got-WINCH").count() >= 1);
+    term.keys(&["C-z"]);
+    term.wait("the job stopped", |h| h.contains("Stopped"));
+    term.line("fg");
+    std::thread::sleep(Duration::from_millis(500));
+    term.resize(120, 30);
+    term.wait("a WINCH after fg", |h| h.matches("got-WINCH").count() >= 2);
+    term.keys(&["C-c"]);
+    term.line("echo status=$?");
+    term.wait("the exit status", |h| h.contains("status=130"));
+}

@@ -11,6 +11,7 @@ mod errors;
 mod exec;
 mod fake_sts_selftest;
 mod integration;
+mod keys;
 mod login;
 mod mfa_process;
 mod profiles;

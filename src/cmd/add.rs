@@ -37,12 +37,7 @@ pub fn run(args: &AddArgs, env: &Environment) -> Result<()> {
     }
     let keys = read_keys()?;
     keys::check_keys(&keys)?;
-    if args.no_verify {
-        crate::say!(
-            "mfaexec: key {} is not tested (--no-verify)",
-            keys.access_key_id
-        );
-    } else {
+    if !args.no_verify {
         let plan = profile::for_keys(env, name, keys.clone())?;
         let arn = crate::sts::caller_identity(&plan, &keys, crate::obtain::sts_timeout(env)?)
             .map_err(|e| {
@@ -73,9 +68,14 @@ pub fn run(args: &AddArgs, env: &Environment) -> Result<()> {
         crate::say!("mfaexec: added {header} to {}", config.describe());
     }
     crate::say!(
-        "mfaexec: stored key {} of profile `{name}` in the {} store",
+        "mfaexec: stored key {} of profile `{name}` in the {} store{}",
         keys.access_key_id,
-        store.name()
+        store.name(),
+        if args.no_verify {
+            " (not tested: --no-verify)"
+        } else {
+            ""
+        }
     );
     Ok(())
 }

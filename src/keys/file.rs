@@ -76,6 +76,11 @@ impl FileStore {
                     path.display()
                 ))
                 .hint("check MFAEXEC_FILE_PASSPHRASE or retype the passphrase"),
+                D::Io(e) => Error::new(format!(
+                    "cannot decrypt {}: the file is damaged ({e})",
+                    path.display()
+                ))
+                .hint("restore it from a backup, or move it away and add the keys again"),
                 other => Error::new(format!(
                     "{} is not a readable key file ({other})",
                     path.display()

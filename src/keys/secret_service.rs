@@ -24,7 +24,7 @@ impl SecretService {
     pub fn connect() -> Result<SecretService> {
         let store = Store::new().map_err(|e| {
             Error::new(format!(
-                "no Secret Service answers on the session D-Bus: {e}"
+                "the secret-service store: no Secret Service answers on the session D-Bus: {e}"
             ))
             .hint("start one (gnome-keyring-daemon, KeePassXC, KWallet), or use MFAEXEC_STORE=file")
         })?;

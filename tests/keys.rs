@@ -187,6 +187,7 @@ fn after_import_the_aws_cli_works_and_a_cache_hit_needs_no_keyring() {
     let out = s
         .run([
             "prod",
+            "-v",
             "-t",
             &code,
             "--",
@@ -543,4 +544,36 @@ fn mfaexec_as_the_credential_process_stays_refused() {
         .failure(1)
         .stderr_has("credential_process runs `mfaexec credential-process vault`");
     assert!(s.calls().is_empty());
+}
+
+#[test]
+fn without_a_secret_service_the_default_store_is_the_file() {
+    let mut s = alice_in_no_file();
+    // A session bus nobody listens on: no Secret Service answers.
+    s.set(
+        "DBUS_SESSION_BUS_ADDRESS",
+        &format!("unix:path={}", s.path("no-bus").display()),
+    );
+    s.set("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple");
+    s.run(["add", "alice", "--no-verify"])
+        .stdin(&key_lines(&s))
+        .success()
+        .stderr_has("in the file store");
+    assert!(s.home().join(".local/share/mfaexec/keys").is_file());
+    assert_eq!(
+        index(&s),
+        format!("alice\tfile\t{}\n", s.alice.access_key_id)
+    );
+    s.run(["add", "bob"])
+        .env("MFAEXEC_STORE", "vault")
+        .stdin(&key_lines(&s))
+        .failure(2)
+        .one_line_error()
+        .stderr_has("MFAEXEC_STORE `vault` is not a key store")
+        .stderr_has("hint: use secret-service, keychain or file");
+    s.run(["add", "bob"])
+        .env("MFAEXEC_STORE", "keychain")
+        .stdin(&key_lines(&s))
+        .failure(1)
+        .stderr_has("the keychain store exists only on macOS");
 }

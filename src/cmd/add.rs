@@ -35,6 +35,8 @@ pub fn run(args: &AddArgs, env: &Environment) -> Result<()> {
             "delete it first with `mfaexec remove {name}`, or replace it with `mfaexec rotate {name}`"
         )));
     }
+    // The store first: a wrong MFAEXEC_STORE or no store at all is said before any input.
+    let store = Store::open(env)?;
     let keys = read_keys()?;
     keys::check_keys(&keys)?;
     if !args.no_verify {
@@ -46,7 +48,6 @@ pub fn run(args: &AddArgs, env: &Environment) -> Result<()> {
             })?;
         crate::say!("mfaexec: key {} belongs to {arn}", keys.access_key_id);
     }
-    let store = Store::open(env)?;
     store.set(name, &keys)?;
     if set.get_profile(name).is_none() {
         let header = if name == "default" {

@@ -99,7 +99,10 @@ impl FileStore {
         let dir = self.dir.clone();
         let mut text = Zeroizing::new(format!("{HEADER}\n"));
         for (profile, id, secret) in table {
-            text.push_str(&format!("{profile}\t{id}\t{}\n", secret.expose()));
+            // Piece by piece: a format! would leave a copy of the secret in freed memory.
+            for part in [profile.as_str(), "\t", id, "\t", secret.expose(), "\n"] {
+                text.push_str(part);
+            }
         }
         let recipient = age::scrypt::Recipient::new(self.passphrase(true)?.clone());
         let sealed = age::encrypt(&recipient, text.as_bytes())

@@ -74,6 +74,16 @@ fn add_from_stdin_tests_the_key_and_stores_it_in_the_secret_service() {
         index(&s),
         format!("alice\tsecret-service\t{}\n", s.alice.access_key_id)
     );
+    let list = s.run(["list"]).success().stdout();
+    let row = list
+        .lines()
+        .find(|l| l.starts_with("alice "))
+        .unwrap_or_default();
+    assert!(row.contains(" static "), "{list}");
+    assert!(
+        row.contains(&format!("secret-service {}", s.alice.access_key_id)),
+        "{list}"
+    );
     // The stored key signs the AssumeRole of a chain.
     let code = s.code();
     s.run(["env", "prod", "-t", &code]).success();

@@ -5,6 +5,7 @@ mod atomic;
 mod cache;
 mod cli;
 mod cmd;
+mod coredump;
 mod credfile;
 mod environ;
 mod error;
@@ -17,6 +18,7 @@ mod profile;
 mod session;
 mod shell;
 mod sts;
+mod transport;
 mod vars;
 
 use std::io::Write;
@@ -26,6 +28,8 @@ use cli::Command;
 use environ::Environment;
 
 fn main() -> ExitCode {
+    // Before any secret is read (issue 10): no core file of mfaexec may hold one.
+    coredump::forbid();
     let cli = match cli::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) => {

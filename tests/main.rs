@@ -10,6 +10,7 @@ mod credential_process;
 mod errors;
 mod exec;
 mod fake_sts_selftest;
+mod hardening;
 mod integration;
 mod keys;
 mod login;

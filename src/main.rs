@@ -13,6 +13,7 @@ mod federation;
 mod keys;
 mod limits;
 mod mfa;
+mod net;
 mod obtain;
 mod profile;
 mod session;

@@ -268,6 +268,8 @@ pub struct Plan {
     /// None: no region configured; STS is reached in us-east-1 and the child gets none.
     pub region: Option<Located>,
     pub endpoint: Option<Located>,
+    /// Proxies, CA bundle and endpoint variants (src/net.rs).
+    pub net: crate::net::Settings,
     /// The `Name` of a GetFederationToken call (console sign-in without a role).
     pub federation_name: Option<String>,
     /// One-line notices for stderr (a duration shortened, ...).
@@ -464,6 +466,7 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
             }
             None => None,
         },
+        net: crate::net::settings(top, env)?,
         federation_name,
         source,
         hops,
@@ -492,8 +495,12 @@ pub fn for_keys(env: &Environment, name: &str, keys: Keys) -> Result<Plan> {
                 from: from.to_owned(),
             }),
     };
+    // A profile that does not exist yet has only the environment's network settings.
+    let empty = Profile::new(name, std::collections::HashMap::new());
+    let net = crate::net::settings(set.get_profile(name).unwrap_or(&empty), env)?;
     Ok(Plan {
         profile: name.to_owned(),
+        net,
         source: Source {
             kind: SourceKind::Profile(name.to_owned()),
             keys: Some(keys),
@@ -503,7 +510,13 @@ pub fn for_keys(env: &Environment, name: &str, keys: Keys) -> Result<Plan> {
         call: Call::GetSessionToken,
         duration: limits::settle(None, Call::GetSessionToken, name)?,
         region,
-        endpoint: endpoint(&set, env),
+        endpoint: match endpoint(&set, env) {
+            Some(e) => {
+                crate::transport::require_tls_beyond_loopback(&e.value, &e.from)?;
+                Some(e)
+            }
+            None => None,
+        },
         federation_name: None,
         notes: Vec::new(),
     })

@@ -15,6 +15,7 @@ mod integration;
 mod keys;
 mod login;
 mod mfa_process;
+mod network;
 mod profiles;
 mod shells;
 mod version;

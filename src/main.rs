@@ -3,6 +3,7 @@
 
 mod atomic;
 mod cache;
+mod child;
 mod cli;
 mod cmd;
 mod coredump;
@@ -16,6 +17,7 @@ mod mfa;
 mod net;
 mod obtain;
 mod profile;
+mod server;
 mod session;
 mod shell;
 mod sts;

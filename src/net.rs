@@ -239,8 +239,9 @@ impl Network {
     }
 
     /// The SDK's HTTP client for calls to `endpoint`: its own connector (aws-smithy-http-client,
-    /// rustls with aws-lc) given this decision and these roots.
-    pub fn sdk_client(&self, endpoint: &str) -> aws_sdk_sts::config::SharedHttpClient {
+    /// rustls with aws-lc) given this decision and these roots, and the [`Progress`] of its
+    /// calls.
+    pub fn sdk_client(&self, endpoint: &str) -> (aws_sdk_sts::config::SharedHttpClient, Progress) {
         use aws_smithy_http_client::proxy::ProxyConfig;
         use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
         use aws_smithy_runtime_api::client::http::{SharedHttpConnector, http_client_fn};
@@ -261,7 +262,9 @@ impl Network {
             .with_trust_store(trust)
             .build()
             .unwrap_or_default();
-        http_client_fn(move |settings, components| {
+        let progress = Progress::default();
+        let watch = progress.clone();
+        let client = http_client_fn(move |settings, components| {
             let mut builder = aws_smithy_http_client::Connector::builder()
                 .tls_provider(tls::Provider::Rustls(
                     tls::rustls_provider::CryptoMode::AwsLc,
@@ -270,8 +273,12 @@ impl Network {
             builder.set_connector_settings(Some(settings.clone()));
             builder.set_sleep_impl(components.sleep_impl());
             builder.set_proxy_config(Some(proxy.clone()));
-            SharedHttpConnector::new(builder.build())
-        })
+            SharedHttpConnector::new(Watched {
+                inner: SharedHttpConnector::new(builder.build()),
+                progress: watch.clone(),
+            })
+        });
+        (client, progress)
     }
 
     /// The connector of the federation POST to `url`: direct, or a CONNECT tunnel through the
@@ -329,6 +336,42 @@ impl Network {
             None => "the system's root certificates (AWS_CA_BUNDLE and ca_bundle are not set)"
                 .to_owned(),
         }
+    }
+}
+
+/// Whether a call's request was handed to the connection: the HTTP client reads the request's
+/// body only once the connection (TCP, the proxy's tunnel, TLS) is up. Until then the request,
+/// and its MFA code, cannot have reached anyone; after it, a forward proxy or STS may have it.
+#[derive(Clone, Debug, Default)]
+pub struct Progress(Arc<std::sync::atomic::AtomicBool>);
+
+impl Progress {
+    pub fn request_sent(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// The SDK's connector, with the request body watched for [`Progress`].
+#[derive(Debug)]
+struct Watched {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpConnector,
+    progress: Progress,
+}
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for Watched {
+    fn call(
+        &self,
+        mut request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        use aws_smithy_types::body::SdkBody;
+        let flag = Arc::clone(&self.progress.0);
+        let body = request.take_body();
+        *request.body_mut() =
+            SdkBody::from_body_1_x(http_body_util::BodyExt::map_frame(body, move |frame| {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                frame
+            }));
+        self.inner.call(request)
     }
 }
 
@@ -651,6 +694,48 @@ pub fn explain_connect(
 }
 
 impl Network {
+    /// Whether the proxy of `url` opens a tunnel (CONNECT) to its host within `wait`: asked
+    /// again on a second connection that sends nothing through the tunnel, only to tell the
+    /// user which of the proxy or the server did not answer. None when `url` is not proxied.
+    pub fn tunnel_opens(&self, url: &str, wait: std::time::Duration) -> Option<bool> {
+        let uri: Uri = url.parse().ok()?;
+        let Route::Proxy(p) = self.route(url) else {
+            return None;
+        };
+        let ask = move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async move {
+                use tower_service::Service;
+                let mut http = HttpConnector::new();
+                http.enforce_http(false);
+                let mut tunnel = Tunnel::new(p.intercept.uri().clone(), http);
+                if let Some(auth) = p.intercept.basic_auth() {
+                    tunnel = tunnel.with_auth(auth.clone());
+                }
+                let open = async {
+                    std::future::poll_fn(|cx| tunnel.poll_ready(cx))
+                        .await
+                        .ok()?;
+                    tunnel.call(uri).await.ok().map(|_| ())
+                };
+                Some(
+                    tokio::time::timeout(wait, open)
+                        .await
+                        .ok()
+                        .flatten()
+                        .is_some(),
+                )
+            })
+        };
+        // Its own thread and runtime: the callers are inside the runtime of the failed call.
+        std::thread::scope(|scope| scope.spawn(ask).join().ok().flatten())
+    }
+}
+
+impl Network {
     /// The issuer of the certificate the server of `url` shows, reached the same way (directly
     /// or through the proxy): a second handshake, made only to name it in an error, which sends
     /// no request and trusts nothing. None when it cannot be had within a few seconds.
@@ -768,33 +853,6 @@ impl rustls::client::danger::ServerCertVerifier for Capture {
 fn is_connect_error(e: &(dyn std::error::Error + 'static)) -> bool {
     e.downcast_ref::<hyper_util::client::legacy::Error>()
         .is_some_and(|h| h.is_connect())
-}
-
-/// Whether the request was never sent: the connection (to the server, the proxy, or TLS) failed.
-pub fn failed_before_request(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(err);
-    let mut n = 0;
-    while let Some(e) = next {
-        if is_connect_error(e) {
-            return true;
-        }
-        let text = e.to_string();
-        if text.contains("tunnel error") || e.downcast_ref::<rustls::Error>().is_some() {
-            return true;
-        }
-        next = match e
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
-            None => e.source(),
-        };
-        n += 1;
-        if n > 32 {
-            break;
-        }
-    }
-    false
 }
 
 #[cfg(test)]

@@ -6,7 +6,10 @@
 
 use std::net::SocketAddr;
 
-use crate::support::net::{ClosingProxy, TestCa, Tinyproxy, TlsFront, free_port};
+use crate::support::fake_sts::Fault;
+use crate::support::net::{
+    Answer, ClosingProxy, StandInProxy, TestCa, Tinyproxy, TlsFront, free_port, silent_server,
+};
 use crate::support::*;
 
 /// The standard sandbox with STS and the federation endpoint at `https://localhost:PORT`,
@@ -624,4 +627,116 @@ fn login_names_a_proxy_failure_on_the_way_to_the_federation_endpoint() {
     assert_eq!(proxy.connects(), 1);
     assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
     assert!(s.sts.federation_calls().is_empty());
+}
+
+/// The MFA-code note of a failed run: what follows the last "; " of the error line.
+fn note(out: &Out) -> String {
+    let err = out.stderr();
+    let line = err.lines().next().unwrap_or("");
+    line.rsplit_once("; ")
+        .map(|(_, n)| n.to_owned())
+        .unwrap_or_default()
+}
+
+// See: net-review finding 1. The SDK's stalled-stream protection cut every wait at ~6s with
+// "no answer ... within 30s; the MFA code may have been used", though nothing was sent.
+#[test]
+fn a_proxy_that_never_answers_the_connect() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let proxy = StandInProxy::start(Answer::Nothing);
+    let start = std::time::Instant::now();
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("HTTPS_PROXY", proxy.url())
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .env("MFAEXEC_STS_TIMEOUT", "8")
+        .failure(1);
+    let waited = start.elapsed();
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the proxy {} (from HTTPS_PROXY) did not answer the request to tunnel (CONNECT) to localhost:{} within 8s; the MFA code was not used (the request never reached STS)",
+        proxy.url(),
+        front.addr.port()
+    ));
+    out.stderr_has("hint: check HTTPS_PROXY");
+    // The wait named is the wait made.
+    assert!(waited >= std::time::Duration::from_secs(8), "{waited:?}");
+    assert!(proxy.requests().iter().all(|r| r.starts_with("CONNECT ")));
+    assert!(s.calls().is_empty());
+    assert_eq!(front.handshakes(), 0);
+}
+
+#[test]
+fn a_proxy_whose_tunnel_stays_silent() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let proxy = StandInProxy::start(Answer::TunnelThenNothing);
+    for timeout in ["3", "8"] {
+        let out = s
+            .run(["env", "prod", "-t", &s.code(), "-r"])
+            .env("HTTPS_PROXY", proxy.url())
+            .env("AWS_CA_BUNDLE", bundle(&s))
+            .env("MFAEXEC_STS_TIMEOUT", timeout)
+            .failure(1);
+        out.one_line_error();
+        out.stderr_has(&format!(
+            "mfaexec: no TLS handshake with localhost:{} through the proxy {} (from HTTPS_PROXY) within {timeout}s: the proxy opened the tunnel (CONNECT), but nothing answered through it",
+            front.addr.port(),
+            proxy.url(),
+        ));
+        assert_eq!(
+            note(&out),
+            "the MFA code was not used (the request never reached STS)"
+        );
+    }
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn a_server_that_never_completes_the_tls_handshake() {
+    let (s, _front) = tls_sandbox(&["localhost"]);
+    let silent = silent_server();
+    let endpoint = format!("https://localhost:{}", silent.port);
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("AWS_ENDPOINT_URL_STS", &endpoint)
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .env("MFAEXEC_STS_TIMEOUT", "7")
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: no connection to STS at {endpoint} within 7s (the TCP connection or the TLS handshake did not complete); the MFA code was not used (the request never reached STS)"
+    ));
+    assert!(s.calls().is_empty());
+}
+
+// See: net-review finding 3. A timeout after the request was sent: STS may have the code.
+#[test]
+fn a_timeout_after_the_request_was_sent_may_have_used_the_code() {
+    let s = Sandbox::standard();
+    s.sts
+        .inject(Fault::Delay(std::time::Duration::from_secs(3)));
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("MFAEXEC_STS_TIMEOUT", "1")
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: no answer from STS at {} within 1s",
+        s.sts.url()
+    ));
+    assert_eq!(
+        note(&out),
+        "the MFA code may have been used: use the next one"
+    );
+}
+
+#[test]
+fn an_sts_failure_says_sts_received_the_code() {
+    let s = Sandbox::standard();
+    s.sts.inject(Fault::Status(503));
+    let out = s.run(["env", "prod", "-t", &s.code()]).failure(1);
+    out.one_line_error();
+    out.stderr_has("mfaexec: STS failed with HTTP 503 for AssumeRole");
+    assert_eq!(note(&out), "STS received the MFA code: use the next one");
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
 }

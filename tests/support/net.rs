@@ -326,3 +326,162 @@ impl ClosingProxy {
         self.seen.load(Ordering::SeqCst)
     }
 }
+
+/// How a [`StandInProxy`] answers.
+#[derive(Clone, Copy, Debug)]
+pub enum Answer {
+    /// Reads the request and says nothing, holding the connection open: a proxy (or a server
+    /// in a TLS handshake) that never answers.
+    Nothing,
+    /// Answers `200 Connection established` to a CONNECT, then says nothing more: the tunnel is
+    /// open but nothing comes back through it.
+    TunnelThenNothing,
+    /// Answers this HTTP status to every request, as a proxy does (`Server: stand-in`, a short
+    /// text body, no AWS request id), and closes.
+    Status(u16),
+}
+
+/// A stand-in for a misbehaving proxy (or server) on 127.0.0.1, for what tinyproxy cannot be
+/// made to do. It records the head of every request it reads. A connection it holds open is
+/// let go after [`HOLD`] or when the stand-in is dropped, so nothing waits forever.
+pub struct StandInProxy {
+    pub port: u16,
+    heads: Arc<std::sync::Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+}
+
+/// The longest a stand-in holds a connection it does not answer.
+pub const HOLD: Duration = Duration::from_secs(90);
+
+impl StandInProxy {
+    pub fn start(answer: Answer) -> StandInProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let heads = Arc::clone(&heads);
+            let stop = Arc::clone(&stop);
+            thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let heads = Arc::clone(&heads);
+                    let stop = Arc::clone(&stop);
+                    thread::spawn(move || stand_in(stream, answer, &heads, &stop));
+                }
+            });
+        }
+        StandInProxy { port, heads, stop }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The heads of the requests read so far (request line and headers, CRLFs kept).
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+
+    /// The request lines read so far (`CONNECT localhost:4443 HTTP/1.1`).
+    pub fn requests(&self) -> Vec<String> {
+        self.heads()
+            .iter()
+            .map(|h| h.lines().next().unwrap_or("").to_owned())
+            .collect()
+    }
+}
+
+impl Drop for StandInProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect_timeout(
+            &SocketAddr::from(([127, 0, 0, 1], self.port)),
+            Duration::from_secs(1),
+        );
+    }
+}
+
+fn stand_in(
+    mut stream: TcpStream,
+    answer: Answer,
+    heads: &std::sync::Mutex<Vec<String>>,
+    stop: &AtomicBool,
+) {
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    // The head, up to the blank line; a client in a TLS handshake sends no such thing, and is
+    // held all the same.
+    let started = Instant::now();
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && started.elapsed() < IO_TIMEOUT {
+        match stream.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if matches!(answer, Answer::Nothing) && !head.is_empty() {
+                    break;
+                }
+            }
+            Err(_) => return,
+        }
+    }
+    if !head.is_empty() {
+        heads
+            .lock()
+            .unwrap()
+            .push(String::from_utf8_lossy(&head).into_owned());
+    }
+    let reply = match answer {
+        Answer::Nothing => None,
+        Answer::TunnelThenNothing => Some("HTTP/1.1 200 Connection established\r\n\r\n".to_owned()),
+        Answer::Status(status) => {
+            let body = format!("stand-in proxy: {status}\n");
+            let challenge = if status == 407 {
+                "Proxy-Authenticate: Basic realm=\"stand-in\"\r\n"
+            } else {
+                ""
+            };
+            Some(format!(
+                "HTTP/1.1 {status} Stand-in\r\nServer: stand-in\r\n{challenge}Content-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ))
+        }
+    };
+    if let Some(reply) = reply {
+        if stream.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+        if matches!(answer, Answer::Status(_)) {
+            let _ = stream.shutdown(Shutdown::Write);
+            return;
+        }
+    }
+    // Hold the connection, reading and dropping whatever comes, until dropped or HOLD passes.
+    while started.elapsed() < HOLD && !stop.load(Ordering::SeqCst) {
+        match stream.read(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// A server on 127.0.0.1 that accepts connections and never says anything (a TLS endpoint
+/// whose handshake never completes).
+pub fn silent_server() -> StandInProxy {
+    StandInProxy::start(Answer::Nothing)
+}

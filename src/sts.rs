@@ -556,10 +556,18 @@ where
         _ => None,
     };
     let answered = matches!(err, SdkError::ResponseError(_) | SdkError::ServiceError(_));
-    let proxy_auth = answered
-        && err
-            .raw_response()
-            .is_some_and(|r| r.status().as_u16() == 407);
+    // On a forward proxy's route (an http:// endpoint), an answer without STS's request id is
+    // the proxy's own.
+    let proxy_answer = match (&route, err.raw_response()) {
+        (Route::Proxy(p), Some(r))
+            if answered
+                && endpoint.starts_with("http://")
+                && r.headers().get("x-amzn-RequestId").is_none() =>
+        {
+            Some((p, r.status().as_u16()))
+        }
+        _ => None,
+    };
     let (result, note) = if let Some(e) = connect {
         (Failure::Other(e), NOT_USED)
     } else if let (Some(fired), false) = (fired, sent) {
@@ -567,27 +575,54 @@ where
             Failure::Other(connect_timed_out(net, &route, &endpoint, fired)),
             NOT_USED,
         )
-    } else if let (true, Route::Proxy(p)) = (proxy_auth, &route) {
-        // A forward proxy (an http:// endpoint) answers 407 itself.
-        (
-            Failure::Other(
-                Error::new(format!(
-                    "the proxy {} (from {}) {} (407 Proxy Authentication Required)",
-                    p.shown,
-                    p.from,
-                    if p.has_auth {
-                        "refused the user name and password in its URL"
-                    } else {
-                        "asks for a user name and password"
-                    }
-                ))
-                .hint(format!(
-                    "put them in the proxy URL: {}=http://USER:PASSWORD@HOST:PORT (special characters percent-encoded)",
-                    p.from
-                )),
-            ),
-            "the MFA code was not used (the proxy stopped the request)",
-        )
+    } else if let Some((p, status)) = proxy_answer {
+        let proxy = format!("the proxy {} (from {})", p.shown, p.from);
+        if matches!(status, 401 | 407) {
+            // tinyproxy answers wrong credentials with 401, not 407.
+            let (what_happened, hint) = if p.has_auth {
+                (
+                    "refused the user name and password in its URL",
+                    format!(
+                        "check the user name and password in {} (http://USER:PASSWORD@HOST:PORT, special characters percent-encoded)",
+                        p.from
+                    ),
+                )
+            } else {
+                (
+                    "asks for a user name and password",
+                    format!(
+                        "put them in the proxy URL: {}=http://USER:PASSWORD@HOST:PORT (special characters percent-encoded)",
+                        p.from
+                    ),
+                )
+            };
+            (
+                Failure::Other(
+                    Error::new(format!(
+                        "{proxy} {what_happened} ({})",
+                        if status == 407 {
+                            "407 Proxy Authentication Required".to_owned()
+                        } else {
+                            format!("HTTP {status}")
+                        }
+                    ))
+                    .hint(hint),
+                ),
+                "the MFA code was not used (the proxy stopped the request)",
+            )
+        } else {
+            (
+                Failure::Other(
+                    Error::new(format!(
+                        "{proxy} answered HTTP {status} instead of passing on an answer from {what}"
+                    ))
+                    .hint(format!(
+                        "the proxy may not reach or allow {endpoint}; check the endpoint, ask the proxy's administrators, or add the host to NO_PROXY if it is reachable without the proxy"
+                    )),
+                ),
+                MAY_HAVE_BEEN_USED,
+            )
+        }
     } else {
         let note = match err {
             SdkError::ConstructionFailure(_) => "the MFA code was not used",

@@ -740,3 +740,102 @@ fn an_sts_failure_says_sts_received_the_code() {
     assert_eq!(note(&out), "STS received the MFA code: use the next one");
     assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
 }
+
+// See: net-review finding 2. A forward proxy's own answer is not STS's.
+#[test]
+fn a_forward_proxys_own_error_is_not_an_sts_answer() {
+    let s = Sandbox::standard();
+    let proxy = Tinyproxy::start();
+    // Nothing listens at this endpoint: tinyproxy answers 500 "Unable to connect" itself.
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("AWS_ENDPOINT_URL_STS", &closed)
+        .env("HTTP_PROXY", proxy.url())
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the proxy {} (from HTTP_PROXY) answered HTTP 500 instead of passing on an answer from STS at {closed}",
+        proxy.url()
+    ));
+    assert_eq!(
+        note(&out),
+        "the MFA code may have been used: use the next one"
+    );
+    assert!(
+        !out.stderr().contains("AWS had a problem"),
+        "{}",
+        out.stderr()
+    );
+    let busy = StandInProxy::start(Answer::Status(503));
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("HTTP_PROXY", busy.url())
+        .failure(1);
+    out.stderr_has(&format!(
+        "mfaexec: the proxy {} (from HTTP_PROXY) answered HTTP 503 instead of passing on an answer from STS at {}",
+        busy.url(),
+        s.sts.url()
+    ));
+    assert_eq!(
+        note(&out),
+        "the MFA code may have been used: use the next one"
+    );
+    assert_eq!(
+        busy.requests(),
+        vec![format!("POST {}/ HTTP/1.1", s.sts.url())]
+    );
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn a_forward_proxy_refusing_the_credentials() {
+    let s = Sandbox::standard();
+    let proxy = Tinyproxy::with_basic_auth("alice", "s3cret");
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env(
+            "HTTP_PROXY",
+            format!("http://alice:wr0ng@127.0.0.1:{}", proxy.port),
+        )
+        .failure(1);
+    out.one_line_error();
+    // tinyproxy answers wrong credentials with 401.
+    out.stderr_has(&format!(
+        "mfaexec: the proxy http://alice:****@127.0.0.1:{} (from HTTP_PROXY) refused the user name and password in its URL (HTTP 401); the MFA code was not used (the proxy stopped the request)",
+        proxy.port
+    ));
+    assert!(!out.stderr().contains("wr0ng"));
+    assert!(s.calls().is_empty());
+}
+
+// See: net-review finding 9. A forward proxy answering 407 to given credentials: check them.
+#[test]
+fn a_forward_proxy_answering_407_to_given_credentials() {
+    let s = Sandbox::standard();
+    let proxy = StandInProxy::start(Answer::Status(407));
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env(
+            "HTTP_PROXY",
+            format!("http://bob:hunter2@127.0.0.1:{}", proxy.port),
+        )
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the proxy http://bob:****@127.0.0.1:{} (from HTTP_PROXY) refused the user name and password in its URL (407 Proxy Authentication Required); the MFA code was not used (the proxy stopped the request)",
+        proxy.port
+    ));
+    out.stderr_has("hint: check the user name and password in HTTP_PROXY");
+    assert!(!out.stderr().contains("hunter2"));
+    // The credentials were sent, as basic auth.
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 1);
+    assert!(
+        heads[0]
+            .to_ascii_lowercase()
+            .contains("proxy-authorization: basic"),
+        "{}",
+        heads[0]
+    );
+}

@@ -121,10 +121,11 @@ pub fn settings(top: &Profile, env: &Environment) -> Result<Settings> {
         l
     });
     Ok(Settings {
-        // Upper case first, as the SDK's own client and hyper-util read them.
-        https_proxy: var(&["HTTPS_PROXY", "https_proxy"]),
-        http_proxy: var(&["HTTP_PROXY", "http_proxy"]),
-        no_proxy: var(&["NO_PROXY", "no_proxy"]),
+        // Lower case first, as curl and botocore (the AWS CLI) read them: with both set, the
+        // command mfaexec runs and mfaexec then take the same proxy.
+        https_proxy: var(&["https_proxy", "HTTPS_PROXY"]),
+        http_proxy: var(&["http_proxy", "HTTP_PROXY"]),
+        no_proxy: var(&["no_proxy", "NO_PROXY"]),
         ca_bundle,
         use_fips: flag("AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint")?,
         use_dual_stack: flag("AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint")?,

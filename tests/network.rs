@@ -839,3 +839,40 @@ fn a_forward_proxy_answering_407_to_given_credentials() {
         heads[0]
     );
 }
+
+// See: net-review finding 4. curl and botocore take https_proxy and no_proxy over the upper
+// case; so does mfaexec, or the command it runs would use another proxy than it did.
+#[test]
+fn lower_case_proxy_variables_win_as_for_curl_and_the_aws_cli() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let proxy = Tinyproxy::start();
+    let unused = format!("http://127.0.0.1:{}", free_port());
+    let out = s
+        .run(["env", "prod", "-t", &s.code(), "-v"])
+        .env("https_proxy", proxy.url())
+        .env("HTTPS_PROXY", &unused)
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .success();
+    out.stderr_has(&format!(
+        "through the proxy {} (from https_proxy)",
+        proxy.url()
+    ));
+    assert_eq!(connects_to(&proxy, &front), 1, "{}", proxy.log());
+    let out = s
+        .run(["env", "prod", "--dry-run"])
+        .env("https_proxy", proxy.url())
+        .env("no_proxy", "localhost")
+        .env("NO_PROXY", "example.com")
+        .success();
+    out.stdout_has("proxy       STS: directly: `localhost` of no_proxy bypasses the proxy");
+    let out = s
+        .run(["env", "prod", "--dry-run"])
+        .env("http_proxy", proxy.url())
+        .env("HTTP_PROXY", &unused)
+        .env("AWS_ENDPOINT_URL_STS", s.sts.url())
+        .success();
+    out.stdout_has(&format!(
+        "proxy       STS: through the proxy {} (from http_proxy)",
+        proxy.url()
+    ));
+}

@@ -667,16 +667,35 @@ pub fn explain_connect(
             _ => String::new(),
         };
         return match cert {
-            C::UnknownIssuer | C::BadSignature | C::UnhandledCriticalExtension => Some(
-                Error::new(format!(
-                    "the certificate of {host}{through} is not trusted: {}",
-                    match net.peer_issuer(url) {
-                        Some(issuer) => format!("its issuer `{issuer}` is not a known certificate authority"),
-                        None => "it was not issued by a known certificate authority".to_owned(),
-                    }
-                ))
-                .hint("on a network that inspects TLS, set AWS_CA_BUNDLE (or ca_bundle in the profile) to your company's root certificate (a PEM file)"),
-            ),
+            C::UnknownIssuer | C::BadSignature | C::UnhandledCriticalExtension => {
+                let issuer = net.peer_issuer(url);
+                let its_issuer = match &issuer {
+                    Some(issuer) => format!("its issuer `{issuer}`"),
+                    None => "its issuer".to_owned(),
+                };
+                Some(match &net.roots {
+                    // The bundle is set: it is the bundle that lacks the root.
+                    Some(r) => Error::new(format!(
+                        "the certificate of {host}{through} is not trusted: {its_issuer} is not among the {} certificate{} of {} (from {})",
+                        r.count(),
+                        if r.count() == 1 { "" } else { "s" },
+                        r.path,
+                        r.from
+                    ))
+                    .hint(format!(
+                        "{} must hold the root certificate that issued it (on a network that inspects TLS, your company's root), in PEM; or unset {} to trust the system's roots",
+                        r.path, r.from
+                    )),
+                    None => Error::new(format!(
+                        "the certificate of {host}{through} is not trusted: {}",
+                        match &issuer {
+                            Some(issuer) => format!("its issuer `{issuer}` is not a known certificate authority"),
+                            None => "it was not issued by a known certificate authority".to_owned(),
+                        }
+                    ))
+                    .hint("on a network that inspects TLS, set AWS_CA_BUNDLE (or ca_bundle in the profile) to your company's root certificate (a PEM file)"),
+                })
+            }
             C::NotValidForName | C::NotValidForNameContext { .. } => Some(
                 Error::new(format!(
                     "the certificate of {host}{through} is for another host name"

@@ -876,3 +876,37 @@ fn lower_case_proxy_variables_win_as_for_curl_and_the_aws_cli() {
         proxy.url()
     ));
 }
+
+// See: net-review finding 5. The bundle is set but lacks the root: say so, not "set AWS_CA_BUNDLE".
+#[test]
+fn a_bundle_without_the_right_root_is_named() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let other = TestCa::new("Some other root");
+    let wrong = s.path("other.pem");
+    std::fs::write(
+        &wrong,
+        format!("{}{}", other.pem(), TestCa::new("A third root").pem()),
+    )
+    .unwrap();
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("AWS_CA_BUNDLE", &wrong)
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the certificate of localhost:{} is not trusted: its issuer `CN=mfaexec test root CA` is not among the 2 certificates of {} (from AWS_CA_BUNDLE); the MFA code was not used",
+        front.addr.port(),
+        wrong.display()
+    ));
+    out.stderr_has(&format!(
+        "hint: {} must hold the root certificate that issued it",
+        wrong.display()
+    ));
+    assert!(
+        !out.stderr()
+            .contains("hint: on a network that inspects TLS, set"),
+        "{}",
+        out.stderr()
+    );
+    assert!(s.calls().is_empty());
+}

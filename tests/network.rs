@@ -910,3 +910,58 @@ fn a_bundle_without_the_right_root_is_named() {
     );
     assert!(s.calls().is_empty());
 }
+
+// See: net-review finding 6. Bundles curl and Python accept: a UTF-8 byte order mark first, and
+// `openssl x509 -trustout`'s TRUSTED CERTIFICATE blocks.
+#[test]
+fn bundles_with_a_bom_or_trusted_certificate_blocks_are_read() {
+    let (s, _front) = tls_sandbox(&["localhost"]);
+    let pem = std::fs::read_to_string(s.path("ca.pem")).unwrap();
+    let bom = s.path("bom.pem");
+    std::fs::write(&bom, format!("\u{feff}{pem}")).unwrap();
+    let trusted = s.path("trusted.pem");
+    let made = std::process::Command::new("openssl")
+        .args(["x509", "-trustout", "-addtrust", "serverAuth", "-in"])
+        .arg(s.path("ca.pem"))
+        .arg("-out")
+        .arg(&trusted)
+        .status()
+        .expect("run openssl (scripts/test installs it)");
+    assert!(made.success());
+    let text = std::fs::read_to_string(&trusted).unwrap();
+    assert!(
+        text.contains("-----BEGIN TRUSTED CERTIFICATE-----"),
+        "{text}"
+    );
+    for bundle in [&bom, &trusted] {
+        let out = s
+            .run(["env", "prod", "-t", &s.code(), "-r", "-v"])
+            .env("AWS_CA_BUNDLE", bundle)
+            .success();
+        out.stderr_has(&format!(
+            "trusting {} (from AWS_CA_BUNDLE): 1 certificate",
+            bundle.display()
+        ));
+    }
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 2);
+    // A damaged block is named, with the command that writes plain PEM.
+    let broken = s.path("broken.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN TRUSTED CERTIFICATE-----\nnot base64!\n-----END TRUSTED CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let out = s
+        .run(["env", "prod", "-t", &s.code(), "-r"])
+        .env("AWS_CA_BUNDLE", &broken)
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: CA bundle {} (from AWS_CA_BUNDLE): not a PEM file: a TRUSTED CERTIFICATE block is not valid base64",
+        broken.display()
+    ));
+    out.stderr_has(&format!(
+        "hint: write its certificate as plain PEM with `openssl x509 -in {} -out root.pem`",
+        broken.display()
+    ));
+}

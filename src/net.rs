@@ -428,6 +428,19 @@ fn proxy(found: &Located) -> Result<Proxy> {
         Error::usage(format!("{} `{shown}`: {why}", found.from))
             .hint(format!("set it to http://HOST:PORT, or http://USER:PASSWORD@HOST:PORT for basic auth (percent-encode special characters), e.g. {}=http://proxy.example.com:3128", found.from))
     };
+    // A raw `@` in the password would end the user info there: the rest would be taken for
+    // the host, or silently dropped.
+    let authority = url
+        .split_once("://")
+        .map_or(url.as_str(), |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    if authority.matches('@').count() > 1 {
+        return Err(bad(
+            "the user name or password holds a raw `@`: write @ as %40",
+        ));
+    }
     let uri: Uri = url.parse().map_err(|_| bad("not a URL"))?;
     if uri.scheme_str() != Some("http") {
         return Err(bad("only http:// proxies are supported"));

@@ -965,3 +965,36 @@ fn bundles_with_a_bom_or_trusted_certificate_blocks_are_read() {
         broken.display()
     ));
 }
+
+// See: net-review finding 10. `http://alice:p@ss@host` was cut to the password `p`.
+#[test]
+fn a_raw_at_sign_in_the_proxy_password_is_refused() {
+    let s = Sandbox::standard();
+    let proxy = StandInProxy::start(Answer::Status(407));
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env(
+            "HTTP_PROXY",
+            format!("http://alice:p@ss@127.0.0.1:{}", proxy.port),
+        )
+        .failure(2);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: HTTP_PROXY `http://alice:****@127.0.0.1:{}`: the user name or password holds a raw `@`: write @ as %40",
+        proxy.port
+    ));
+    assert!(!out.stderr().contains("ss@"), "{}", out.stderr());
+    assert!(s.calls().is_empty());
+    assert!(proxy.heads().is_empty());
+    // Written as %40, the whole password is sent.
+    s.run(["env", "prod", "-t", &s.code()])
+        .env(
+            "HTTP_PROXY",
+            format!("http://alice:p%40ss@127.0.0.1:{}", proxy.port),
+        )
+        .failure(1);
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 1);
+    // alice:p@ss
+    assert!(heads[0].contains("Basic YWxpY2U6cEBzcw=="), "{}", heads[0]);
+}

@@ -766,9 +766,31 @@ pub fn explain_connect(
                 ))
                 .hint(format!("check the endpoint's host name ({what}); a proxy or a wrong DNS entry may be answering for it")),
             ),
+            C::ExpiredContext { not_after, .. } => Some(
+                Error::new(format!(
+                    "the certificate of {host}{through} expired on {}",
+                    crate::session::rfc3339(i64::try_from(not_after.as_secs()).unwrap_or(i64::MAX))
+                ))
+                .hint(format!("check this machine's clock; else {host} (or a proxy that inspects TLS) must renew its certificate")),
+            ),
+            C::Expired => Some(
+                Error::new(format!("the certificate of {host}{through} has expired"))
+                .hint(format!("check this machine's clock; else {host} (or a proxy that inspects TLS) must renew its certificate")),
+            ),
+            C::NotValidYetContext { not_before, .. } => Some(
+                Error::new(format!(
+                    "the certificate of {host}{through} is not valid before {}",
+                    crate::session::rfc3339(i64::try_from(not_before.as_secs()).unwrap_or(i64::MAX))
+                ))
+                .hint("check this machine's clock"),
+            ),
+            C::NotValidYet => Some(
+                Error::new(format!("the certificate of {host}{through} is not valid yet"))
+                .hint("check this machine's clock"),
+            ),
             other => Some(
                 Error::new(format!(
-                    "the certificate of {host}{through} is not acceptable: {other:?}"
+                    "the certificate of {host}{through} is not acceptable: {other}"
                 ))
                 .hint("check the machine's clock, and on a network that inspects TLS set AWS_CA_BUNDLE to your company's root certificate"),
             ),

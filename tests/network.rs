@@ -998,3 +998,26 @@ fn a_raw_at_sign_in_the_proxy_password_is_refused() {
     // alice:p@ss
     assert!(heads[0].contains("Basic YWxpY2U6cEBzcw=="), "{}", heads[0]);
 }
+
+// See: net-review finding 11. An expired certificate was "not acceptable: Expired".
+#[test]
+fn an_expired_certificate_says_when_it_expired() {
+    let mut s = Sandbox::standard();
+    let ca = TestCa::new("mfaexec test root CA");
+    let (chain, key) = ca.expired_server_cert(&["localhost"]);
+    let backend: SocketAddr = s.sts.url().trim_start_matches("http://").parse().unwrap();
+    let front = TlsFront::start(backend, chain, key);
+    s.set("AWS_ENDPOINT_URL_STS", &front.url("localhost"));
+    ca.write_bundle(&s.path("ca.pem"));
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the certificate of localhost:{} expired on 2020-01-02T00:00:00Z; the MFA code was not used",
+        front.addr.port()
+    ));
+    out.stderr_has("hint: check this machine's clock");
+    assert!(s.calls().is_empty());
+}

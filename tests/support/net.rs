@@ -152,10 +152,30 @@ impl TestCa {
         &self,
         names: &[&str],
     ) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+        self.server_cert_with(names, |_| {})
+    }
+
+    /// A server certificate that expired on 2020-01-02.
+    pub fn expired_server_cert(
+        &self,
+        names: &[&str],
+    ) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+        self.server_cert_with(names, |params| {
+            params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2020, 1, 2);
+        })
+    }
+
+    fn server_cert_with(
+        &self,
+        names: &[&str],
+        adjust: impl FnOnce(&mut CertificateParams),
+    ) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
         let key = KeyPair::generate().unwrap();
         let mut params =
             CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
                 .unwrap();
+        adjust(&mut params);
         params.distinguished_name.push(
             DnType::CommonName,
             names.first().copied().unwrap_or("server"),

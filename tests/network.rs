@@ -1021,3 +1021,29 @@ fn an_expired_certificate_says_when_it_expired() {
     out.stderr_has("hint: check this machine's clock");
     assert!(s.calls().is_empty());
 }
+
+// See: net-review finding 12. A dry run exited 0 with "network unusable: ...".
+#[test]
+fn dry_run_fails_on_an_unusable_proxy_or_bundle() {
+    let s = Sandbox::standard();
+    let missing = s.path("no-such.pem");
+    for command in [
+        &["env", "prod", "--dry-run"][..],
+        &["login", "prod", "--dry-run"],
+    ] {
+        let out = s.run(command).env("AWS_CA_BUNDLE", &missing).failure(1);
+        out.one_line_error();
+        out.stderr_has(&format!(
+            "mfaexec: CA bundle {} (from AWS_CA_BUNDLE): cannot read it",
+            missing.display()
+        ));
+        assert!(out.stdout().is_empty(), "{}", out.stdout());
+        let out = s
+            .run(command)
+            .env("HTTPS_PROXY", "socks5://127.0.0.1:1080")
+            .env("HTTP_PROXY", "socks5://127.0.0.1:1080")
+            .failure(2);
+        out.stderr_has("only http:// proxies are supported");
+    }
+    assert!(s.calls().is_empty());
+}

@@ -134,7 +134,10 @@ fn endpoint_report(plan: &Plan) -> String {
 
 /// The `--dry-run` report: what would be called, with what, for how long, and what the child
 /// would get (secrets masked). Nothing secret is in a plan's printable parts.
-pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> String {
+pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<String> {
+    // An unusable proxy or CA bundle fails the dry run with the error the run gives before
+    // any MFA code: a dry run that exits 0 would say the settings are fine.
+    let net = crate::net::Network::load(&plan.net)?;
     let mut out = String::new();
     let mut line = |label: &str, text: String| out.push_str(&format!("{label:<11} {text}\n"));
     let keys = &plan.source.keys;
@@ -236,14 +239,9 @@ pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Str
         },
     );
     line("endpoint", endpoint_report(plan));
-    match crate::net::Network::load(&plan.net) {
-        Ok(net) => {
-            let endpoint = sts::endpoint_text(plan);
-            line("proxy", format!("STS: {}", net.route(&endpoint).describe()));
-            line("CA bundle", net.describe_roots());
-        }
-        Err(e) => line("network", format!("unusable: {}", e.message())),
-    }
+    let endpoint = sts::endpoint_text(plan);
+    line("proxy", format!("STS: {}", net.route(&endpoint).describe()));
+    line("CA bundle", net.describe_roots());
     line(
         "cache",
         if args.refresh {
@@ -282,5 +280,5 @@ pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Str
         };
         line("set", format!("{name}={shown}"));
     }
-    out
+    Ok(out)
 }

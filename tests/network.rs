@@ -1047,3 +1047,110 @@ fn dry_run_fails_on_an_unusable_proxy_or_bundle() {
     }
     assert!(s.calls().is_empty());
 }
+
+// See: net-review finding 7. The real call goes to the host the endpoint rules give: the
+// CONNECT target proves it, with no network (the proxy closes each tunnel).
+#[test]
+fn the_call_goes_to_the_fips_dual_stack_or_global_host() {
+    let s = Sandbox::standard();
+    let proxy = ClosingProxy::start();
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "us-east-1",
+            "AWS_USE_FIPS_ENDPOINT",
+            "true",
+            "sts-fips.us-east-1.amazonaws.com:443",
+        ),
+        (
+            "eu-west-1",
+            "AWS_USE_DUALSTACK_ENDPOINT",
+            "true",
+            "sts.eu-west-1.api.aws:443",
+        ),
+        (
+            "eu-west-1",
+            "AWS_STS_REGIONAL_ENDPOINTS",
+            "legacy",
+            "sts.amazonaws.com:443",
+        ),
+    ];
+    for (region, var, value, _) in cases {
+        let out = s
+            .run(["env", "prod", "-t", &s.code(), "--region", region])
+            .env_remove("AWS_ENDPOINT_URL_STS")
+            .env(var, value)
+            .env("HTTPS_PROXY", proxy.url())
+            .failure(1);
+        out.stderr_has("closed the connection when asked to tunnel (CONNECT)");
+    }
+    let expected: Vec<String> = cases.iter().map(|c| c.3.to_owned()).collect();
+    assert_eq!(proxy.targets(), expected);
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn a_connect_proxy_answering_407_to_given_credentials() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let proxy = StandInProxy::start(Answer::Status(407));
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env(
+            "HTTPS_PROXY",
+            format!("http://bob:hunter2@127.0.0.1:{}", proxy.port),
+        )
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the proxy http://bob:****@127.0.0.1:{} (from HTTPS_PROXY) refused the user name and password in its URL (407 Proxy Authentication Required); the MFA code was not used",
+        proxy.port
+    ));
+    out.stderr_has("hint: check the user name and password in HTTPS_PROXY");
+    assert!(!out.stderr().contains("hunter2"));
+    let requests = proxy.requests();
+    assert_eq!(
+        requests.first().map(String::as_str),
+        Some(format!("CONNECT localhost:{} HTTP/1.1", front.addr.port()).as_str())
+    );
+    assert!(
+        proxy.heads()[0]
+            .to_ascii_lowercase()
+            .contains("proxy-authorization: basic"),
+        "{}",
+        proxy.heads()[0]
+    );
+    assert!(s.calls().is_empty());
+}
+
+/// A proxy host name that cannot be resolved. Resolving needs no network to fail: mfaexec runs
+/// in a network namespace of its own (util-linux `unshare`), where the resolver is unreachable
+/// and fails at once, so no query leaves the machine.
+#[test]
+fn a_proxy_host_that_cannot_be_resolved() {
+    let s = Sandbox::standard();
+    let namespaces = std::process::Command::new("unshare")
+        .args(["-rn", "true"])
+        .status()
+        .is_ok_and(|st| st.success());
+    assert!(
+        namespaces,
+        "`unshare -rn` (util-linux, user and network namespaces) is needed"
+    );
+    let output = std::process::Command::new("unshare")
+        .arg("-rn")
+        .arg(bin())
+        .args(["env", "prod", "-t", &s.code()])
+        .env_clear()
+        .envs(s.vars().iter().map(|(k, v)| (k, v)))
+        .env("AWS_ENDPOINT_URL_STS", "https://sts.example.com")
+        .env("HTTPS_PROXY", "http://proxy.invalid:3128")
+        .output()
+        .unwrap();
+    let out = Out(output);
+    assert_eq!(out.code(), Some(1), "{}", out.stderr());
+    out.one_line_error();
+    out.stderr_has(
+        "mfaexec: cannot connect to the proxy http://proxy.invalid:3128 (from HTTPS_PROXY): its host name cannot be resolved; the MFA code was not used",
+    );
+    out.stderr_has("hint: check HTTPS_PROXY");
+}

@@ -315,6 +315,7 @@ fn serve_tls(
 pub struct ClosingProxy {
     pub port: u16,
     seen: Arc<std::sync::atomic::AtomicUsize>,
+    targets: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl ClosingProxy {
@@ -323,6 +324,8 @@ impl ClosingProxy {
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = Arc::clone(&seen);
+        let targets = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let asked = Arc::clone(&targets);
         thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
@@ -330,12 +333,24 @@ impl ClosingProxy {
                 let mut reader = BufReader::new(&stream);
                 let mut line = String::new();
                 if reader.read_line(&mut line).is_ok() && line.starts_with("CONNECT ") {
+                    if let Some(target) = line.split_whitespace().nth(1) {
+                        asked.lock().unwrap().push(target.to_owned());
+                    }
                     counter.fetch_add(1, Ordering::SeqCst);
                 }
                 let _ = stream.shutdown(Shutdown::Both);
             }
         });
-        ClosingProxy { port, seen }
+        ClosingProxy {
+            port,
+            seen,
+            targets,
+        }
+    }
+
+    /// The `HOST:PORT` of each CONNECT it was sent.
+    pub fn targets(&self) -> Vec<String> {
+        self.targets.lock().unwrap().clone()
     }
 
     pub fn url(&self) -> String {

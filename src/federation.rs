@@ -203,7 +203,11 @@ fn post_form(
         // The proxy decision and the trusted roots are the STS client's (src/net.rs).
         let connector = net.federation_connector(endpoint)?;
         let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-        let request = http::Request::post(uri)
+        let mut request = http::Request::post(uri);
+        if let Some(auth) = net.forward_proxy_auth(endpoint) {
+            request = request.header(http::header::PROXY_AUTHORIZATION, auth);
+        }
+        let request = request
             .header(
                 http::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",

@@ -283,12 +283,18 @@ impl Network {
     }
 
     /// The connector of the federation POST to `url`: direct, or a CONNECT tunnel through the
-    /// proxy (basic auth from its URL), then TLS with these roots.
+    /// proxy (basic auth from its URL), then TLS with these roots; an http:// URL through a
+    /// proxy goes to it as a forward request, as the STS calls do (see
+    /// [`Network::forward_proxy_auth`] for its header).
     pub fn federation_connector(&self, url: &str) -> Result<FederationConnector> {
         let config = Arc::new(self.rustls_config()?);
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         Ok(match self.route(url) {
+            Route::Proxy(p) if url.starts_with("http://") => FederationConnector::Forward {
+                proxy: p.intercept.uri().clone(),
+                http,
+            },
             Route::Proxy(p) => {
                 let mut tunnel = Tunnel::new(p.intercept.uri().clone(), http);
                 if let Some(auth) = p.intercept.basic_auth() {
@@ -300,6 +306,15 @@ impl Network {
                 FederationConnector::Direct(hyper_rustls::HttpsConnector::from((http, config)))
             }
         })
+    }
+
+    /// The `Proxy-Authorization` of a forward request to `url` (an http:// URL through a proxy
+    /// whose URL has a user name and password): a tunnel sends it with its CONNECT instead.
+    pub fn forward_proxy_auth(&self, url: &str) -> Option<http::HeaderValue> {
+        match self.route(url) {
+            Route::Proxy(p) if url.starts_with("http://") => p.intercept.basic_auth().cloned(),
+            _ => None,
+        }
     }
 
     fn rustls_config(&self) -> Result<rustls::ClientConfig> {
@@ -584,21 +599,73 @@ fn pem_certificate(cert: &CertificateDer<'_>) -> String {
     out
 }
 
-/// The federation POST's connector: one type for both ways, so the client is one type.
+/// The federation POST's connector: one type for every way, so the client is one type.
 #[derive(Clone)]
 pub enum FederationConnector {
     Direct(hyper_rustls::HttpsConnector<HttpConnector>),
     Tunnel(hyper_rustls::HttpsConnector<Tunnel<HttpConnector>>),
+    /// Every connection goes to the proxy, and the request carries the absolute URL.
+    Forward {
+        proxy: Uri,
+        http: HttpConnector,
+    },
 }
 
 type Stream = hyper_rustls::MaybeHttpsStream<hyper_util::rt::TokioIo<tokio::net::TcpStream>>;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// A connection of the federation POST; `forward` marks one to a forward proxy, so hyper sends
+/// the request's absolute URL (`POST http://host/path`), as a proxy needs.
+pub struct Conn {
+    io: Stream,
+    forward: bool,
+}
+
+impl hyper_util::client::legacy::connect::Connection for Conn {
+    fn connected(&self) -> hyper_util::client::legacy::connect::Connected {
+        self.io.connected().proxy(self.forward)
+    }
+}
+
+impl hyper::rt::Read for Conn {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl hyper::rt::Write for Conn {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
 impl tower_service::Service<Uri> for FederationConnector {
-    type Response = Stream;
+    type Response = Conn;
     type Error = BoxError;
     type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = std::result::Result<Stream, BoxError>> + Send>,
+        Box<dyn std::future::Future<Output = std::result::Result<Conn, BoxError>> + Send>,
     >;
 
     fn poll_ready(
@@ -608,13 +675,31 @@ impl tower_service::Service<Uri> for FederationConnector {
         match self {
             FederationConnector::Direct(c) => c.poll_ready(cx),
             FederationConnector::Tunnel(c) => c.poll_ready(cx),
+            FederationConnector::Forward { http, .. } => http.poll_ready(cx).map_err(Into::into),
         }
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
+        let plain = |io| Conn { io, forward: false };
         match self {
-            FederationConnector::Direct(c) => Box::pin(c.call(dst)),
-            FederationConnector::Tunnel(c) => Box::pin(c.call(dst)),
+            FederationConnector::Direct(c) => {
+                let connecting = c.call(dst);
+                Box::pin(async move { connecting.await.map(plain) })
+            }
+            FederationConnector::Tunnel(c) => {
+                let connecting = c.call(dst);
+                Box::pin(async move { connecting.await.map(plain) })
+            }
+            FederationConnector::Forward { proxy, http } => {
+                let connecting = http.call(proxy.clone());
+                Box::pin(async move {
+                    let io = connecting.await?;
+                    Ok(Conn {
+                        io: hyper_rustls::MaybeHttpsStream::Http(io),
+                        forward: true,
+                    })
+                })
+            }
         }
     }
 }

@@ -1154,3 +1154,32 @@ fn a_proxy_host_that_cannot_be_resolved() {
     );
     out.stderr_has("hint: check HTTPS_PROXY");
 }
+
+// See: net-review finding 8. An http:// federation URL went through HTTP_PROXY as a CONNECT
+// tunnel, while STS over http:// is forwarded; both are forward requests now.
+#[test]
+fn an_http_federation_endpoint_is_forwarded_through_the_proxy() {
+    let mut s = Sandbox::standard();
+    let federation = s.sts.federation_url();
+    s.set("MFAEXEC_FEDERATION_ENDPOINT", &federation);
+    let proxy = Tinyproxy::with_basic_auth("alice", "s3cret");
+    let out = s
+        .run(["login", "prod", "--print", "-t", &s.code()])
+        .env(
+            "HTTP_PROXY",
+            format!("http://alice:s3cret@127.0.0.1:{}", proxy.port),
+        )
+        .success();
+    out.stdout_has("SigninToken=");
+    assert!(!out.stderr().contains("s3cret"));
+    assert_eq!(
+        proxy.requests(),
+        vec![
+            format!("POST {}/ HTTP/1.1", s.sts.url()),
+            format!("POST {federation} HTTP/1.1"),
+        ],
+        "{}",
+        proxy.log()
+    );
+    assert_eq!(s.sts.federation_calls().len(), 1);
+}

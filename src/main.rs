@@ -3,6 +3,7 @@
 
 mod atomic;
 mod cache;
+mod child;
 mod cli;
 mod cmd;
 mod coredump;
@@ -15,6 +16,7 @@ mod mfa;
 mod net;
 mod obtain;
 mod profile;
+mod server;
 mod session;
 mod shell;
 mod sts;

@@ -164,6 +164,7 @@ fn fresh_session(
             log(&format!("running the mfa_process of profile `{}`", p.from));
             Some(mfa::from_process(p, mfa_process_timeout(env)?)?)
         }
+        (Some(m), None, None) if args.no_prompt => return Err(mfa::code_needed(&m.serial)),
         (Some(m), None, None) => Some(mfa::prompt(&m.serial)?),
     };
     let mut tries = 1;

@@ -16,6 +16,7 @@ mod login;
 mod mfa_process;
 mod network;
 mod profiles;
+mod server;
 mod shells;
 mod version;
 mod write_file;

@@ -132,9 +132,9 @@ fn endpoint_report(plan: &Plan) -> String {
     format!("{url} ({})", why.join(", "))
 }
 
-/// The `--dry-run` report: what would be called, with what, for how long, and what the child
-/// would get (secrets masked). Nothing secret is in a plan's printable parts.
-pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<String> {
+/// The `--dry-run` report: what would be called, with what, for how long; `dry_run_report`
+/// adds what the child would get (secrets masked). Nothing secret is in a plan's printable parts.
+pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<String> {
     // An unusable proxy or CA bundle fails the dry run with the error the run gives before
     // any MFA code: a dry run that exits 0 would say the settings are fine.
     let net = crate::net::Network::load(&plan.net)?;
@@ -262,6 +262,11 @@ pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Res
             ),
         );
     }
+    Ok(out)
+}
+
+/// The `--dry-run` report of a command given the session's keys.
+pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<String> {
     let placeholder = Session {
         keys: crate::session::Keys {
             access_key_id: "<from STS>".into(),
@@ -270,15 +275,23 @@ pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Res
         },
         expiration: 0,
     };
-    let Vars { unset, set } = vars::for_session(plan, &placeholder);
-    line("unset", unset.join(" "));
+    let mut out = dry_run_plan(plan, args, env)?;
+    out.push_str(&vars_report(&vars::for_session(plan, &placeholder)));
+    Ok(out)
+}
+
+/// The `unset` and `set` lines of a `--dry-run` report; values that come only from STS or
+/// from the run itself are shown as `<...>` by the caller's placeholder values.
+pub fn vars_report(vars: &Vars) -> String {
+    let Vars { unset, set } = vars;
+    let mut out = format!("{:<11} {}\n", "unset", unset.join(" "));
     for (name, value) in set {
-        let shown = if name == "AWS_CREDENTIAL_EXPIRATION" {
-            "<from STS>".to_owned()
+        let shown = if *name == "AWS_CREDENTIAL_EXPIRATION" {
+            "<from STS>"
         } else {
             value
         };
-        line("set", format!("{name}={shown}"));
+        out.push_str(&format!("{:<11} {name}={shown}\n", "set"));
     }
-    Ok(out)
+    out
 }

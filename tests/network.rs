@@ -1027,10 +1027,12 @@ fn an_expired_certificate_says_when_it_expired() {
 fn dry_run_fails_on_an_unusable_proxy_or_bundle() {
     let s = Sandbox::standard();
     let missing = s.path("no-such.pem");
-    for command in [
-        &["env", "prod", "--dry-run"][..],
+    let commands: [&[&str]; 3] = [
+        &["env", "prod", "--dry-run"],
         &["login", "prod", "--dry-run"],
-    ] {
+        &["prod", "--server", "--dry-run", "--", "true"],
+    ];
+    for command in commands {
         let out = s.run(command).env("AWS_CA_BUNDLE", &missing).failure(1);
         out.one_line_error();
         out.stderr_has(&format!(

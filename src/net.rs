@@ -704,6 +704,38 @@ impl tower_service::Service<Uri> for FederationConnector {
     }
 }
 
+/// A proxy's own 407 (or tinyproxy's 401, its answer to wrong credentials) to a forward
+/// request: it wants credentials, or refused those in its URL.
+pub fn proxy_auth_error(p: &Proxy, status: u16) -> Error {
+    let (what_happened, hint) = if p.has_auth {
+        (
+            "refused the user name and password in its URL",
+            format!(
+                "check the user name and password in {} (http://USER:PASSWORD@HOST:PORT, special characters percent-encoded)",
+                p.from
+            ),
+        )
+    } else {
+        (
+            "asks for a user name and password",
+            format!(
+                "put them in the proxy URL: {}=http://USER:PASSWORD@HOST:PORT (special characters percent-encoded)",
+                p.from
+            ),
+        )
+    };
+    let status = if status == 407 {
+        "407 Proxy Authentication Required".to_owned()
+    } else {
+        format!("HTTP {status}")
+    };
+    Error::new(format!(
+        "the proxy {} (from {}) {what_happened} ({status})",
+        p.shown, p.from
+    ))
+    .hint(hint)
+}
+
 /// What went wrong on the way to a server, in the user's terms, when the cause is the proxy or
 /// TLS; None for anything else. Reads an error chain from either client (the SDK's connector or
 /// hyper's); `io::Error` hides what it wraps from `source()`, so its inner error is visited too.

@@ -579,35 +579,8 @@ where
         let proxy = format!("the proxy {} (from {})", p.shown, p.from);
         if matches!(status, 401 | 407) {
             // tinyproxy answers wrong credentials with 401, not 407.
-            let (what_happened, hint) = if p.has_auth {
-                (
-                    "refused the user name and password in its URL",
-                    format!(
-                        "check the user name and password in {} (http://USER:PASSWORD@HOST:PORT, special characters percent-encoded)",
-                        p.from
-                    ),
-                )
-            } else {
-                (
-                    "asks for a user name and password",
-                    format!(
-                        "put them in the proxy URL: {}=http://USER:PASSWORD@HOST:PORT (special characters percent-encoded)",
-                        p.from
-                    ),
-                )
-            };
             (
-                Failure::Other(
-                    Error::new(format!(
-                        "{proxy} {what_happened} ({})",
-                        if status == 407 {
-                            "407 Proxy Authentication Required".to_owned()
-                        } else {
-                            format!("HTTP {status}")
-                        }
-                    ))
-                    .hint(hint),
-                ),
+                Failure::Other(crate::net::proxy_auth_error(p, status)),
                 "the MFA code was not used (the proxy stopped the request)",
             )
         } else {

@@ -1185,3 +1185,31 @@ fn an_http_federation_endpoint_is_forwarded_through_the_proxy() {
     );
     assert_eq!(s.sts.federation_calls().len(), 1);
 }
+
+#[test]
+fn a_forward_proxy_asking_for_credentials_on_the_way_to_the_federation_endpoint() {
+    let mut s = Sandbox::standard();
+    let federation = s.sts.federation_url();
+    s.set("MFAEXEC_FEDERATION_ENDPOINT", &federation);
+    // STS at localhost bypasses the proxy; the federation endpoint at 127.0.0.1 goes through it.
+    let port = s.sts.url().rsplit(':').next().unwrap().to_owned();
+    s.set("AWS_ENDPOINT_URL_STS", &format!("http://localhost:{port}"));
+    let proxy = StandInProxy::start(Answer::Status(407));
+    let out = s
+        .run(["login", "prod", "--print", "-t", &s.code()])
+        .env("HTTP_PROXY", proxy.url())
+        .env("NO_PROXY", "localhost")
+        .failure(1);
+    // The session was made (and cached); the error is the last line before the hint.
+    out.stderr_has(&format!(
+        "mfaexec: the proxy {} (from HTTP_PROXY) asks for a user name and password (407 Proxy Authentication Required)",
+        proxy.url()
+    ));
+    out.stderr_has("hint: put them in the proxy URL: HTTP_PROXY=http://USER:PASSWORD@HOST:PORT");
+    assert_eq!(
+        proxy.requests(),
+        vec![format!("POST {federation} HTTP/1.1")]
+    );
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
+    assert!(s.sts.federation_calls().is_empty());
+}

@@ -116,13 +116,11 @@ pub fn caller_identity(
         .build()
         .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
-        let result = client(plan, keys, false, timeout, net)
-            .get_caller_identity()
-            .send()
-            .await;
+        let (client, progress) = client(plan, keys, false, timeout, net);
+        let result = client.get_caller_identity().send().await;
         match result {
             Ok(out) => Ok(out.arn().unwrap_or("").to_owned()),
-            Err(e) => Err(failure(plan, net, false, &e, || {
+            Err(e) => Err(failure(plan, net, false, &progress, timeout, &e, || {
                 explain(
                     plan,
                     None,

@@ -49,6 +49,9 @@ _mfaexec() {
             mfaexec,login)
                 cmd="mfaexec__subcmd__login"
                 ;;
+            mfaexec,rotate)
+                cmd="mfaexec__subcmd__rotate"
+                ;;
             mfaexec,use)
                 cmd="mfaexec__subcmd__use"
                 ;;
@@ -82,6 +85,9 @@ _mfaexec() {
             mfaexec__subcmd__help,login)
                 cmd="mfaexec__subcmd__help__subcmd__login"
                 ;;
+            mfaexec__subcmd__help,rotate)
+                cmd="mfaexec__subcmd__help__subcmd__rotate"
+                ;;
             mfaexec__subcmd__help,use)
                 cmd="mfaexec__subcmd__help__subcmd__use"
                 ;;
@@ -95,7 +101,7 @@ _mfaexec() {
 
     case "${cmd}" in
         mfaexec)
-            opts="-h -V --help --version exec env list clear login credential-process write use init completions help"
+            opts="-h -V --help --version exec env list clear login credential-process write use rotate init completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -288,7 +294,7 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__help)
-            opts="exec env list clear login credential-process write use init completions help"
+            opts="exec env list clear login credential-process write use rotate init completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -427,6 +433,20 @@ _mfaexec() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfaexec__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfaexec__subcmd__help__subcmd__use)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -526,6 +546,41 @@ _mfaexec() {
                     return 0
                     ;;
                 --destination)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaexec__subcmd__rotate)
+            opts="-t -v -h -V --token-code --region --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --token-code)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --region)
                     COMPREPLY=("${cur}")
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o nospace
@@ -654,8 +709,8 @@ else
 fi
 
 # From mfaexec's clap definitions, for the part below.
-__mfaexec_subcommands=(exec env list clear login credential-process write use init completions help)
-__mfaexec_profile_commands=(exec env clear login credential-process write use)
+__mfaexec_subcommands=(exec env list clear login credential-process write use rotate init completions help)
+__mfaexec_profile_commands=(exec env clear login credential-process write use rotate)
 __mfaexec_value_options=(-d --duration -t --token-code --region --format --destination --to)
 
 # What clap_complete cannot generate, appended by `mfaexec completions bash` after the generated

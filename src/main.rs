@@ -9,6 +9,7 @@ mod credfile;
 mod environ;
 mod error;
 mod federation;
+mod iam;
 mod limits;
 mod mfa;
 mod obtain;
@@ -51,6 +52,7 @@ fn main() -> ExitCode {
         Command::CredentialProcess(args) => cmd::credential_process::run(args, &env),
         Command::Write(args) => cmd::write::run(args, &env),
         Command::Use(args) => cmd::use_::run(args, &env),
+        Command::Rotate(args) => cmd::rotate::run(args, &env),
         Command::Init(args) => cmd::init::run(args, &env),
         Command::Completions(args) => cmd::completions::run(args, &env),
         Command::Man => cmd::completions::man(&env),

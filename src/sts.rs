@@ -487,6 +487,42 @@ where
     other(e)
 }
 
+/// GetCallerIdentity signed by `keys` at the plan's STS endpoint: the caller's ARN. For checking
+/// a new key (`rotate`); it carries no MFA code, so the SDK's standard retry is fine.
+pub fn caller_identity(plan: &Plan, keys: &Keys, timeout: Duration) -> Result<String, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))?;
+    let result = runtime.block_on(
+        client(plan, keys, false, timeout)
+            .get_caller_identity()
+            .send(),
+    );
+    let key = &keys.access_key_id;
+    match result {
+        Ok(out) => out
+            .arn()
+            .map(str::to_owned)
+            .ok_or_else(|| Error::new("STS answered GetCallerIdentity without an ARN")),
+        Err(SdkError::TimeoutError(_)) => Err(Error::new(format!(
+            "no answer from STS at {} within {}",
+            endpoint_text(plan),
+            limits::format(timeout.as_secs())
+        ))),
+        Err(e @ SdkError::DispatchFailure(_)) => Err(Error::new(format!(
+            "cannot reach STS at {}: {}",
+            endpoint_text(plan),
+            cause_chain(&e)
+        ))),
+        Err(e) => Err(Error::new(format!(
+            "STS refused GetCallerIdentity with key {key}: {}: {}",
+            e.code().unwrap_or("no error code"),
+            e.message().unwrap_or("")
+        ))),
+    }
+}
+
 /// AWS's two clock-skew messages: "Signature expired: ..." (clock behind) and "Signature not yet
 /// current: ..." (clock ahead).
 fn is_clock_skew(message: &str) -> bool {

@@ -14,5 +14,6 @@ mod integration;
 mod login;
 mod mfa_process;
 mod profiles;
+mod rotate;
 mod shells;
 mod write_file;

@@ -9,6 +9,7 @@ pub mod exec;
 pub mod init;
 pub mod list;
 pub mod login;
+pub mod rotate;
 pub mod use_;
 pub mod write;
 

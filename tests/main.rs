@@ -9,6 +9,7 @@ mod completions;
 mod credential_process;
 mod errors;
 mod exec;
+mod fake_iam_selftest;
 mod fake_sts_selftest;
 mod integration;
 mod login;

@@ -85,7 +85,13 @@ pub fn from_process(process: &Located, timeout: Duration) -> Result<String> {
         Ok(tty) => (Stdio::from(tty), true),
         Err(_) => (Stdio::inherit(), false),
     };
-    let output = run_bounded(&process.value, stderr, on_terminal, timeout).map_err(|e| match e {
+    let output = run_bounded(
+        &process.value,
+        stderr,
+        on_terminal,
+        timeout,
+        PROCESS_OUTPUT_CAP,
+    ).map_err(|e| match e {
         Bounded::Start(e) => Error::new(format!("cannot start the {what}: /bin/sh: {e}"))
             .hint("mfa_process runs through /bin/sh -c; check that /bin/sh exists"),
         Bounded::TimedOut => Error::new(format!(
@@ -141,26 +147,27 @@ pub fn from_process(process: &Located, timeout: Duration) -> Result<String> {
 /// kept (a command printing without end must not fill memory).
 const PROCESS_OUTPUT_CAP: usize = 4096;
 
-enum Bounded {
+pub(crate) enum Bounded {
     Start(std::io::Error),
     TimedOut,
 }
 
-struct Finished {
-    status: std::process::ExitStatus,
-    stdout: Vec<u8>,
+pub(crate) struct Finished {
+    pub status: std::process::ExitStatus,
+    pub stdout: Vec<u8>,
 }
 
-/// Runs `sh -c command` with stdin from /dev/null, keeps at most PROCESS_OUTPUT_CAP bytes of its
+/// Runs `sh -c command` with stdin from /dev/null, keeps at most `cap` bytes of its
 /// stdout, and kills it when `timeout` passes. On a terminal it stays in the terminal's process
 /// group, so it can still ask for a passphrase there, and only it is killed. Without one (an SDK
 /// running credential_process, capturing stderr) it gets a process group of its own, and the
 /// whole group is killed, so no orphan keeps the captured stderr open.
-fn run_bounded(
+pub(crate) fn run_bounded(
     command: &str,
     stderr: Stdio,
     on_terminal: bool,
     timeout: Duration,
+    cap: usize,
 ) -> Result<Finished, Bounded> {
     use std::io::Read;
     use std::os::unix::process::CommandExt;
@@ -182,7 +189,7 @@ fn run_bounded(
             if n == 0 {
                 break;
             }
-            let room = PROCESS_OUTPUT_CAP.saturating_sub(kept.len());
+            let room = cap.saturating_sub(kept.len());
             kept.extend_from_slice(&chunk[..n.min(room)]);
         }
         kept

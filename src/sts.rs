@@ -60,11 +60,15 @@ pub fn obtain_hops(
     runtime.block_on(async {
         let mfa = plan.mfa.as_ref().zip(code);
         if let Some(name) = &plan.federation_name {
-            return Ok(vec![get_federation_token(plan, name, timeout, log).await?]);
+            return Ok(vec![
+                get_federation_token(plan, &start.keys, name, timeout, log).await?,
+            ]);
         }
         if plan.hops.is_empty() {
             let mfa = mfa.map(|(m, c)| (m.serial.as_str(), c));
-            return Ok(vec![get_session_token(plan, mfa, timeout, log).await?]);
+            return Ok(vec![
+                get_session_token(plan, &start.keys, mfa, timeout, log).await?,
+            ]);
         }
         let mut keys = start.keys;
         let mut sessions = Vec::with_capacity(plan.hops.len());
@@ -83,6 +87,34 @@ pub fn obtain_hops(
             sessions.push(s);
         }
         Ok(sessions)
+    })
+}
+
+/// Tests `keys` with one sts:GetCallerIdentity (no MFA needed, no permission needed) at the
+/// plan's endpoint; returns the caller's ARN.
+pub fn caller_identity(plan: &Plan, keys: &Keys, timeout: Duration) -> Result<String, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let result = client(plan, keys, false, timeout)
+            .get_caller_identity()
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.arn().unwrap_or("").to_owned()),
+            Err(e) => Err(explain(
+                plan,
+                None,
+                &Signer::source(plan, keys),
+                false,
+                0,
+                timeout,
+                &e,
+            )
+            .into_error()),
+        }
     })
 }
 
@@ -121,11 +153,11 @@ fn client(plan: &Plan, keys: &Keys, carries_code: bool, timeout: Duration) -> aw
 
 async fn get_session_token(
     plan: &Plan,
+    keys: &Keys,
     mfa: Option<(&str, &str)>,
     timeout: Duration,
     log: Log<'_>,
 ) -> Result<Session, Failure> {
-    let keys = &plan.source.keys;
     log(&format!(
         "calling sts:GetSessionToken at {} with key {} of {}{}, for {}",
         endpoint_text(plan),
@@ -164,11 +196,11 @@ const PASS_THROUGH_POLICY: &str =
 
 async fn get_federation_token(
     plan: &Plan,
+    keys: &Keys,
     name: &str,
     timeout: Duration,
     log: Log<'_>,
 ) -> Result<Session, Failure> {
-    let keys = &plan.source.keys;
     log(&format!(
         "calling sts:GetFederationToken at {} with key {} of {}, name {name}, for {}",
         endpoint_text(plan),
@@ -485,42 +517,6 @@ where
         Error::new(format!("STS refused {operation}: {code}: {message}"))
     };
     other(e)
-}
-
-/// GetCallerIdentity signed by `keys` at the plan's STS endpoint: the caller's ARN. For checking
-/// a new key (`rotate`); it carries no MFA code, so the SDK's standard retry is fine.
-pub fn caller_identity(plan: &Plan, keys: &Keys, timeout: Duration) -> Result<String, Error> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))?;
-    let result = runtime.block_on(
-        client(plan, keys, false, timeout)
-            .get_caller_identity()
-            .send(),
-    );
-    let key = &keys.access_key_id;
-    match result {
-        Ok(out) => out
-            .arn()
-            .map(str::to_owned)
-            .ok_or_else(|| Error::new("STS answered GetCallerIdentity without an ARN")),
-        Err(SdkError::TimeoutError(_)) => Err(Error::new(format!(
-            "no answer from STS at {} within {}",
-            endpoint_text(plan),
-            limits::format(timeout.as_secs())
-        ))),
-        Err(e @ SdkError::DispatchFailure(_)) => Err(Error::new(format!(
-            "cannot reach STS at {}: {}",
-            endpoint_text(plan),
-            cause_chain(&e)
-        ))),
-        Err(e) => Err(Error::new(format!(
-            "STS refused GetCallerIdentity with key {key}: {}: {}",
-            e.code().unwrap_or("no error code"),
-            e.message().unwrap_or("")
-        ))),
-    }
 }
 
 /// AWS's two clock-skew messages: "Signature expired: ..." (clock behind) and "Signature not yet

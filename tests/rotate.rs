@@ -511,3 +511,115 @@ fn a_key_written_in_the_config_file_is_replaced_there_and_verbose_shows_no_secre
         "[other]\naws_access_key_id = AKIAOTHER00000000000\naws_secret_access_key = x\n"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Keys in a store, or from a credential_process
+// ---------------------------------------------------------------------------------------------
+
+/// `prod` takes its keys from profile `alice`, whose key is added to the store (no files).
+fn stored_alice(s: &Sandbox) {
+    s.credentials("");
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {}\nsource_profile = alice\nmfa_serial = {}\nregion = eu-west-1\n",
+        crate::support::ADMIN,
+        s.serial()
+    ));
+    s.run(["add", "alice"])
+        .stdin(&format!(
+            "{}\n{}\n",
+            s.alice.access_key_id, s.alice.secret_access_key
+        ))
+        .success();
+}
+
+/// Files under HOME whose bytes hold `text` (`grep -r`, as a user would look).
+fn files_holding(s: &Sandbox, text: &str) -> String {
+    let out = Command::new("grep")
+        .args(["-r", "-l", "-a", "-F", text])
+        .arg(s.home())
+        .output()
+        .expect("grep");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_key_from_the_file_store_is_replaced_in_the_store() {
+    let mut s = sandbox();
+    s.set("MFAEXEC_STORE", "file");
+    s.set("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple");
+    stored_alice(&s);
+    let first = s.calls().len();
+    let out = s.run(["rotate", "prod", "-t", &s.code()]).success();
+    assert_quiet_about_secrets(&out, &s);
+    let new = s.sts.access_keys(&s.alice)[0].clone();
+    assert_ne!(new.access_key_id, s.alice.access_key_id);
+    out.stderr_has("in the file store (profile `alice`)");
+    assert_eq!(
+        actions(&s.calls()[first..]),
+        [
+            "GetSessionToken",
+            "ListAccessKeys",
+            "CreateAccessKey",
+            "GetCallerIdentity",
+            "DeleteAccessKey"
+        ]
+    );
+    let index = std::fs::read_to_string(s.home().join(".local/share/mfaexec/key-ids")).unwrap();
+    assert_eq!(index, format!("alice\tfile\t{}\n", new.access_key_id));
+    assert_eq!(creds(&s), "");
+    assert_eq!(files_holding(&s, &new.secret_access_key), "");
+    prod_works_with(&s, &new.access_key_id);
+}
+
+#[test]
+fn a_key_from_the_secret_service_is_replaced_there_and_put_back_when_the_new_one_fails() {
+    let mut s = sandbox();
+    let keyring = crate::support::keyring::Keyring::start(&mut s);
+    stored_alice(&s);
+    let old = s.alice.access_key_id.clone();
+    // The new key never works: the old one goes back into the keyring.
+    s.sts.set_iam(IamSettings {
+        propagation: Duration::from_secs(600),
+        ..IamSettings::default()
+    });
+    let out = s
+        .run(["rotate", "prod", "-t", &s.code()])
+        .env("MFAEXEC_ROTATE_WAIT", "1s")
+        .failure(1);
+    one_error(&out).stderr_has("the secret-service store (profile `alice`)");
+    assert_eq!(
+        keyring.lookup("alice").as_deref(),
+        Some(format!("{old}\n{}", s.alice.secret_access_key).as_str())
+    );
+    assert_only_the_old_key(&s);
+
+    s.sts.set_iam(IamSettings::default());
+    s.sts.advance_clock(30);
+    s.run(["rotate", "prod", "-t", &s.code()]).success();
+    let new = s.sts.access_keys(&s.alice)[0].clone();
+    assert_ne!(new.access_key_id, old);
+    assert_eq!(
+        keyring.lookup("alice").as_deref(),
+        Some(format!("{}\n{}", new.access_key_id, new.secret_access_key).as_str())
+    );
+    assert_eq!(files_holding(&s, &new.secret_access_key), "");
+    prod_works_with(&s, &new.access_key_id);
+}
+
+#[test]
+fn a_key_from_a_credential_process_is_refused_before_running_it() {
+    let s = sandbox();
+    let runs = s.path("runs");
+    s.config(&format!(
+        "[profile vault]\ncredential_process = /bin/sh -c 'echo run >> {}'\n\n\
+         [profile prod]\nrole_arn = {}\nsource_profile = vault\nmfa_serial = {}\n",
+        runs.display(),
+        crate::support::ADMIN,
+        s.serial()
+    ));
+    s.credentials("");
+    let out = s.run(["rotate", "prod", "-t", &s.code()]).failure(1);
+    one_error(&out).stderr_has("profile `vault` takes its keys from its credential_process");
+    assert!(s.calls().is_empty());
+    assert!(!runs.exists());
+}

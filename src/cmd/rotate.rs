@@ -21,6 +21,7 @@ use crate::credfile::CredFile;
 use crate::environ::Environment;
 use crate::error::{Error, Result};
 use crate::iam::{Iam, NewKey};
+use crate::keys::Store;
 use crate::limits::{self, Call, Origin, Settled};
 use crate::profile::{self, Plan, Request, SourceKind};
 use crate::session::Keys;
@@ -28,15 +29,42 @@ use crate::{mfa, obtain, sts};
 
 const DEFAULT_WAIT: u64 = 15;
 
-/// Where a key is written: a section of the credentials or config file.
-struct Place {
-    file: CredFile,
-    section: String,
+/// Where a key is kept: a section of the credentials or config file, or a key store.
+enum Place {
+    File { file: CredFile, section: String },
+    Store { store: Store, profile: String },
 }
 
 impl Place {
     fn describe(&self) -> String {
-        format!("[{}] of {}", self.section, self.file.path.display())
+        match self {
+            Place::File { file, section } => format!("[{section}] of {}", file.path.display()),
+            Place::Store { store, profile } => {
+                format!("the {} store (profile `{profile}`)", store.name())
+            }
+        }
+    }
+
+    /// Puts `to` where `from` is, only while `from` is still there.
+    fn replace(&self, from: &Keys, to: &Keys, timeout: Duration) -> Result<()> {
+        match self {
+            Place::File { file, section } => {
+                file.replace_keys(section, &from.access_key_id, to, timeout)
+            }
+            Place::Store { store, profile } => {
+                let current = store.get(profile)?;
+                if current.as_ref().map(|k| k.access_key_id.as_str())
+                    != Some(from.access_key_id.as_str())
+                {
+                    return Err(Error::new(format!(
+                        "the {} store no longer holds key {} for profile `{profile}`: it was changed meanwhile",
+                        store.name(),
+                        from.access_key_id
+                    )));
+                }
+                store.set(profile, to)
+            }
+        }
     }
 }
 
@@ -52,22 +80,6 @@ pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
             console: false,
         },
     )?;
-    let holder = match &plan.source.kind {
-        SourceKind::Profile(p) => p.clone(),
-        SourceKind::Environment => {
-            return Err(Error::new(format!(
-                "profile `{name}` takes its keys from the environment (credential_source = Environment), which mfaexec cannot write back"
-            ))
-            .hint("rotate that key where it is set, or give the profile a source_profile that holds the keys"));
-        }
-    };
-    let old = plan.source.keys.clone();
-    if old.is_temporary() {
-        return Err(Error::new(format!(
-            "profile `{holder}` holds temporary credentials (aws_session_token), not an IAM user's access key"
-        ))
-        .hint("rotate the profile that holds your long-term keys (aws_access_key_id starting with AKIA)"));
-    }
     if let Some(code) = &args.token_code {
         mfa::from_flag(code)?;
         if plan.mfa.is_none() {
@@ -77,8 +89,58 @@ pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
             .hint("add mfa_serial (your MFA device's ARN) to the profile, or leave out -t"));
         }
     }
-    // Everything that can be refused without a call is refused here.
-    let places = places_of(env, &holder, &old.access_key_id)?;
+    // Where the key is, and the key itself: everything that can be refused without a call is
+    // refused here. A store is opened once, here; the session below reads no store again.
+    let (holder, old, places) = match &plan.source.kind {
+        SourceKind::Profile(p) => {
+            let old = plan
+                .source
+                .keys
+                .clone()
+                .ok_or_else(|| Error::new(format!("profile `{p}`: its keys were not read")))?;
+            let places = places_of(env, p, &old)?;
+            (p.clone(), old, places)
+        }
+        SourceKind::Store {
+            profile,
+            store,
+            access_key_id,
+        } => {
+            let opened = Store::open_kind(*store, env)?;
+            let old = opened.get(profile)?.filter(|k| &k.access_key_id == access_key_id).ok_or_else(|| {
+                Error::new(format!(
+                    "profile `{profile}`: the {} store does not hold key {access_key_id}, which the index of stored keys names",
+                    store.name()
+                ))
+                .hint(format!("store it again so both agree: mfaexec remove {profile} -f; mfaexec add {profile}"))
+            })?;
+            let place = Place::Store {
+                store: opened,
+                profile: profile.clone(),
+            };
+            (profile.clone(), old, vec![place])
+        }
+        SourceKind::Process { profile, .. } => {
+            return Err(Error::new(format!(
+                "profile `{profile}` takes its keys from its credential_process, which mfaexec cannot write a new key into"
+            ))
+            .hint("rotate the key where that command reads it (your password manager or vault), or move it into mfaexec's store: mfaexec add PROFILE"));
+        }
+        SourceKind::Environment => {
+            return Err(Error::new(format!(
+                "profile `{name}` takes its keys from the environment (credential_source = Environment), which mfaexec cannot write back"
+            ))
+            .hint("rotate that key where it is set, or give the profile a source_profile that holds the keys"));
+        }
+    };
+    if old.is_temporary() {
+        return Err(Error::new(format!(
+            "profile `{holder}` holds temporary credentials (aws_session_token), not an IAM user's access key"
+        ))
+        .hint("rotate the profile that holds your long-term keys (aws_access_key_id starting with AKIA)"));
+    }
+    let mut plan = plan;
+    plan.source.keys = Some(old.clone());
     let wait = rotate_wait(env)?;
     let timeout = obtain::sts_timeout(env)?;
     let set = profile::load(env, name)?;
@@ -239,7 +301,8 @@ pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
 
 /// Where the key of profile `holder` is written: its section of the credentials file and, when
 /// the config file holds the same key, that section too. Refused before any call otherwise.
-fn places_of(env: &Environment, holder: &str, key_id: &str) -> Result<Vec<Place>> {
+fn places_of(env: &Environment, holder: &str, old: &Keys) -> Result<Vec<Place>> {
+    let key_id = old.access_key_id.as_str();
     let mut places = Vec::new();
     let mut looked = Vec::new();
     let credentials = CredFile::locate(env)?;
@@ -254,7 +317,7 @@ fn places_of(env: &Environment, holder: &str, key_id: &str) -> Result<Vec<Place>
     for (file, section) in candidates {
         looked.push(format!("[{section}] of {}", file.path.display()));
         if file.holds_key(&section, key_id)? {
-            places.push(Place { file, section });
+            places.push(Place::File { file, section });
         }
     }
     if places.is_empty() {
@@ -272,14 +335,9 @@ fn places_of(env: &Environment, holder: &str, key_id: &str) -> Result<Vec<Place>
 fn store(places: &[Place], from: &Keys, to: &Keys, env: &Environment) -> Result<()> {
     let timeout = cache::lock_timeout(env)?;
     for (i, place) in places.iter().enumerate() {
-        let written = place
-            .file
-            .replace_keys(&place.section, &from.access_key_id, to, timeout);
-        if let Err(e) = written {
+        if let Err(e) = place.replace(from, to, timeout) {
             for done in places[..i].iter().rev() {
-                let _ = done
-                    .file
-                    .replace_keys(&done.section, &to.access_key_id, from, timeout);
+                let _ = done.replace(to, from, timeout);
             }
             return Err(e);
         }
@@ -434,7 +492,7 @@ fn stale_sessions(
             let Ok(plan) = profile::plan(env, &request) else {
                 continue;
             };
-            if plan.source.keys.access_key_id == old_id {
+            if plan.source.access_key_id() == Some(old_id) {
                 keys.push(cache::key(&plan));
                 keys.push(cache::key(&user_session_plan(&plan, &name)));
                 if !names.contains(&name) {

@@ -6,8 +6,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let version = env!("CARGO_PKG_VERSION");
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // Read when the script runs, not compiled in with env!: a compiled build script may be reused
+    // for a checkout in another place (a copied target directory, a git worktree).
+    let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
+    let root = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_default());
     // Without this, a build with no `.git` would run the script again every time.
     println!("cargo:rerun-if-changed=build.rs");
     let text = match git_dir(&root).and_then(|dir| head_commit(&dir)) {

@@ -149,20 +149,23 @@ __mfaexec_state() {
     fi
 }
 
-# Prints `PROFILE TIME-LEFT`, `PROFILE expired`, or nothing.
+# Prints `PROFILE TIME-LEFT`, `PROFILE expired`, or nothing. Its output is for a prompt: with
+# prompt_subst, zsh prompt-expands what `$(mfaexec_prompt)` prints, so `%` is doubled and
+# control characters are shown as `^[`, and the profile name is printed as it is.
 mfaexec_prompt() {
     \builtin emulate -L zsh
     if [[ -z ${MFAEXEC_PROFILE-} || -z ${AWS_ACCESS_KEY_ID-} ]]; then
         \builtin return 0
     fi
+    \builtin local shown=${${(V)MFAEXEC_PROFILE}//\%/%%}
     __mfaexec_seconds_left
     if [[ -z $__mfaexec_reply ]]; then
-        \builtin print -rn -- "$MFAEXEC_PROFILE"
+        \builtin print -rn -- "$shown"
     elif (( __mfaexec_reply <= 0 )); then
-        \builtin print -rn -- "$MFAEXEC_PROFILE expired"
+        \builtin print -rn -- "$shown expired"
     else
         __mfaexec_format_left $__mfaexec_reply
-        \builtin print -rn -- "$MFAEXEC_PROFILE $__mfaexec_reply"
+        \builtin print -rn -- "$shown $__mfaexec_reply"
     fi
 }
 

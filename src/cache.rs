@@ -27,8 +27,6 @@ use crate::profile::{Plan, SourceKind};
 use crate::session::{Keys, Secret, Session};
 
 const FORMAT_VERSION: u64 = 1;
-const DEFAULT_REFRESH_WINDOW: u64 = 5 * 60;
-const DEFAULT_LOCK_TIMEOUT: u64 = 120;
 
 /// Where the cache is, and whether it may be used.
 #[derive(Debug)]
@@ -93,16 +91,13 @@ impl Cache {
         self.dir.join(format!("{key}.json"))
     }
 
-    /// The cached session for `key`, if there is a sound one. An expired entry is deleted; a
-    /// corrupt, foreign or loose one is ignored (and replaced by the next write).
+    /// The cached session for `key`, if there is a sound one. An expired, corrupt, foreign or
+    /// loose one is ignored and left to the next write (under the key's lock) to replace: a
+    /// reader deleting it without the lock could delete the fresh entry another process has
+    /// just renamed in, and cost a second MFA prompt. `clear` removes old entries.
     pub fn read(&self, key: &str, now: i64) -> Option<Entry> {
-        let path = self.entry_path(key);
-        let entry = read_entry(&path).ok()??;
-        if entry.session.expiration <= now {
-            let _ = fs::remove_file(&path);
-            return None;
-        }
-        Some(entry)
+        let entry = read_entry(&self.entry_path(key)).ok()??;
+        (entry.session.expiration > now).then_some(entry)
     }
 
     /// Writes `entry` atomically (src/atomic.rs): a crash leaves the old entry or the new one.
@@ -322,10 +317,16 @@ impl Entry {
             return None;
         }
         let s = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+        // What `list` and `--dry-run` show of an entry: a hand-edited one holding control
+        // characters is damage, not a session.
+        let shown = |k: &str| s(k).filter(|t| !t.chars().any(char::is_control));
         let token = s("session_token")?;
+        if s("role_arn").is_some() && shown("role_arn").is_none() {
+            return None;
+        }
         Some(Entry {
-            profile: s("profile")?,
-            role_arn: s("role_arn"),
+            profile: shown("profile")?,
+            role_arn: shown("role_arn"),
             issued: v.get("issued")?.as_i64()?,
             session: Session {
                 keys: Keys {
@@ -395,22 +396,11 @@ pub fn partition(region: &str) -> &'static str {
 
 /// `MFAEXEC_REFRESH_WINDOW`: a cached session with less than this left is replaced.
 pub fn refresh_window(env: &Environment) -> Result<u64> {
-    match env.get("MFAEXEC_REFRESH_WINDOW") {
-        None => Ok(DEFAULT_REFRESH_WINDOW),
-        Some(text) => limits::parse(text).map_err(|e| {
-            Error::new(format!("MFAEXEC_REFRESH_WINDOW: {e}"))
-                .hint("e.g. MFAEXEC_REFRESH_WINDOW=15m")
-        }),
-    }
+    limits::setting(env, &limits::REFRESH_WINDOW)
 }
 
 pub fn lock_timeout(env: &Environment) -> Result<Duration> {
-    match env.get("MFAEXEC_LOCK_TIMEOUT") {
-        None => Ok(Duration::from_secs(DEFAULT_LOCK_TIMEOUT)),
-        Some(text) => limits::parse(text)
-            .map(Duration::from_secs)
-            .map_err(|e| Error::new(format!("MFAEXEC_LOCK_TIMEOUT: {e}"))),
-    }
+    limits::setting(env, &limits::LOCK_TIMEOUT).map(Duration::from_secs)
 }
 
 pub fn now() -> i64 {

@@ -37,7 +37,10 @@ pub const EXPIRY_KEY: &str = "x_security_token_expires";
 
 /// Keys a section may hold and still be a session that mfaexec (or aws-mfa, saml2aws...) wrote:
 /// only these are replaced; any other key is the user's and makes the section off limits.
-const SESSION_KEYS: [&str; 10] = [
+/// `region` is written with the session (the AWS CLI and the SDKs read it from a credentials
+/// section too), so it counts as one of them.
+const SESSION_KEYS: [&str; 11] = [
+    "region",
     "aws_access_key_id",
     "aws_secret_access_key",
     "aws_session_token",
@@ -178,8 +181,14 @@ impl CredFile {
 
     /// Writes the session into section `name`, replacing it in place or appending it; every
     /// other byte stays.
-    pub fn write_session(&self, name: &str, session: &Session, timeout: Duration) -> Result<()> {
-        let entries = session_entries(session)?;
+    pub fn write_session(
+        &self,
+        name: &str,
+        session: &Session,
+        region: Option<&str>,
+        timeout: Duration,
+    ) -> Result<()> {
+        let entries = session_entries(session, region)?;
         let dir = self.dir();
         if !dir.exists() {
             fs::DirBuilder::new()
@@ -226,6 +235,28 @@ impl CredFile {
             )));
         }
         self.replace(&with_keys(&current, name, to))
+    }
+
+    /// Checks that the file can be replaced (a file can be created in its directory, made if
+    /// missing), before any MFA code is spent on a session that could not be written.
+    pub fn check_writable(&self) -> Result<()> {
+        let dir = self.dir();
+        let cannot = |e: std::io::Error| {
+            Error::new(format!(
+                "cannot write {}: cannot create a file in {}: {e}",
+                self.describe(),
+                dir.display()
+            ))
+            .hint("check the directory's permissions, or point AWS_SHARED_CREDENTIALS_FILE at a file you can write")
+        };
+        if !dir.exists() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(cannot)?;
+        }
+        atomic::probe(&dir).map_err(cannot)
     }
 
     /// Atomic replacement (src/atomic.rs), 0600 whatever the file was before.
@@ -379,12 +410,12 @@ pub fn check_name(name: &str) -> Result<()> {
 
 /// The lines written, in order. Values are checked to survive the INI format: a space, line
 /// break, or a leading `#`/`;` would be cut or misread by the parsers.
-fn session_entries(session: &Session) -> Result<Vec<(&'static str, String)>> {
+fn session_entries(session: &Session, region: Option<&str>) -> Result<Vec<(&'static str, String)>> {
     let keys = &session.keys;
     let token = keys.session_token.as_ref().ok_or_else(|| {
         Error::new("the session has no session token; mfaexec writes only temporary credentials")
     })?;
-    let entries = vec![
+    let mut entries = vec![
         ("aws_access_key_id", keys.access_key_id.clone()),
         (
             "aws_secret_access_key",
@@ -393,6 +424,7 @@ fn session_entries(session: &Session) -> Result<Vec<(&'static str, String)>> {
         ("aws_session_token", token.expose().to_owned()),
         (EXPIRY_KEY, rfc3339(session.expiration)),
     ];
+    entries.extend(region.map(|r| ("region", r.to_owned())));
     for (key, value) in &entries {
         if !fits_ini(value) {
             return Err(Error::new(format!(

@@ -57,9 +57,9 @@ impl Error {
 
     /// The text printed on stderr: `mfaexec: message` and, when there is one, `hint: ...`.
     pub fn render(&self) -> String {
-        let mut out = format!("mfaexec: {}\n", one_line(&self.message));
+        let mut out = format!("mfaexec: {}\n", visible(&one_line(&self.message)));
         if let Some(hint) = &self.hint {
-            out.push_str(&format!("hint: {}\n", one_line(hint)));
+            out.push_str(&format!("hint: {}\n", visible(&one_line(hint))));
         }
         out
     }
@@ -77,7 +77,25 @@ macro_rules! say {
 
 pub fn write_stderr(args: fmt::Arguments<'_>) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{args}");
+    let text = args.to_string();
+    let _ = writeln!(std::io::stderr().lock(), "{}", visible(&text));
+}
+
+/// `text` with every control character (C0, DEL, C1) written as `\xHH`: a profile name or a
+/// value from a file must not move the cursor, set the terminal's title or forge a line.
+pub fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.push_str(&format!("\\x{:02x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The `-v` log: `mfaexec: TEXT` on stderr when verbose, nothing otherwise.
@@ -134,5 +152,15 @@ mod tests {
         );
         assert_eq!(e.code(), 1);
         assert_eq!(Error::usage("x").code(), 2);
+    }
+
+    #[test]
+    fn control_characters_are_made_visible() {
+        let e = Error::new("profile `\u{1b}]0;x\u{7}` does not exist\u{9b}").hint("a\tb");
+        assert_eq!(
+            e.render(),
+            "mfaexec: profile `\\x1b]0;x\\x07` does not exist\\x9b\nhint: a\\x09b\n"
+        );
+        assert_eq!(visible("plain é"), "plain é");
     }
 }

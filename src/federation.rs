@@ -14,30 +14,34 @@ use hyper_util::rt::TokioExecutor;
 use crate::cache::partition;
 use crate::environ::Environment;
 use crate::error::{Error, Result, cause_chain};
+use crate::limits::BODY_CAP;
 use crate::profile::Located;
 use crate::session::Session;
 
 pub const ISSUER: &str = "mfaexec";
 /// How long AWS keeps a sign-in URL valid.
 pub const URL_LIFETIME: &str = "15 minutes";
+/// A sign-in token is about 1 KiB; one far longer is not a token.
+const SIGNIN_TOKEN_MAX: usize = 8 * 1024;
 
 /// The federation endpoint: `MFAEXEC_FEDERATION_ENDPOINT`, else the partition's.
-pub fn endpoint(region: &str, env: &Environment) -> Located {
+pub fn endpoint(region: &str, env: &Environment) -> Result<Located> {
     if let Some(url) = env.get("MFAEXEC_FEDERATION_ENDPOINT") {
-        return Located {
+        crate::transport::require_tls_beyond_loopback(url, "MFAEXEC_FEDERATION_ENDPOINT")?;
+        return Ok(Located {
             value: url.to_owned(),
             from: "MFAEXEC_FEDERATION_ENDPOINT".to_owned(),
-        };
+        });
     }
     let url = match partition(region) {
         "aws-us-gov" => "https://signin.amazonaws-us-gov.com/federation",
         "aws-cn" => "https://signin.amazonaws.cn/federation",
         _ => "https://signin.aws.amazon.com/federation",
     };
-    Located {
+    Ok(Located {
         value: url.to_owned(),
         from: format!("the {} partition", partition(region)),
-    }
+    })
 }
 
 /// The console page to open: the region's console home, or `--destination` (a full https URL
@@ -135,7 +139,7 @@ pub fn signin_token(
     let token = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v.get("SigninToken")?.as_str().map(str::to_owned))
-        .filter(|t| !t.is_empty());
+        .filter(|t| !t.is_empty() && t.len() <= SIGNIN_TOKEN_MAX);
     token.ok_or_else(|| {
         Error::new(format!(
             "unexpected answer from the sign-in endpoint {endpoint}: no SigninToken"
@@ -213,11 +217,31 @@ fn post_form(endpoint: &str, form: String, timeout: Duration) -> Result<(u16, By
                 .await
                 .map_err(|e| unreachable(&cause_chain(&e)))?;
             let status = response.status().as_u16();
-            let body = response
-                .into_body()
+            let oversized = || {
+                Error::new(format!(
+                    "unusable answer from the sign-in endpoint {endpoint}: over the size limit of {} KiB",
+                    BODY_CAP / 1024
+                ))
+                .hint("check MFAEXEC_FEDERATION_ENDPOINT if it is set")
+            };
+            let declared = response
+                .headers()
+                .get(http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+            if declared.is_some_and(|n| n > BODY_CAP as u64) {
+                return Err(oversized());
+            }
+            // A body without a length stops being read at the cap.
+            let body = http_body_util::Limited::new(response.into_body(), BODY_CAP)
                 .collect()
                 .await
-                .map_err(|e| unreachable(&e))?
+                .map_err(|e| {
+                    if e.is::<http_body_util::LengthLimitError>() {
+                        oversized()
+                    } else {
+                        unreachable(&e)
+                    }
+                })?
                 .to_bytes();
             Ok((status, body))
         };

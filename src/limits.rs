@@ -10,6 +10,95 @@ pub const HOUR: u64 = 3600;
 pub const ASSUME_ROLE_MAX: u64 = 43_200;
 pub const SESSION_TOKEN_MAX: u64 = 129_600;
 
+/// The most read of an answer from STS or the console federation endpoint: real answers are a
+/// few KiB, so a bigger one is refused rather than held in memory.
+pub const BODY_CAP: usize = 64 * 1024;
+
+/// A duration setting read from the environment. Each has a maximum (documented in the README's
+/// table of variables): a larger value is refused with a clear error instead of overflowing a
+/// clock or the SDK.
+pub struct Setting {
+    pub name: &'static str,
+    pub default: u64,
+    pub max: u64,
+    /// Whether 0 is a meaningful value (a refresh window of 0: use a session to its end).
+    pub zero_ok: bool,
+    pub example: &'static str,
+}
+
+pub const STS_TIMEOUT: Setting = Setting {
+    name: "MFAEXEC_STS_TIMEOUT",
+    default: 30,
+    max: 10 * 60,
+    zero_ok: false,
+    example: "60s",
+};
+pub const MFA_PROCESS_TIMEOUT: Setting = Setting {
+    name: "MFAEXEC_MFA_PROCESS_TIMEOUT",
+    default: 60,
+    max: 10 * 60,
+    zero_ok: false,
+    example: "2m",
+};
+pub const CREDENTIAL_PROCESS_TIMEOUT: Setting = Setting {
+    name: "MFAEXEC_CREDENTIAL_PROCESS_TIMEOUT",
+    default: 60,
+    max: 10 * 60,
+    zero_ok: false,
+    example: "2m",
+};
+pub const LOCK_TIMEOUT: Setting = Setting {
+    name: "MFAEXEC_LOCK_TIMEOUT",
+    default: 120,
+    max: HOUR,
+    zero_ok: true,
+    example: "5m",
+};
+/// No session lasts longer than GetSessionToken's 36h, so no window needs to be longer.
+pub const REFRESH_WINDOW: Setting = Setting {
+    name: "MFAEXEC_REFRESH_WINDOW",
+    default: 5 * 60,
+    max: SESSION_TOKEN_MAX,
+    zero_ok: true,
+    example: "15m",
+};
+
+pub const SETTINGS: [&Setting; 5] = [
+    &STS_TIMEOUT,
+    &MFA_PROCESS_TIMEOUT,
+    &CREDENTIAL_PROCESS_TIMEOUT,
+    &LOCK_TIMEOUT,
+    &REFRESH_WINDOW,
+];
+
+/// Checks every duration setting, used or not this time: a bad value is named at once, not on
+/// the day it is first needed.
+pub fn check_settings(env: &crate::environ::Environment) -> Result<()> {
+    SETTINGS.iter().try_for_each(|s| setting(env, s).map(drop))
+}
+
+/// The value of `setting` in `env`, its default when unset.
+pub fn setting(env: &crate::environ::Environment, setting: &Setting) -> Result<u64> {
+    let name = setting.name;
+    let hint = || format!("e.g. {name}={}", setting.example);
+    let Some(text) = env.get(name) else {
+        return Ok(setting.default);
+    };
+    let secs = parse(text).map_err(|e| Error::new(format!("{name}: {e}")).hint(hint()))?;
+    if secs == 0 && !setting.zero_ok {
+        return Err(Error::new(format!("{name}: must be more than 0s")).hint(hint()));
+    }
+    if secs > setting.max {
+        return Err(Error::new(format!(
+            "{name}: `{}` is over the maximum of {}",
+            text.trim(),
+            format(setting.max)
+        ))
+        .hint(hint()));
+    }
+    Ok(secs)
+}
+
 /// Which STS call, as far as duration limits care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Call {

@@ -5,6 +5,7 @@ mod atomic;
 mod cache;
 mod cli;
 mod cmd;
+mod coredump;
 mod credfile;
 mod environ;
 mod error;
@@ -18,6 +19,7 @@ mod profile;
 mod session;
 mod shell;
 mod sts;
+mod transport;
 mod vars;
 
 use std::io::Write;
@@ -27,6 +29,8 @@ use cli::Command;
 use environ::Environment;
 
 fn main() -> ExitCode {
+    // Before any secret is read (issue 10): no core file of mfaexec may hold one.
+    coredump::forbid();
     let cli = match cli::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) => {

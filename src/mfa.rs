@@ -56,7 +56,7 @@ pub fn no_terminal(serial: &str) -> Error {
 /// Tells the user something on the terminal (not stderr, which may be captured).
 pub fn say(text: &str) {
     if let Ok(mut tty) = OpenOptions::new().write(true).open("/dev/tty") {
-        let _ = writeln!(tty, "{text}");
+        let _ = writeln!(tty, "{}", crate::error::visible(text));
     }
 }
 
@@ -65,7 +65,7 @@ pub fn say(text: &str) {
 pub fn notice(text: &str) {
     match OpenOptions::new().write(true).open("/dev/tty") {
         Ok(mut tty) => {
-            let _ = writeln!(tty, "{text}");
+            let _ = writeln!(tty, "{}", crate::error::visible(text));
         }
         Err(_) => crate::say!("{text}"),
     }
@@ -157,11 +157,19 @@ pub(crate) struct Finished {
     pub stdout: Vec<u8>,
 }
 
+/// After the shell of an mfa_process has exited, how long its output may still take to arrive
+/// (it is complete by then unless a background child holds the pipe open).
+const AFTER_EXIT_GRACE: Duration = Duration::from_millis(200);
+
 /// Runs `sh -c command` with stdin from /dev/null, keeps at most `cap` bytes of its
 /// stdout, and kills it when `timeout` passes. On a terminal it stays in the terminal's process
-/// group, so it can still ask for a passphrase there, and only it is killed. Without one (an SDK
-/// running credential_process, capturing stderr) it gets a process group of its own, and the
-/// whole group is killed, so no orphan keeps the captured stderr open.
+/// group, so it can still ask for a passphrase there. Without one (an SDK running
+/// credential_process, capturing stderr) it gets a process group of its own, killed as a whole.
+///
+/// Either way a background child it leaves (`sleep 30 & echo 123456`) must not hold mfaexec:
+/// stdout is read only until the shell has exited (plus a short grace) or the deadline, and
+/// mfaexec is the children's subreaper meanwhile, so every leftover descendant is reparented
+/// to it and killed.
 pub(crate) fn run_bounded(
     command: &str,
     stderr: Stdio,
@@ -171,6 +179,8 @@ pub(crate) fn run_bounded(
 ) -> Result<Finished, Bounded> {
     use std::io::Read;
     use std::os::unix::process::CommandExt;
+    use std::sync::mpsc;
+    use std::time::Instant;
     let mut cmd = Command::new("/bin/sh");
     cmd.arg("-c")
         .arg(command)
@@ -180,25 +190,34 @@ pub(crate) fn run_bounded(
     if !on_terminal {
         cmd.process_group(0);
     }
+    let _ = nix::sys::prctl::set_child_subreaper(true);
+    let _reaper = Leftovers;
     let mut child = cmd.spawn().map_err(Bounded::Start)?;
     let mut pipe = child.stdout.take().expect("stdout is piped");
-    let reader = std::thread::spawn(move || {
-        let mut kept = Vec::new();
+    let (chunks, received) = mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
         let mut chunk = [0u8; 1024];
         while let Ok(n) = pipe.read(&mut chunk) {
-            if n == 0 {
+            if n == 0 || chunks.send(chunk[..n].to_vec()).is_err() {
                 break;
             }
-            let room = cap.saturating_sub(kept.len());
-            kept.extend_from_slice(&chunk[..n.min(room)]);
         }
-        kept
     });
-    let deadline = std::time::Instant::now() + timeout;
+    let mut kept = Vec::new();
+    let mut keep = |chunk: Vec<u8>| {
+        let room = cap.saturating_sub(kept.len());
+        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+    };
+    let now = Instant::now();
+    // A timeout is capped where it is read (MFAEXEC_MFA_PROCESS_TIMEOUT); this never overflows.
+    let deadline = now.checked_add(timeout).unwrap_or(now);
     let status = loop {
+        while let Ok(chunk) = received.try_recv() {
+            keep(chunk);
+        }
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if std::time::Instant::now() < deadline => {
+            Ok(None) if Instant::now() < deadline => {
                 std::thread::sleep(Duration::from_millis(10));
             }
             _ => {
@@ -212,8 +231,65 @@ pub(crate) fn run_bounded(
             }
         }
     };
-    let stdout = reader.join().unwrap_or_default();
-    Ok(Finished { status, stdout })
+    let until = (Instant::now() + AFTER_EXIT_GRACE).min(deadline.max(Instant::now()));
+    loop {
+        let left = until.saturating_duration_since(Instant::now());
+        match received.recv_timeout(left) {
+            Ok(chunk) => keep(chunk),
+            Err(_) => break,
+        }
+    }
+    Ok(Finished {
+        status,
+        stdout: kept,
+    })
+}
+
+/// Kills and reaps what an mfa_process left running (reparented to mfaexec, its subreaper),
+/// and stops being a subreaper: dropped on every way out of `run_bounded`.
+struct Leftovers;
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        use nix::sys::signal::{Signal, kill};
+        use nix::sys::wait::{WaitPidFlag, waitpid};
+        // Killing one may reparent its own children to mfaexec: a few rounds catch them.
+        for _ in 0..8 {
+            let children = children_of(std::process::id());
+            if children.is_empty() {
+                break;
+            }
+            for pid in &children {
+                let _ = kill(*pid, Signal::SIGKILL);
+            }
+            for pid in children {
+                let _ = waitpid(pid, Some(WaitPidFlag::__WALL));
+            }
+        }
+        let _ = nix::sys::prctl::set_child_subreaper(false);
+    }
+}
+
+/// The processes whose parent is `parent`, from /proc.
+fn children_of(parent: u32) -> Vec<nix::unistd::Pid> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let after = &stat[stat.rfind(')')? + 1..];
+                    after.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .map(nix::unistd::Pid::from_raw)
+        .collect()
 }
 
 /// Waits until the next TOTP window has begun (a second into it, for clocks a little apart),
@@ -232,14 +308,32 @@ pub fn wait_for_next_code(why: &str) {
     std::thread::sleep(wait);
 }
 
+/// The exit code of a run interrupted at the prompt, as shells report SIGINT (128 + 2).
+pub const EXIT_INTERRUPTED: i32 = 130;
+
 /// Asks on the terminal until a 6-digit code is typed.
 pub fn prompt(serial: &str) -> Result<String> {
     if !has_terminal() {
         return Err(no_terminal(serial));
     }
     for _ in 0..MALFORMED_TRIES {
-        let typed = rpassword::prompt_password(format!("Enter MFA code for {serial}: "))
-            .map_err(|e| Error::new(format!("cannot read the MFA code from the terminal: {e}")))?;
+        let typed = match read_hidden(&format!("Enter MFA code for {serial}: ")) {
+            Ok(Typed::Line(line)) => line,
+            Ok(Typed::Interrupted) => {
+                return Err(Error::new("interrupted at the MFA prompt").exit_code(EXIT_INTERRUPTED));
+            }
+            Ok(Typed::End) => {
+                return Err(Error::new(format!(
+                    "no MFA code for {serial}: the terminal sent end of input"
+                ))
+                .hint("type the 6 digits your MFA device shows, or pass them with -t CODE"));
+            }
+            Err(e) => {
+                return Err(Error::new(format!(
+                    "cannot read the MFA code from the terminal: {e}"
+                )));
+            }
+        };
         let code = typed.trim();
         if is_code(code) {
             return Ok(code.to_owned());
@@ -250,6 +344,111 @@ pub fn prompt(serial: &str) -> Result<String> {
         "no 6-digit MFA code for {serial} after {MALFORMED_TRIES} tries"
     ))
     .hint("type the 6 digits your MFA device shows, or pass them with -t CODE"))
+}
+
+/// A secret typed on the terminal without echo (a secret access key, a passphrase): up to `cap`
+/// bytes; Ctrl-C and end of input are errors naming `what`.
+pub fn read_secret(prompt: &str, what: &str, cap: usize) -> Result<zeroize::Zeroizing<String>> {
+    match read_hidden_capped(prompt, cap) {
+        Ok(Typed::Line(line)) => Ok(zeroize::Zeroizing::new(line)),
+        Ok(Typed::Interrupted) => {
+            Err(Error::new(format!("interrupted at the prompt for {what}"))
+                .exit_code(EXIT_INTERRUPTED))
+        }
+        Ok(Typed::End) => Err(Error::new(format!(
+            "no {what}: the terminal sent end of input"
+        ))),
+        Err(e) => Err(Error::new(format!(
+            "cannot read {what} from the terminal: {e}"
+        ))),
+    }
+}
+
+enum Typed {
+    Line(String),
+    /// Ctrl-C, or Ctrl-\ (quit).
+    Interrupted,
+    /// Ctrl-D on an empty line, or the terminal went away.
+    End,
+}
+
+/// The most kept of one typed line: a code is 6 digits.
+const TYPED_CAP: usize = 64;
+
+/// The terminal's own settings, put back when dropped: on every way out of the prompt (a code,
+/// Ctrl-C, end of input, an error, a panic).
+struct Restore {
+    tty: std::fs::File,
+    saved: nix::sys::termios::Termios,
+}
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let _ = nix::sys::termios::tcsetattr(
+            &self.tty,
+            nix::sys::termios::SetArg::TCSANOW,
+            &self.saved,
+        );
+    }
+}
+
+/// Reads one line from /dev/tty without echo. Signals from the keyboard are off while it
+/// reads, so Ctrl-C arrives as a byte and the settings are restored before mfaexec exits
+/// (killed by SIGINT with echo off, it would leave the user's shell without echo).
+fn read_hidden(prompt: &str) -> std::io::Result<Typed> {
+    read_hidden_capped(prompt, TYPED_CAP)
+}
+
+/// `read_hidden` keeping up to `cap` bytes of the line, UTF-8 included (a passphrase).
+fn read_hidden_capped(prompt: &str, cap: usize) -> std::io::Result<Typed> {
+    use nix::sys::termios::{self, LocalFlags, SetArg, SpecialCharacterIndices};
+    use std::io::Read;
+    let tty = OpenOptions::new().read(true).write(true).open("/dev/tty")?;
+    let saved = termios::tcgetattr(&tty)?;
+    let mut quiet = saved.clone();
+    quiet.local_flags &=
+        !(LocalFlags::ECHO | LocalFlags::ICANON | LocalFlags::ISIG | LocalFlags::IEXTEN);
+    quiet.control_chars[SpecialCharacterIndices::VMIN as usize] = 1;
+    quiet.control_chars[SpecialCharacterIndices::VTIME as usize] = 0;
+    let restore = Restore {
+        tty: tty.try_clone()?,
+        saved,
+    };
+    termios::tcsetattr(&tty, SetArg::TCSAFLUSH, &quiet)?;
+    let mut tty = tty;
+    tty.write_all(prompt.as_bytes())?;
+    tty.flush()?;
+    let mut line: Vec<u8> = Vec::new();
+    let typed = loop {
+        let mut byte = [0u8; 1];
+        match tty.read(&mut byte) {
+            Ok(0) => break Typed::End,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+        match byte[0] {
+            0x03 | 0x1c => break Typed::Interrupted,
+            0x04 if line.is_empty() => break Typed::End,
+            b'\r' | b'\n' => break Typed::Line(String::from_utf8_lossy(&line).into_owned()),
+            0x7f | 0x08 => {
+                // A whole character: its UTF-8 continuation bytes, then its first byte.
+                while let Some(b) = line.pop() {
+                    if b & 0xc0 != 0x80 {
+                        break;
+                    }
+                }
+            }
+            0x15 => line.clear(),
+            b if (b.is_ascii_graphic() || b == b' ' || b >= 0x80) && line.len() < cap => {
+                line.push(b);
+            }
+            _ => {}
+        }
+    };
+    let _ = tty.write_all(b"\n");
+    drop(restore);
+    Ok(typed)
 }
 
 #[cfg(test)]

@@ -16,7 +16,6 @@ use crate::{limits, mfa, sts};
 
 /// How many codes a prompting user may try when STS says one is wrong or used.
 const CODE_TRIES: usize = 3;
-const DEFAULT_STS_TIMEOUT: u64 = 30;
 /// A session's recorded issue time follows STS's clock by the call's latency: a session obtained
 /// for exactly the asked duration may look a little shorter.
 const ISSUE_SLACK_SECS: i64 = 60;
@@ -24,6 +23,7 @@ const ISSUE_SLACK_SECS: i64 = 60;
 /// Gets the session: from the cache while enough of it is left, else from STS after the MFA
 /// code, under the cache key's lock so that processes started together make one call.
 pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Session> {
+    limits::check_settings(env)?;
     let cache = match Cache::open(env) {
         Ok(cache) => cache,
         Err(e) => {
@@ -43,7 +43,7 @@ pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Ses
         let left = entry.session.expiration.saturating_sub(cache::now());
         let obtained_for = entry.session.expiration.saturating_sub(entry.issued);
         let longer_asked = matches!(plan.duration.origin, Origin::Flag)
-            && obtained_for + ISSUE_SLACK_SECS < plan.duration.secs as i64;
+            && obtained_for.saturating_add(ISSUE_SLACK_SECS) < plan.duration.secs as i64;
         left >= window as i64 && !longer_asked
     };
     let hit = |entry: cache::Entry| {
@@ -333,25 +333,9 @@ pub fn cached_prefix(
 /// `MFAEXEC_MFA_PROCESS_TIMEOUT`: how long an mfa_process may take (a key to touch, a vault
 /// to unlock) before it is stopped; default one minute.
 fn mfa_process_timeout(env: &Environment) -> Result<Duration> {
-    match env.get("MFAEXEC_MFA_PROCESS_TIMEOUT") {
-        None => Ok(Duration::from_secs(60)),
-        Some(text) => match limits::parse(text) {
-            Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
-            Ok(_) => Err(Error::new(
-                "MFAEXEC_MFA_PROCESS_TIMEOUT: must be more than 0s",
-            )),
-            Err(e) => Err(Error::new(format!("MFAEXEC_MFA_PROCESS_TIMEOUT: {e}"))),
-        },
-    }
+    limits::setting(env, &limits::MFA_PROCESS_TIMEOUT).map(Duration::from_secs)
 }
 
 pub fn sts_timeout(env: &Environment) -> Result<Duration> {
-    match env.get("MFAEXEC_STS_TIMEOUT") {
-        None => Ok(Duration::from_secs(DEFAULT_STS_TIMEOUT)),
-        Some(text) => match limits::parse(text) {
-            Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
-            Ok(_) => Err(Error::new("MFAEXEC_STS_TIMEOUT: must be more than 0s")),
-            Err(e) => Err(Error::new(format!("MFAEXEC_STS_TIMEOUT: {e}"))),
-        },
-    }
+    limits::setting(env, &limits::STS_TIMEOUT).map(Duration::from_secs)
 }

@@ -15,21 +15,122 @@ use aws_runtime::env_config::file::EnvConfigFiles;
 use aws_types::os_shim_internal::Fs;
 
 use crate::environ::Environment;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, cause_chain};
 use crate::limits::{self, Call, Origin, Settled};
 use crate::session::{Keys, Secret};
+
+/// The most read of an AWS config or credentials file: real ones are a few KiB, and even a
+/// thousand profiles take a few hundred.
+pub const FILE_CAP: u64 = 4 * 1024 * 1024;
 
 /// Reads and parses the config and credentials files (`AWS_CONFIG_FILE`,
 /// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/config` and `~/.aws/credentials`), with `selected`
 /// as the profile whose `[services]` section decides the endpoint.
+///
+/// mfaexec reads the files itself, with the checks aws-config does not make (a regular file
+/// through symlinks, at most FILE_CAP, an OS error named with the path), and hands aws-config
+/// only their contents to parse.
 pub fn load(env: &Environment, selected: &str) -> Result<ProfileSet> {
-    let (fs, aws_env, files) = (Fs::real(), env.to_aws_env(), EnvConfigFiles::default());
+    use aws_runtime::env_config::file::EnvConfigFileKind as Kind;
+    let mut builder = EnvConfigFiles::builder();
+    let mut contents = std::collections::HashMap::new();
+    for (kind, variable, default) in [
+        (Kind::Config, "AWS_CONFIG_FILE", "~/.aws/config"),
+        (
+            Kind::Credentials,
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "~/.aws/credentials",
+        ),
+    ] {
+        let path = aws_file_path(env, variable, default);
+        if let Some(bytes) = read_aws_file(&path, variable)? {
+            contents.insert(path.clone().into_os_string(), bytes);
+            builder = builder.with_file(kind, path);
+        }
+    }
+    if contents.is_empty() {
+        builder = builder.with_contents(Kind::Config, "");
+    }
+    let (fs, aws_env, files) = (
+        Fs::from_raw_map(contents),
+        env.to_aws_env(),
+        builder.build(),
+    );
     let future =
         aws_config::profile::load(&fs, &aws_env, &files, Some(Cow::Owned(selected.to_owned())));
     block_on(future).map_err(|e| {
-        Error::new(format!("cannot read the AWS config files: {e}"))
+        Error::new(format!("cannot read the AWS config files: {}", cause_chain(&e)))
             .hint("fix the file named above; `aws configure list-profiles` shows what the AWS CLI makes of it")
     })
+}
+
+/// Where aws-config looks: the variable's path, else the default, with a leading `~`
+/// component replaced by HOME.
+fn aws_file_path(env: &Environment, variable: &str, default: &str) -> std::path::PathBuf {
+    let text = env.get(variable).unwrap_or(default);
+    let path = std::path::Path::new(text);
+    let mut parts = path.components();
+    match (parts.next(), env.get("HOME")) {
+        (Some(std::path::Component::Normal(first)), Some(home)) if first == "~" => {
+            std::path::Path::new(home).join(parts.as_path())
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+/// The bytes of one AWS file, `None` when it does not exist (as for aws-config, an absent file
+/// is an empty one). Anything but a regular file (through symlinks) is refused before it is
+/// opened, so a FIFO cannot hang and /dev/zero cannot fill memory.
+fn read_aws_file(path: &std::path::Path, variable: &str) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = path.display();
+    let os_error = |e: std::io::Error| Error::new(format!("cannot read {shown}: {e}"));
+    let check = |meta: &std::fs::Metadata| -> Result<()> {
+        if !meta.is_file() {
+            return Err(
+                Error::new(format!("{shown} is not a regular file")).hint(format!(
+                    "{variable} (or its default) must name a regular file"
+                )),
+            );
+        }
+        if meta.len() > FILE_CAP {
+            return Err(Error::new(format!(
+                "{shown} is {} bytes, over the {} MiB an AWS config file may have",
+                meta.len(),
+                FILE_CAP / 1024 / 1024
+            ))
+            .hint(format!("check {variable}")));
+        }
+        Ok(())
+    };
+    match std::fs::metadata(path) {
+        Ok(meta) => check(&meta)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(os_error(e)),
+    }
+    // O_NONBLOCK: should a FIFO be swapped in after the check, opening it does not wait.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(path)
+        .map_err(os_error)?;
+    check(&file.metadata().map_err(os_error)?)?;
+    let mut bytes = Vec::new();
+    file.take(FILE_CAP + 1)
+        .read_to_end(&mut bytes)
+        .map_err(os_error)?;
+    if bytes.len() as u64 > FILE_CAP {
+        return Err(Error::new(format!(
+            "{shown} grew over {} MiB while it was read",
+            FILE_CAP / 1024 / 1024
+        )));
+    }
+    if std::str::from_utf8(&bytes).is_err() {
+        return Err(Error::new(format!("{shown} is not UTF-8 text"))
+            .hint("AWS config files are text; check the file's encoding"));
+    }
+    Ok(Some(bytes))
 }
 
 /// Drives a future to completion on this thread. aws-config's loader is `async` but reads with
@@ -356,7 +457,13 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
     Ok(Plan {
         profile: name.to_owned(),
         region: region(top, req.region, env)?,
-        endpoint: endpoint(set, env),
+        endpoint: match endpoint(set, env) {
+            Some(e) => {
+                crate::transport::require_tls_beyond_loopback(&e.value, &e.from)?;
+                Some(e)
+            }
+            None => None,
+        },
         federation_name,
         source,
         hops,

@@ -11,6 +11,7 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 
 use crate::error::{Error, cause_chain};
 use crate::limits;
+use crate::limits::BODY_CAP;
 use crate::profile::{Hop, Plan};
 use crate::session::{Keys, Secret, Session};
 
@@ -148,7 +149,56 @@ fn client(plan: &Plan, keys: &Keys, carries_code: bool, timeout: Duration) -> aw
     if let Some(endpoint) = &plan.endpoint {
         builder = builder.endpoint_url(&endpoint.value);
     }
+    builder = builder.interceptor(BodyCap);
     aws_sdk_sts::Client::from_conf(builder.build())
+}
+
+/// Caps what is read of an STS answer at BODY_CAP, whatever HTTP client the SDK uses: a
+/// declared Content-Length over it is refused before reading, and a body without one stops
+/// being read there (a server sending hundreds of megabytes must not fill memory).
+#[derive(Debug)]
+struct BodyCap;
+
+/// The words of BodyCap's errors, recognised by `explain`.
+const OVERSIZED: &str = "answer over the size limit";
+
+impl aws_sdk_sts::config::Intercept for BodyCap {
+    fn name(&self) -> &'static str {
+        "mfaexec::BodyCap"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut aws_sdk_sts::config::interceptors::BeforeDeserializationInterceptorContextMut<
+            '_,
+        >,
+        _components: &aws_sdk_sts::config::RuntimeComponents,
+        _cfg: &mut aws_sdk_sts::config::ConfigBag,
+    ) -> Result<(), aws_sdk_sts::error::BoxError> {
+        let response = context.response_mut();
+        let declared = response
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if declared.is_some_and(|n| n > BODY_CAP as u64) {
+            return Err(format!("{OVERSIZED} of {} KiB", BODY_CAP / 1024).into());
+        }
+        let body = std::mem::replace(
+            response.body_mut(),
+            aws_smithy_types::body::SdkBody::taken(),
+        );
+        let limited = http_body_util::Limited::new(body, BODY_CAP);
+        *response.body_mut() = aws_smithy_types::body::SdkBody::from_body_1_x(
+            http_body_util::BodyExt::map_err(limited, |e| -> aws_sdk_sts::error::BoxError {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    format!("{OVERSIZED} of {} KiB", BODY_CAP / 1024).into()
+                } else {
+                    e
+                }
+            }),
+        );
+        Ok(())
+    }
 }
 
 async fn get_session_token(
@@ -175,7 +225,13 @@ async fn get_session_token(
         .send()
         .await;
     match result {
-        Ok(out) => session_from(out.credentials(), log),
+        Ok(out) => session_from(
+            plan,
+            "GetSessionToken",
+            plan.duration.secs,
+            out.credentials(),
+            log,
+        ),
         Err(e) => Err(explain(
             plan,
             None,
@@ -216,7 +272,13 @@ async fn get_federation_token(
         .send()
         .await;
     match result {
-        Ok(out) => session_from(out.credentials(), log),
+        Ok(out) => session_from(
+            plan,
+            "GetFederationToken",
+            plan.duration.secs,
+            out.credentials(),
+            log,
+        ),
         Err(e) => Err(explain(
             plan,
             None,
@@ -266,7 +328,7 @@ async fn assume_role(
         .send()
         .await;
     match result {
-        Ok(out) => session_from(out.credentials(), log),
+        Ok(out) => session_from(plan, "AssumeRole", secs, out.credentials(), log),
         Err(e) => {
             let signer = if index == 0 {
                 Signer::source(plan, keys)
@@ -290,24 +352,80 @@ async fn assume_role(
     }
 }
 
+/// The STS API model's maximum length of `AccessKeyId`.
+const KEY_ID_MAX: usize = 128;
+/// Secrets are 40 characters today; this leaves room for a change without taking megabytes.
+const SECRET_MAX: usize = 1024;
+/// Session tokens grow with session tags and policies; AWS gives no maximum, a few KiB is usual.
+const TOKEN_MAX: usize = 32 * 1024;
+/// STS's clock and this machine's may differ by as much as SigV4 allows (15 minutes).
+const CLOCK_SLACK_SECS: i64 = 900;
+
+/// The session in an STS answer, once it is whole and sane: a truncated or damaged answer
+/// (the SDK fills what is missing with empty strings and the epoch) is refused here, before
+/// anything uses or caches it.
 fn session_from(
+    plan: &Plan,
+    operation: &str,
+    asked_secs: u64,
     credentials: Option<&aws_sdk_sts::types::Credentials>,
     log: Log<'_>,
 ) -> Result<Session, Failure> {
-    let c = credentials
-        .ok_or_else(|| Failure::Other(Error::new("STS answered without credentials")))?;
+    let endpoint = endpoint_text(plan);
+    let refuse = |why: String| {
+        Failure::Other(
+            Error::new(format!(
+                "unusable answer from STS at {endpoint} for {operation}: {why}"
+            ))
+            .hint("nothing was cached; try again, and check the endpoint (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile's endpoint_url) if this repeats"),
+        )
+    };
+    let c = credentials.ok_or_else(|| refuse("no credentials".to_owned()))?;
+    for (what, value, max) in [
+        ("access key id", c.access_key_id(), KEY_ID_MAX),
+        ("secret access key", c.secret_access_key(), SECRET_MAX),
+        ("session token", c.session_token(), TOKEN_MAX),
+    ] {
+        if value.trim().is_empty() {
+            return Err(refuse(format!("the {what} is empty")));
+        }
+        if value.len() > max {
+            return Err(refuse(format!(
+                "the {what} is {} bytes long (at most {max} are accepted)",
+                value.len()
+            )));
+        }
+    }
+    let key_id = c.access_key_id();
+    let expiration = c.expiration().secs();
+    let now = crate::cache::now();
+    if expiration <= now {
+        return Err(refuse(format!(
+            "the expiration is missing or already past ({})",
+            crate::session::rfc3339(expiration)
+        )));
+    }
+    let latest = now
+        .saturating_add(i64::try_from(asked_secs).unwrap_or(i64::MAX))
+        .saturating_add(CLOCK_SLACK_SECS);
+    if expiration > latest {
+        return Err(refuse(format!(
+            "the expiration {} is far beyond the {} asked for",
+            crate::session::rfc3339(expiration),
+            limits::format(asked_secs)
+        )));
+    }
     log(&format!(
-        "got temporary key {} expiring {}",
-        c.access_key_id(),
-        crate::session::rfc3339(c.expiration().secs())
+        "got temporary key {key_id} expiring {}",
+        crate::session::rfc3339(expiration)
     ));
     Ok(Session {
         keys: Keys {
-            access_key_id: c.access_key_id().to_owned(),
+            access_key_id: key_id.to_owned(),
             secret_access_key: Secret::new(c.secret_access_key()),
             session_token: Some(Secret::new(c.session_token())),
         },
-        expiration: c.expiration().secs(),
+        expiration,
     })
 }
 
@@ -392,6 +510,15 @@ where
             )));
         }
         _ => {}
+    }
+    if cause_chain(err).contains(OVERSIZED) {
+        return other(
+            Error::new(format!(
+                "unusable answer from STS at {endpoint} for {operation}: {OVERSIZED} of {} KiB",
+                BODY_CAP / 1024
+            ))
+            .hint("nothing was cached; check the endpoint (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile's endpoint_url)"),
+        );
     }
     let code = err.code().unwrap_or("");
     let message = err.message().unwrap_or("");

@@ -263,7 +263,7 @@ fn a_corrupted_entry_is_ignored_and_replaced() {
 }
 
 #[test]
-fn an_expired_entry_is_deleted_when_seen() {
+fn an_expired_entry_is_left_to_the_next_write() {
     let s = Sandbox::standard();
     run_prod(&s);
     let entry = entries(&s).remove(0);
@@ -281,7 +281,13 @@ fn an_expired_entry_is_deleted_when_seen() {
         .unwrap();
     assert_eq!(prod["session"]["state"], "expired");
     s.run(["prod", "--", "true"]).failure(1);
-    assert!(!entry.exists(), "expired entry deleted");
+    // See: issue 10, defect 11: a reader never deletes an entry; the writer replaces it.
+    assert!(entry.exists(), "expired entry left for the writer");
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+    let fresh: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
+    assert!(fresh["expiration"].as_i64().unwrap() > 1_000_000_000);
 }
 
 #[test]

@@ -74,6 +74,16 @@ fn add_from_stdin_tests_the_key_and_stores_it_in_the_secret_service() {
         index(&s),
         format!("alice\tsecret-service\t{}\n", s.alice.access_key_id)
     );
+    let list = s.run(["list"]).success().stdout();
+    let row = list
+        .lines()
+        .find(|l| l.starts_with("alice "))
+        .unwrap_or_default();
+    assert!(row.contains(" static "), "{list}");
+    assert!(
+        row.contains(&format!("secret-service {}", s.alice.access_key_id)),
+        "{list}"
+    );
     // The stored key signs the AssumeRole of a chain.
     let code = s.code();
     s.run(["env", "prod", "-t", &code]).success();
@@ -576,4 +586,38 @@ fn without_a_secret_service_the_default_store_is_the_file() {
         .stdin(&key_lines(&s))
         .failure(1)
         .stderr_has("the keychain store exists only on macOS");
+}
+
+#[test]
+fn a_new_session_of_a_chain_opens_the_store_once() {
+    let s = alice_in_no_file();
+    s.append_config(&format!(
+        "\n[profile deploy]\nrole_arn = {DEPLOY}\nsource_profile = prod\n"
+    ));
+    s.run(["add", "alice", "--no-verify"])
+        .env("MFAEXEC_STORE", "file")
+        .env("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple")
+        .stdin(&key_lines(&s))
+        .success();
+    // Two hops (prod, then deploy), the first cached on its own: one passphrase prompt.
+    let mut term = s.terminal(&["env", "deploy"]);
+    term.expect("Passphrase of the mfaexec key file:", 1);
+    term.send_line("correct horse battery staple");
+    term.expect("Enter MFA code", 1);
+    term.send_line(&s.code());
+    let (code, screen) = term.finish();
+    assert_eq!(code, Some(0), "{screen}");
+    assert_eq!(
+        screen
+            .matches("Passphrase of the mfaexec key file:")
+            .count(),
+        1,
+        "{screen}"
+    );
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 2);
+    // A hit: no prompt at all (one would wait for ever, and `finish` would fail).
+    let (code, screen) = s.terminal(&["env", "deploy"]).finish();
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(!screen.contains("Passphrase"), "{screen}");
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 2);
 }

@@ -34,6 +34,8 @@ fn block(s: &Sandbox, name: &str, n: usize, eol: &str, final_eol: bool) -> Strin
             "x_security_token_expires = {}",
             rfc3339(issued.expiration_unix)
         ),
+        // Profile prod's region (issue 10: `AWS_PROFILE=NAME aws ...` needs it).
+        "region = eu-west-1".to_owned(),
     ]
     .join(eol);
     if final_eol { text + eol } else { text }
@@ -169,7 +171,7 @@ fn refuses_long_term_keys_a_source_profile_and_foreign_settings_before_any_call(
     s.credentials(&format!(
         "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n\
          [static]\naws_access_key_id = ASIASTATICSTATIC\naws_secret_access_key = s\n\n\
-         [noted]\naws_access_key_id = ASIANOTED\naws_secret_access_key = s\naws_session_token = t\nregion = eu-west-1\n\n\
+         [noted]\naws_access_key_id = ASIANOTED\naws_secret_access_key = s\naws_session_token = t\noutput = json\n\n\
          [vault]\nAWS_ACCESS_KEY_ID=AKIAVAULTVAULTVAULT1\naws_secret_access_key = s\naws_session_token = t\n",
         s.alice.access_key_id, s.alice.secret_access_key
     ));
@@ -193,7 +195,7 @@ fn refuses_long_term_keys_a_source_profile_and_foreign_settings_before_any_call(
         ),
         (
             &["--to", "noted"],
-            "section [noted] of PATH holds `region`, which is not part of a session and would be lost",
+            "section [noted] of PATH holds `output`, which is not part of a session and would be lost",
         ),
         (
             &[],

@@ -46,6 +46,7 @@ pub fn run(args: &ExecArgs, env: &Environment) -> Result<()> {
     if args.session.verbose {
         crate::say!("mfaexec: exec {}", program.display());
     }
+    crate::coredump::restore_for_exec();
     let error = Command::new(&program)
         .arg0(&argv[0])
         .args(&argv[1..])

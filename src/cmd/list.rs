@@ -82,6 +82,12 @@ fn row(set: &ProfileSet, name: &str, env: &Environment, cache: &Result<Option<Ca
         console: false,
     };
     let plan = profile::plan(env, &request);
+    // Keys in a store or from a credential_process make a profile as static as keys in the
+    // files do.
+    let kind = match (&plan, kind) {
+        (Ok(_), "other") => "static",
+        (_, kind) => kind,
+    };
     let keys = match &plan {
         Ok(plan) => match plan.source.access_key_id() {
             Some(id) => format!("{} {id}", plan.source.origin()),

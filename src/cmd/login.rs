@@ -49,7 +49,7 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
     let plan = super::console_plan(&args.session, env)?;
     let region = plan.sts_region().to_owned();
     let destination = federation::destination(&region, args.destination.as_deref())?;
-    let endpoint = federation::endpoint(&region, env);
+    let endpoint = federation::endpoint(&region, env)?;
     let duration_kind = console_duration(&plan);
 
     if args.session.dry_run {

@@ -42,10 +42,14 @@ pub fn run(args: &WriteArgs, env: &Environment) -> Result<()> {
             file.describe()
         ));
     }
+    file.check_writable()?;
     let session = crate::obtain::session(&plan, &args.session, env)?;
-    file.write_session(&name, &session, crate::cache::lock_timeout(env)?)?;
+    // The region goes into the section too: without it `AWS_PROFILE=NAME aws ...` fails with
+    // "You must specify a region" when the region was in the config's [profile PROFILE].
+    let region = plan.region.as_ref().map(|r| r.value.as_str());
+    file.write_session(&name, &session, region, crate::cache::lock_timeout(env)?)?;
     crate::say!(
-        "mfaexec: wrote the session of {} to [{name}] in {}; it expires {} ({}); use it with AWS_PROFILE={name}",
+        "mfaexec: wrote the session of {} to [{name}] in {}; it expires {} ({}); use it with AWS_PROFILE={name}, e.g. `AWS_PROFILE={name} aws sts get-caller-identity`",
         plan.profile,
         file.describe(),
         crate::session::local_time(session.expiration),

@@ -21,6 +21,8 @@ use crate::session::{Keys, Secret};
 
 const HEADER: &str = "mfaexec keys v1";
 const FILE: &str = "keys";
+/// The most kept of a typed passphrase.
+const PASSPHRASE_CAP: usize = 1024;
 
 pub struct FileStore {
     dir: PathBuf,
@@ -99,7 +101,10 @@ impl FileStore {
         let dir = self.dir.clone();
         let mut text = Zeroizing::new(format!("{HEADER}\n"));
         for (profile, id, secret) in table {
-            text.push_str(&format!("{profile}\t{id}\t{}\n", secret.expose()));
+            // Piece by piece: a format! would leave a copy of the secret in freed memory.
+            for part in [profile.as_str(), "\t", id, "\t", secret.expose(), "\n"] {
+                text.push_str(part);
+            }
         }
         let recipient = age::scrypt::Recipient::new(self.passphrase(true)?.clone());
         let sealed = age::encrypt(&recipient, text.as_bytes())
@@ -143,14 +148,13 @@ fn ask(creating: bool, path: &std::path::Path) -> Result<SecretString> {
     } else {
         "Passphrase of the mfaexec key file: "
     };
-    let first = Zeroizing::new(rpassword::prompt_password(prompt).map_err(|_| none())?);
+    let first = crate::mfa::read_secret(prompt, "the passphrase", PASSPHRASE_CAP)?;
     if first.is_empty() {
         return Err(Error::new("the passphrase is empty").hint("type a passphrase"));
     }
     if creating && !path.exists() {
-        let again = Zeroizing::new(
-            rpassword::prompt_password("Same passphrase again: ").map_err(|_| none())?,
-        );
+        let again =
+            crate::mfa::read_secret("Same passphrase again: ", "the passphrase", PASSPHRASE_CAP)?;
         if *again != *first {
             return Err(Error::new("the two passphrases differ; nothing was stored"));
         }

@@ -20,17 +20,9 @@ use crate::session::{Keys, Secret};
 const OUTPUT_CAP: usize = 64 * 1024;
 
 /// `MFAEXEC_CREDENTIAL_PROCESS_TIMEOUT`: how long a credential_process may take (a vault to
-/// unlock, a touch) before it is stopped; default one minute.
+/// unlock, a touch) before it is stopped; default one minute, at most ten.
 pub fn timeout(env: &Environment) -> Result<Duration> {
-    const VAR: &str = "MFAEXEC_CREDENTIAL_PROCESS_TIMEOUT";
-    match env.get(VAR) {
-        None => Ok(Duration::from_secs(60)),
-        Some(text) => match limits::parse(text) {
-            Ok(secs) if secs > 0 => Ok(Duration::from_secs(secs)),
-            Ok(_) => Err(Error::new(format!("{VAR}: must be more than 0s"))),
-            Err(e) => Err(Error::new(format!("{VAR}: {e}"))),
-        },
-    }
+    limits::setting(env, &limits::CREDENTIAL_PROCESS_TIMEOUT).map(Duration::from_secs)
 }
 
 /// Runs `command` (the credential_process of `profile`) and returns the keys it printed.

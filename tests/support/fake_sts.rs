@@ -150,6 +150,11 @@ pub enum Fault {
         code: String,
         message: String,
     },
+    /// Answer normally (the code is spent, the credentials issued), then send the success body
+    /// through this function: a truncated, damaged or huge answer.
+    Rewrite(fn(String) -> String),
+    /// As Rewrite, and without a Content-Length: the body ends when the connection closes.
+    RewriteUnsized(fn(String) -> String),
 }
 
 /// One set of temporary credentials the fake handed out.
@@ -321,6 +326,15 @@ impl FakeSts {
         format!("{}/federation", self.url())
     }
 
+    /// Sends the next successful federation answer through a `Rewrite` or `RewriteUnsized`.
+    pub fn rewrite_federation(&self, fault: Fault) {
+        assert!(matches!(
+            fault,
+            Fault::Rewrite(_) | Fault::RewriteUnsized(_)
+        ));
+        self.lock().federation_rewrites.push_back(fault);
+    }
+
     /// Every request to the federation endpoint, in order.
     pub fn federation_calls(&self) -> Vec<FederationCall> {
         lock(&self.world).federation_calls.clone()
@@ -409,6 +423,8 @@ struct World {
     /// Values for the next issued credentials, from `FakeSts::next_credentials`.
     next_credentials: VecDeque<NextCredentials>,
     federation_calls: Vec<FederationCall>,
+    /// `Rewrite` or `RewriteUnsized` faults for the next federation answers.
+    federation_rewrites: VecDeque<Fault>,
     iam: fake_iam::Iam,
 }
 
@@ -1132,7 +1148,7 @@ fn fault_error(fault: &Fault) -> Option<StsError> {
             "The request processing has failed because of an unknown error, exception or failure.",
         )),
         Fault::Status(status) => Some(StsError::new(*status, "InjectedFault", "Injected fault")),
-        Fault::Delay(_) => None,
+        Fault::Delay(_) | Fault::Rewrite(_) | Fault::RewriteUnsized(_) => None,
         Fault::Error {
             status,
             code,
@@ -1142,7 +1158,7 @@ fn fault_error(fault: &Fault) -> Option<StsError> {
 }
 
 /// Handles one HTTP request: faults, dispatch, logging. Returns (status, XML body, request id).
-fn handle(world: &Mutex<World>, request: &Request) -> (u16, String, String) {
+fn handle(world: &Mutex<World>, request: &Request) -> (u16, String, String, bool) {
     let request_id = request_id();
     let mut form = parse_form(&request.query);
     form.extend(parse_form(&String::from_utf8_lossy(&request.body)));
@@ -1232,7 +1248,11 @@ fn handle(world: &Mutex<World>, request: &Request) -> (u16, String, String) {
         status,
         error_code,
     });
-    (status, body, request_id)
+    match fault {
+        Some(Fault::Rewrite(f)) if status == 200 => (status, f(body), request_id, true),
+        Some(Fault::RewriteUnsized(f)) if status == 200 => (status, f(body), request_id, false),
+        _ => (status, body, request_id, true),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1242,7 +1262,7 @@ fn handle(world: &Mutex<World>, request: &Request) -> (u16, String, String) {
 /// `getSigninToken` as AWS answers it: only temporary credentials it issued and that are still
 /// valid; never GetSessionToken credentials; `SessionDuration` (900..43200) only for a role
 /// session from AssumeRole with long-term keys (chained or federated credentials get 400).
-fn handle_federation(world: &Mutex<World>, request: &Request) -> (u16, String) {
+fn handle_federation(world: &Mutex<World>, request: &Request) -> (u16, String, bool) {
     let mut form = parse_form(&request.query);
     form.extend(parse_form(&String::from_utf8_lossy(&request.body)));
     let action = form.get("Action").cloned().unwrap_or_default();
@@ -1306,7 +1326,11 @@ fn handle_federation(world: &Mutex<World>, request: &Request) -> (u16, String) {
         status,
         signin_token,
     });
-    (status, body)
+    match world.federation_rewrites.pop_front() {
+        Some(Fault::Rewrite(f)) if status == 200 => (status, f(body), true),
+        Some(Fault::RewriteUnsized(f)) if status == 200 => (status, f(body), false),
+        _ => (status, body, true),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1341,18 +1365,22 @@ fn serve_connection(stream: TcpStream, world: &Mutex<World>) {
     let mut reader = BufReader::new(read_half);
     let mut writer = &stream;
     if let Ok(Some(request)) = read_request(&mut reader, &mut writer) {
-        let (status, body, request_id, content_type) = if request.path == "/federation" {
-            let (status, body) = handle_federation(world, &request);
-            (status, body, request_id(), "application/json")
+        let (status, body, request_id, content_type, sized) = if request.path == "/federation" {
+            let (status, body, sized) = handle_federation(world, &request);
+            (status, body, request_id(), "application/json", sized)
         } else {
-            let (status, body, request_id) = handle(world, &request);
-            (status, body, request_id, "text/xml")
+            let (status, body, request_id, sized) = handle(world, &request);
+            (status, body, request_id, "text/xml", sized)
+        };
+        let length = if sized {
+            format!("Content-Length: {}\r\n", body.len())
+        } else {
+            String::new()
         };
         let head = format!(
             "HTTP/1.1 {status} {}\r\nx-amzn-RequestId: {request_id}\r\n\
-             Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+             Content-Type: {content_type}\r\n{length}Connection: close\r\n\r\n",
             reason(status),
-            body.len()
         );
         let _ = writer.write_all(head.as_bytes());
         let _ = writer.write_all(body.as_bytes());

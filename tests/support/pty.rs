@@ -73,6 +73,12 @@ impl Terminal {
         self.stdin.flush().unwrap();
     }
 
+    /// Types these bytes as they are (Ctrl-C is `\x03`).
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
     pub fn screen(&self) -> String {
         self.screen.lock().unwrap().clone()
     }

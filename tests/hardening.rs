@@ -1,0 +1,825 @@
+//! Hardening (issue 10): answers that are only half to be trusted, stderr that cannot be
+//! written, signals at the prompt, hostile files and settings. Each test names its defect.
+
+use std::process::Stdio;
+
+use crate::support::fake_sts::*;
+use crate::support::*;
+
+/// The session cache entries in the sandbox's default cache directory.
+fn cached(s: &Sandbox) -> Vec<std::path::PathBuf> {
+    let dir = s.home().join(".cache/mfaexec");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect()
+}
+
+fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
+    let start = text.find(open).expect("open tag") + open.len();
+    let end = text[start..].find(close).expect("close tag") + start;
+    &text[start..end]
+}
+
+fn replace_element(body: &str, tag: &str, value: &str) -> String {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let old = between(body, &open, &close).to_owned();
+    body.replacen(
+        &format!("{open}{old}{close}"),
+        &format!("{open}{value}{close}"),
+        1,
+    )
+}
+
+/// Asserts `env prod` refused the answer with `says`, printed nothing, and cached nothing.
+#[track_caller]
+fn refused_answer(s: &Sandbox, fault: Fault, says: &str) {
+    s.sts.inject(fault);
+    let code = s.code();
+    let out = s.run(["env", "prod", "-t", &code]).failure(1);
+    out.one_line_error()
+        .stderr_has(&format!("unusable answer from STS at {}", s.sts.url()))
+        .stderr_has(says);
+    assert_eq!(out.stdout(), "", "nothing exported");
+    assert_eq!(
+        cached(s),
+        Vec::<std::path::PathBuf>::new(),
+        "nothing cached"
+    );
+    // The code was spent: the next one comes from the next TOTP window.
+    s.sts.advance_clock(30);
+}
+
+// See: issue 10, defect 2.
+#[test]
+fn a_truncated_or_incomplete_sts_answer_is_refused_and_not_cached() {
+    let s = Sandbox::standard();
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| {
+            let cut = b.find("<AccessKeyId>").unwrap() + "<AccessKeyId>AS".len();
+            b[..cut].to_owned()
+        }),
+        "the secret access key is empty",
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| {
+            let exp = between(&b, "<Expiration>", "</Expiration>").to_owned();
+            b.replace(&format!("<Expiration>{exp}</Expiration>"), "")
+        }),
+        "the expiration is missing or already past",
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "SecretAccessKey", "")),
+        "the secret access key is empty",
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "SessionToken", "")),
+        "the session token is empty",
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "Expiration", "2001-01-01T00:00:00Z")),
+        "the expiration is missing or already past (2001-01-01T00:00:00Z)",
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "Expiration", "2099-01-01T00:00:00Z")),
+        "the expiration 2099-01-01T00:00:00Z is far beyond the 12h asked for",
+    );
+    // A whole answer still works afterwards, and is cached.
+    let code = s.code();
+    s.run(["env", "prod", "-t", &code]).success();
+    assert_eq!(cached(&s).len(), 1);
+}
+
+// See: issue 10, defect 7.
+#[test]
+fn oversized_sts_answers_and_fields_are_refused() {
+    let s = Sandbox::standard();
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "SecretAccessKey", &"S".repeat(5000))),
+        "the secret access key is 5000 bytes long (at most 1024 are accepted)",
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "AccessKeyId", &"A".repeat(200))),
+        "the access key id is 200 bytes long (at most 128 are accepted)",
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "SessionToken", &"T".repeat(40 * 1024))),
+        "the session token is 40960 bytes long",
+    );
+    let pad = |b: String| {
+        b.replace(
+            "</ResponseMetadata>",
+            &format!("</ResponseMetadata><!--{}-->", "x".repeat(300 * 1024)),
+        )
+    };
+    refused_answer(
+        &s,
+        Fault::Rewrite(pad),
+        "answer over the size limit of 64 KiB",
+    );
+    refused_answer(
+        &s,
+        Fault::RewriteUnsized(pad),
+        "answer over the size limit of 64 KiB",
+    );
+}
+
+// See: issue 10, defect 7.
+#[test]
+fn oversized_federation_answers_are_refused() {
+    let mut s = Sandbox::standard();
+    let fed = s.sts.federation_url();
+    s.set("MFAEXEC_FEDERATION_ENDPOINT", &fed);
+    let code = s.code();
+    s.run(["env", "prod", "-t", &code]).success();
+    for fault in [
+        Fault::Rewrite(|b| format!("{b}{}", " ".repeat(100 * 1024))),
+        Fault::RewriteUnsized(|b| format!("{b}{}", " ".repeat(100 * 1024))),
+    ] {
+        s.sts.rewrite_federation(fault);
+        let out = s.run(["login", "prod", "--print"]).failure(1);
+        out.one_line_error()
+            .stderr_has("unusable answer from the sign-in endpoint")
+            .stderr_has("over the size limit of 64 KiB");
+        assert_eq!(out.stdout(), "");
+    }
+    s.sts.rewrite_federation(Fault::Rewrite(|_| {
+        format!("{{\"SigninToken\":\"{}\"}}", "t".repeat(20 * 1024))
+    }));
+    let out = s.run(["login", "prod", "--print"]).failure(1);
+    out.one_line_error().stderr_has("no SigninToken");
+}
+
+// See: issue 10, defect 3. `2>/dev/full`: every message fails to be written, after STS has
+// answered; the session must still be cached and the command run.
+#[test]
+fn stderr_on_dev_full_stops_nothing() {
+    let s = Sandbox::standard();
+    let marker = s.path("ran");
+    let code = s.code();
+    let status = s
+        .command([
+            "exec",
+            "prod",
+            "-v",
+            "-t",
+            &code,
+            "--",
+            "sh",
+            "-c",
+            &format!("echo ran > '{}'", marker.display()),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        )
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert!(marker.exists(), "the command ran");
+    assert_eq!(cached(&s).len(), 1, "the session was cached");
+    assert_eq!(s.calls().len(), 1);
+}
+
+// See: issue 10, defect 3. stderr a pipe whose reader is gone: the export lines are printed.
+#[test]
+fn stderr_pipe_closed_stops_nothing() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    let mut child = s
+        .command(["env", "prod", "-v", "-t", &code])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", out.status);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("AWS_SECRET_ACCESS_KEY="), "{stdout}");
+    assert_eq!(cached(&s).len(), 1, "the session was cached");
+}
+
+// See: issue 10, defect 4. While mfaexec holds secrets (here: running mfa_process, after the
+// files were read) its core limit is 0; the command it execs gets the user's limit back.
+#[test]
+fn mfaexec_cannot_dump_core_but_its_command_keeps_the_users_limit() {
+    let s = Sandbox::standard();
+    let seen = s.path("limits");
+    s.append_config(&format!(
+        "\n[profile dumpy]\nrole_arn = {ADMIN}\nsource_profile = default\nmfa_serial = {}\n\
+         mfa_process = grep 'core file' /proc/$PPID/limits > '{}'; echo {}\n",
+        s.serial(),
+        seen.display(),
+        s.code()
+    ));
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -S -c 1234 && exec \"$0\" \"$@\"",
+            bin().to_str().unwrap(),
+            "exec",
+            "dumpy",
+            "--",
+            "sh",
+            "-c",
+            "ulimit -S -c",
+        ])
+        .env_clear()
+        .envs(s.vars().iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    // `ulimit -c` counts 512-byte blocks in sh; /proc shows bytes.
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1234");
+    let limits = std::fs::read_to_string(&seen).unwrap();
+    let fields: Vec<&str> = limits.split_whitespace().collect();
+    // "Max core file size SOFT HARD bytes": the soft limit is 0.
+    assert_eq!(fields[4], "0", "{limits}");
+}
+
+/// `mfaexec env prod` on a terminal, then `stty -a` there: what the keys did, and the settings
+/// left for the shell afterwards.
+fn prompt_then_stty(s: &Sandbox, keys: &[u8]) -> (String, Vec<String>) {
+    let argv: Vec<String> = [
+        "sh",
+        "-c",
+        "\"$0\" env prod > /dev/null; echo \"rc=$?\"; stty -a",
+        bin().to_str().unwrap(),
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    let mut t = pty::Terminal::start(&argv, s.vars());
+    t.expect("Enter MFA code", 1);
+    t.send(keys);
+    let (_, screen) = t.finish();
+    let rc = screen
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("rc="))
+        .unwrap_or_else(|| panic!("no rc= in {screen}"))
+        .to_owned();
+    let words = screen
+        .split([' ', ';', '\r', '\n'])
+        .map(str::to_owned)
+        .collect();
+    (rc, words)
+}
+
+#[track_caller]
+fn assert_cooked(words: &[String]) {
+    for flag in ["isig", "icanon", "echo"] {
+        assert!(words.iter().any(|w| w == flag), "{flag} is off: {words:?}");
+        assert!(!words.iter().any(|w| *w == format!("-{flag}")), "-{flag}");
+    }
+}
+
+// See: issue 10, defect 1.
+#[test]
+fn ctrl_c_or_end_of_input_at_the_prompt_restores_the_terminal() {
+    let s = Sandbox::standard();
+    let (rc, words) = prompt_then_stty(&s, b"12\x03");
+    assert_eq!(rc, "130", "Ctrl-C exits as interrupted");
+    assert_cooked(&words);
+    let (rc, words) = prompt_then_stty(&s, b"\x04");
+    assert_eq!(rc, "1", "end of input is a failure");
+    assert_cooked(&words);
+    let code = s.code();
+    let (rc, words) = prompt_then_stty(&s, format!("{code}\r").as_bytes());
+    assert_eq!(rc, "0");
+    assert_cooked(&words);
+    assert_eq!(s.calls().len(), 1);
+}
+
+/// Profile `orphan`: role ADMIN with `mfa_process = BODY`, where `$PIDS` is a file.
+fn with_mfa_process(s: &Sandbox, body: &str) {
+    let pids = s.path("pids");
+    let _ = std::fs::remove_file(&pids);
+    s.append_config(&format!(
+        "\n[profile orphan]\nrole_arn = {ADMIN}\nsource_profile = default\nmfa_serial = {}\nmfa_process = {}\n",
+        s.serial(),
+        body.replace("$PIDS", &format!("'{}'", pids.display()))
+    ));
+}
+
+/// The processes whose pids the mfa_process wrote are gone.
+#[track_caller]
+fn assert_left_nothing(s: &Sandbox) {
+    let pids = std::fs::read_to_string(s.path("pids")).expect("the mfa_process ran");
+    for pid in pids.split_whitespace() {
+        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .is_ok_and(|stat| !stat.contains(") Z "));
+        assert!(
+            !alive,
+            "the mfa_process's background child {pid} still runs"
+        );
+    }
+}
+
+// See: issue 10, defect 5.
+#[test]
+fn a_background_child_of_mfa_process_does_not_hold_mfaexec() {
+    let mut s = Sandbox::standard();
+    s.set("MFAEXEC_MFA_PROCESS_TIMEOUT", "5");
+    with_mfa_process(
+        &s,
+        &format!("sleep 30 & echo $! > $PIDS; echo {}", s.code()),
+    );
+    let start = std::time::Instant::now();
+    s.run(["orphan", "--", "true"]).success();
+    assert!(start.elapsed().as_secs_f64() < 4.0, "{:?}", start.elapsed());
+    assert_left_nothing(&s);
+
+    // The same on a terminal, where it shares mfaexec's process group.
+    s.sts.advance_clock(30);
+    s.config(
+        &std::fs::read_to_string(s.home().join(".aws/config"))
+            .unwrap()
+            .replace("[profile orphan]", "[profile old]"),
+    );
+    with_mfa_process(
+        &s,
+        &format!("sleep 30 & echo $! > $PIDS; echo {}", s.code()),
+    );
+    let start = std::time::Instant::now();
+    let t = s.terminal(&["orphan", "--refresh", "--", "true"]);
+    let (rc, screen) = t.finish();
+    assert_eq!(rc, Some(0), "{screen}");
+    assert!(start.elapsed().as_secs_f64() < 4.0, "{:?}", start.elapsed());
+    assert_left_nothing(&s);
+}
+
+// See: issue 10, defect 5: at the deadline the whole tree goes, on a terminal too.
+#[test]
+fn an_mfa_process_past_its_deadline_is_killed_with_its_children_on_a_terminal() {
+    let mut s = Sandbox::standard();
+    s.set("MFAEXEC_MFA_PROCESS_TIMEOUT", "2");
+    with_mfa_process(
+        &s,
+        "(trap '' HUP; exec sleep 30) & echo $! > $PIDS; sleep 30",
+    );
+    let start = std::time::Instant::now();
+    let t = s.terminal(&["orphan", "--", "true"]);
+    let (rc, screen) = t.finish();
+    assert_eq!(rc, Some(1), "{screen}");
+    assert!(screen.contains("did not finish within 2s"), "{screen}");
+    assert!(start.elapsed().as_secs_f64() < 6.0, "{:?}", start.elapsed());
+    assert_left_nothing(&s);
+    assert!(s.calls().is_empty());
+}
+
+// See: issue 10, defect 6.
+#[test]
+fn huge_duration_settings_are_refused_with_their_maximum() {
+    let s = Sandbox::standard();
+    for (name, max) in [
+        ("MFAEXEC_STS_TIMEOUT", "10m"),
+        ("MFAEXEC_MFA_PROCESS_TIMEOUT", "10m"),
+        ("MFAEXEC_LOCK_TIMEOUT", "1h"),
+        ("MFAEXEC_REFRESH_WINDOW", "36h"),
+    ] {
+        for value in ["18446744073709551615", "99999999h"] {
+            let out = s
+                .run(["prod", "-t", &s.code(), "--", "true"])
+                .env(name, value)
+                .failure(1);
+            out.one_line_error()
+                .stderr_has(&format!("{name}: `{value}` is over the maximum of {max}"))
+                .stderr_has("hint: e.g. ");
+        }
+        // The maximum itself is accepted.
+        s.run(["exec", "prod", "--dry-run", "--", "true"])
+            .env(name, max)
+            .success();
+    }
+    for value in ["18446744073709551615", "9999999999999h"] {
+        let out = s
+            .run(["exec", "prod", "-d", value, "--dry-run", "--", "true"])
+            .failure(1);
+        out.one_line_error();
+        let out = s
+            .run(["exec", "prod", "--dry-run", "--", "true"])
+            .env("MFAEXEC_DURATION", value)
+            .failure(1);
+        out.one_line_error();
+    }
+    assert!(s.calls().is_empty());
+}
+
+// See: issue 10, defect 6: values read from a cache entry are never trusted to fit.
+#[test]
+fn extreme_values_in_a_cache_entry_do_not_panic() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+    let entry = cached(&s).pop().unwrap();
+    let text = std::fs::read_to_string(&entry).unwrap();
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    json["issued"] = i64::MIN.into();
+    json["expiration"] = i64::MAX.into();
+    std::fs::write(&entry, json.to_string()).unwrap();
+    for args in [
+        &["prod", "-v", "-d", "12h", "--", "true"][..],
+        &["list"][..],
+        &["list", "--json"][..],
+        &["exec", "prod", "--dry-run", "--", "true"][..],
+        &["env", "prod", "-d", "1h"][..],
+    ] {
+        let out = s.run(args).output();
+        assert!(out.signal().is_none(), "{args:?}: {}", out.stderr());
+        assert_ne!(out.code(), Some(101), "{args:?} panicked: {}", out.stderr());
+    }
+    assert_eq!(s.calls().len(), 1);
+}
+
+/// Runs `args` with AWS_CONFIG_FILE (or `variable`) at `path`; it must fail within 10s.
+#[track_caller]
+fn refused_file(s: &Sandbox, variable: &str, path: &str, args: &[&str]) -> Out {
+    let start = std::time::Instant::now();
+    let mut cmd = s.command(args.iter().copied());
+    cmd.env(variable, path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            panic!("{args:?} with {variable}={path} hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = Out(child.wait_with_output().unwrap());
+    assert_eq!(out.code(), Some(1), "{}", out.stderr());
+    out.one_line_error();
+    out
+}
+
+// See: issue 10, defect 9.
+#[test]
+fn aws_files_must_be_regular_files_of_bounded_size() {
+    let s = Sandbox::standard();
+    let fifo = s.path("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let fifo = fifo.display().to_string();
+    let zero_link = s.path("zero-link");
+    std::os::unix::fs::symlink("/dev/zero", &zero_link).unwrap();
+    let zero_link = zero_link.display().to_string();
+    for (variable, path) in [
+        ("AWS_CONFIG_FILE", "/dev/zero"),
+        ("AWS_CONFIG_FILE", fifo.as_str()),
+        ("AWS_CONFIG_FILE", zero_link.as_str()),
+        ("AWS_SHARED_CREDENTIALS_FILE", fifo.as_str()),
+        ("AWS_CONFIG_FILE", "/tmp"),
+    ] {
+        for args in [&["list"][..], &["write", "prod", "-t", "123456"][..]] {
+            refused_file(&s, variable, path, args)
+                .stderr_has(&format!("mfaexec: {path} is not a regular file"))
+                .stderr_has(&format!("hint: {variable}"));
+        }
+    }
+    let big = s.path("big");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(5 * 1024 * 1024)
+        .unwrap();
+    refused_file(&s, "AWS_CONFIG_FILE", big.to_str().unwrap(), &["list"])
+        .stderr_has("is 5242880 bytes, over the 4 MiB");
+    // The OS error, with the path.
+    let config = s.home().join(".aws/config");
+    let below = format!("{}/x", config.display());
+    refused_file(&s, "AWS_CONFIG_FILE", &below, &["list"]).stderr_has(&format!(
+        "cannot read {below}: Not a directory (os error 20)"
+    ));
+    // A symlink to a regular file is fine.
+    let link = s.path("config-link");
+    std::os::unix::fs::symlink(&config, &link).unwrap();
+    s.run(["list"])
+        .env("AWS_CONFIG_FILE", &link)
+        .success()
+        .stdout_has("prod");
+    assert!(s.calls().is_empty());
+}
+
+// See: issue 10, defect 9: a parse error names the file and the line.
+#[test]
+fn a_parse_error_names_the_file_and_the_line() {
+    let s = Sandbox::standard();
+    s.append_config("\n[profile broken]\nthis is not a property\n");
+    let config = s.home().join(".aws/config");
+    let out = s.run(["list"]).failure(1);
+    out.one_line_error()
+        .stderr_has(&format!("error parsing {}", config.display()))
+        .stderr_has("on line ");
+}
+
+// See: issue 10, defect 11. Another process holds the key's lock (it is about to rename a
+// fresh entry in): a reader that finds the entry expired must not delete it.
+#[test]
+fn an_expired_entry_is_not_deleted_without_the_lock() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+    let entry = cached(&s).pop().unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
+    json["expiration"] = 1_000_000_000.into();
+    std::fs::write(&entry, json.to_string()).unwrap();
+    let lock_file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(entry.with_extension("lock"))
+        .unwrap();
+    let held =
+        nix::fcntl::Flock::lock(lock_file, nix::fcntl::FlockArg::LockExclusiveNonblock).unwrap();
+    s.sts.advance_clock(30);
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"])
+        .env("MFAEXEC_LOCK_TIMEOUT", "1")
+        .failure(1)
+        .stderr_has("has been getting this session");
+    assert!(
+        entry.exists(),
+        "the entry was deleted by a reader without the lock"
+    );
+    drop(held);
+    assert_eq!(s.calls().len(), 1);
+}
+
+/// Files in ~/.aws other than config, credentials and the writers' lock.
+fn aws_leftovers(s: &Sandbox) -> Vec<String> {
+    std::fs::read_dir(s.home().join(".aws"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "config" && n != "credentials" && !n.ends_with(".lock"))
+        .collect()
+}
+
+// See: issue 10, defect 10. SIGKILL at any moment of `write`: no copy of the credentials file
+// (long-term keys included) is left in ~/.aws once the next write has run, and the file is whole.
+#[test]
+fn sigkill_during_write_leaves_no_copy_of_the_credentials_file() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    s.run(["write", "prod", "-t", &code]).success();
+    for i in 0..60u64 {
+        let mut child = s
+            .command(["write", "prod"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_micros(i * 300));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    s.run(["write", "prod"]).success();
+    assert_eq!(aws_leftovers(&s), Vec::<String>::new());
+    let credentials = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    assert!(
+        credentials.contains(&s.alice.access_key_id),
+        "{credentials}"
+    );
+    assert!(
+        credentials.contains("[prod-session]") || credentials.contains("[prod"),
+        "{credentials}"
+    );
+    assert_eq!(s.calls().len(), 1);
+}
+
+// See: issue 10, defect 10: a dead writer's temporary file goes at the next write whatever its
+// age; a live writer's stays.
+#[test]
+fn the_next_write_removes_dead_writers_temporaries_only() {
+    let s = Sandbox::standard();
+    let dead = {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    };
+    let aws = s.home().join(".aws");
+    let dead_temp = format!(".credentials.mfaexec-tmp-{dead}-000000001-0");
+    let live_temp = format!(
+        ".credentials.mfaexec-tmp-{}-000000001-0",
+        std::process::id()
+    );
+    std::fs::write(
+        aws.join(&dead_temp),
+        "[default]\naws_secret_access_key = x\n",
+    )
+    .unwrap();
+    std::fs::write(aws.join(&live_temp), "partial").unwrap();
+    let code = s.code();
+    s.run(["write", "prod", "-t", &code]).success();
+    assert_eq!(aws_leftovers(&s), vec![live_temp]);
+}
+
+// See: issue 10, defect 13.
+#[test]
+fn plain_http_to_a_host_that_is_not_loopback_is_refused_before_any_call() {
+    let s = Sandbox::standard();
+    for (variable, url) in [
+        ("AWS_ENDPOINT_URL_STS", "http://sts.example.com"),
+        ("AWS_ENDPOINT_URL", "http://10.1.2.3:8080/"),
+    ] {
+        let out = s
+            .run(["prod", "-t", "123456", "--", "true"])
+            .env_remove("AWS_ENDPOINT_URL_STS")
+            .env(variable, url)
+            .failure(1);
+        out.one_line_error()
+            .stderr_has(&format!("endpoint `{url}` from"))
+            .stderr_has("unencrypted")
+            .stderr_has("hint: use https://");
+    }
+    s.append_config("\n[profile cleartext]\nrole_arn = arn:aws:iam::222222222222:role/admin\nsource_profile = default\nendpoint_url = http://sts.example.com\n");
+    s.run(["cleartext", "--", "true"])
+        .env_remove("AWS_ENDPOINT_URL_STS")
+        .failure(1)
+        .one_line_error()
+        .stderr_has("endpoint `http://sts.example.com` from")
+        .stderr_has("unencrypted");
+    let out = s
+        .run(["login", "prod", "-t", "123456", "--print"])
+        .env(
+            "MFAEXEC_FEDERATION_ENDPOINT",
+            "http://signin.example.com/federation",
+        )
+        .failure(1);
+    out.one_line_error()
+        .stderr_has("MFAEXEC_FEDERATION_ENDPOINT would send credentials unencrypted");
+    assert!(s.calls().is_empty(), "no call, no MFA code spent");
+    // Loopback stays allowed (the fake STS itself is http://127.0.0.1).
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+}
+
+// See: issue 10, defect 12.
+#[test]
+fn control_characters_never_reach_the_terminal_raw() {
+    let s = Sandbox::standard();
+    let hostile = "\u{1b}]0;x\u{7}";
+    for args in [
+        vec![hostile, "--", "true"],
+        vec!["env", hostile],
+        vec!["exec", "--duration", hostile, "prod", "--", "true"],
+        vec!["exec", "--region", hostile, "prod", "--", "true"],
+    ] {
+        let out = s.run(args.clone()).output();
+        let err = out.stderr();
+        assert!(
+            !err.contains('\u{1b}') && !err.contains('\u{7}'),
+            "{args:?}: {err:?}"
+        );
+        assert!(err.contains("\\x1b]0;x\\x07"), "{args:?}: {err}");
+    }
+    // A hand-edited cache entry: escape and newlines in what --dry-run and list would show.
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+    let entry = cached(&s).pop().unwrap();
+    let mut json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
+    json["profile"] = "prod\u{1b}[2J\nforged line".into();
+    std::fs::write(&entry, json.to_string()).unwrap();
+    for args in [
+        &["exec", "prod", "--dry-run", "--", "true"][..],
+        &["prod", "-v", "--", "true"][..],
+        &["list"][..],
+    ] {
+        let out = s.run(args).output();
+        let all = format!("{}{}", out.stdout(), out.stderr());
+        assert!(!all.contains('\u{1b}'), "{args:?}: {all:?}");
+        assert!(!all.contains("forged line"), "{args:?}: {all}");
+    }
+}
+
+// See: issue 10, defect 12: zsh's prompt_subst expands `%` in what mfaexec_prompt prints.
+#[test]
+fn mfaexec_prompt_shows_the_profile_literally_in_a_zsh_prompt() {
+    let s = Sandbox::standard();
+    let bin_dir = bin().parent().unwrap().display().to_string();
+    let out = std::process::Command::new("zsh")
+        .args([
+            "-f",
+            "-c",
+            "eval \"$(mfaexec init zsh)\"; setopt prompt_subst; \
+             export MFAEXEC_PROFILE=$'100%d%~%F{red}\\e]0;x\\a' AWS_ACCESS_KEY_ID=x; \
+             print -rP -- '<$(mfaexec_prompt)>'",
+        ])
+        .env_clear()
+        .envs(s.vars().iter().map(|(k, v)| (k, v)))
+        .env("PATH", format!("{bin_dir}:/usr/bin:/bin"))
+        .current_dir(s.path(""))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "<100%d%~%F{red}^[]0;x^G>\n"
+    );
+}
+
+// See: issue 10, defect 14: the advice `write` prints works as printed, with the real AWS CLI,
+// when the region is only in the config's [profile prod].
+#[test]
+fn the_advice_of_write_works_with_the_aws_cli() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    let out = s
+        .run(["write", "prod", "--to", "prod-session", "-t", &code])
+        .success();
+    let err = out.stderr();
+    let advice = err
+        .split('`')
+        .find(|part| part.starts_with("AWS_PROFILE="))
+        .unwrap_or_else(|| panic!("no advice in {err}"))
+        .to_owned();
+    assert_eq!(
+        advice,
+        "AWS_PROFILE=prod-session aws sts get-caller-identity"
+    );
+    let words = shell_words::split(&advice).unwrap();
+    let (assignment, argv) = words.split_first().unwrap();
+    let (name, value) = assignment.split_once('=').unwrap();
+    assert_eq!(argv[0], "aws");
+    let output = std::process::Command::new(crate::credential_process::aws_program())
+        .args(&argv[1..])
+        .env_clear()
+        .envs(s.vars().iter().map(|(k, v)| (k, v)))
+        .env(name, value)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("arn:aws:sts::222222222222:assumed-role/admin/"),
+        "{stdout}"
+    );
+    let identity = of(&s.calls(), "GetCallerIdentity");
+    assert_eq!(identity.len(), 1);
+    assert_eq!(identity[0].access_key_id, s.sts.issued()[0].access_key_id);
+}
+
+// See: issue 10, defect 14: a credentials file that cannot be written costs no MFA code.
+#[test]
+fn an_unwritable_credentials_file_is_refused_before_the_mfa_code() {
+    let s = Sandbox::standard();
+    // The keys move to the config file, so the credentials file can be anywhere.
+    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    s.config(&config.replacen(
+        "[default]\n",
+        &format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            s.alice.access_key_id, s.alice.secret_access_key
+        ),
+        1,
+    ));
+    let code = s.code();
+    let out = s
+        .run(["write", "prod", "-t", &code])
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "/proc/self/mfaexec-credentials",
+        )
+        .failure(1);
+    out.one_line_error()
+        .stderr_has(
+            "cannot write /proc/self/mfaexec-credentials: cannot create a file in /proc/self",
+        )
+        .stderr_has("hint: ");
+    assert!(s.calls().is_empty(), "no STS call, no code spent");
+}

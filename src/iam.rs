@@ -17,6 +17,7 @@ use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 use crate::environ::Environment;
 use crate::error::{Error, Result, cause_chain};
 use crate::limits;
+use crate::net::Network;
 use crate::profile::Located;
 use crate::session::{Keys, Secret};
 
@@ -35,8 +36,9 @@ pub struct NewKey {
     pub keys: Keys,
 }
 
-/// The IAM endpoint configured for `set`'s selected profile, if any.
-pub fn endpoint(set: &ProfileSet, env: &Environment) -> Option<Located> {
+/// The IAM endpoint configured for `set`'s selected profile, if any; plain http only to
+/// loopback, as for STS.
+pub fn endpoint(set: &ProfileSet, env: &Environment) -> Result<Option<Located>> {
     let aws_env = env.to_aws_env();
     let ignore = EnvConfigValue::new()
         .env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
@@ -44,18 +46,23 @@ pub fn endpoint(set: &ProfileSet, env: &Environment) -> Option<Located> {
         .load(&aws_env, Some(set))
         .is_some_and(|(v, _)| v.trim().eq_ignore_ascii_case("true"));
     if ignore {
-        return None;
+        return Ok(None);
     }
-    let (value, source) = EnvConfigValue::new()
+    let Some((value, source)) = EnvConfigValue::new()
         .env("AWS_ENDPOINT_URL")
         .profile("endpoint_url")
         .service_id("iam")
-        .load(&aws_env, Some(set))?;
+        .load(&aws_env, Some(set))
+    else {
+        return Ok(None);
+    };
     let value = value.trim().to_owned();
-    (!value.is_empty()).then(|| Located {
-        value,
-        from: source.to_string(),
-    })
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let from = source.to_string();
+    crate::transport::require_tls_beyond_loopback(&value, &from)?;
+    Ok(Some(Located { value, from }))
 }
 
 /// IAM, signed by one set of keys.
@@ -65,6 +72,7 @@ pub struct Iam {
     endpoint: String,
     signer: String,
     timeout: Duration,
+    net: Network,
 }
 
 impl Iam {
@@ -73,7 +81,7 @@ impl Iam {
         keys: &Keys,
         region: &str,
         endpoint: Option<&Located>,
-        timeout: Duration,
+        (timeout, net): (Duration, &Network),
     ) -> Result<Iam> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -98,15 +106,19 @@ impl Iam {
                     .operation_timeout(timeout)
                     .build(),
             );
+        let url = endpoint.map_or_else(|| default_endpoint(region), |e| e.value.clone());
+        // The same proxy decision and trusted roots as STS (src/net.rs).
+        builder = builder.http_client(net.sdk_client(&url));
         if let Some(endpoint) = endpoint {
             builder = builder.endpoint_url(&endpoint.value);
         }
         Ok(Iam {
             client: aws_sdk_iam::Client::from_conf(builder.build()),
             runtime,
-            endpoint: endpoint.map_or_else(|| default_endpoint(region), |e| e.value.clone()),
+            endpoint: url,
             signer: keys.access_key_id.clone(),
             timeout,
+            net: net.clone(),
         })
     }
 
@@ -188,6 +200,10 @@ impl Iam {
             SdkError::TimeoutError(_) => return no_answer(),
             SdkError::DispatchFailure(d) if d.is_timeout() => return no_answer(),
             SdkError::DispatchFailure(_) => {
+                let what = format!("IAM at {endpoint}");
+                if let Some(e) = crate::net::explain_connect(&self.net, err, endpoint, &what) {
+                    return e;
+                }
                 return Error::new(format!(
                     "cannot reach IAM at {endpoint}: {}",
                     cause_chain(err)

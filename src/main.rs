@@ -3,6 +3,7 @@
 
 mod atomic;
 mod cache;
+mod child;
 mod cli;
 mod cmd;
 mod coredump;
@@ -14,8 +15,10 @@ mod iam;
 mod keys;
 mod limits;
 mod mfa;
+mod net;
 mod obtain;
 mod profile;
+mod server;
 mod session;
 mod shell;
 mod sts;

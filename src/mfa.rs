@@ -53,6 +53,11 @@ pub fn no_terminal(serial: &str) -> Error {
     .hint("pass the code with -t CODE, or run mfaexec from a terminal")
 }
 
+/// A new session needs a code that only a user can type, and asking was ruled out.
+pub fn code_needed(serial: &str) -> Error {
+    Error::new(format!("a new session needs a typed MFA code for {serial}"))
+}
+
 /// Tells the user something on the terminal (not stderr, which may be captured).
 pub fn say(text: &str) {
     if let Ok(mut tty) = OpenOptions::new().write(true).open("/dev/tty") {
@@ -191,7 +196,9 @@ pub(crate) fn run_bounded(
         cmd.process_group(0);
     }
     let _ = nix::sys::prctl::set_child_subreaper(true);
-    let _reaper = Leftovers;
+    let _reaper = Leftovers {
+        before: children_of(std::process::id()),
+    };
     let mut child = cmd.spawn().map_err(Bounded::Start)?;
     let mut pipe = child.stdout.take().expect("stdout is piped");
     let (chunks, received) = mpsc::channel::<Vec<u8>>();
@@ -246,8 +253,11 @@ pub(crate) fn run_bounded(
 }
 
 /// Kills and reaps what an mfa_process left running (reparented to mfaexec, its subreaper),
-/// and stops being a subreaper: dropped on every way out of `run_bounded`.
-struct Leftovers;
+/// and stops being a subreaper: dropped on every way out of `run_bounded`. Children mfaexec
+/// had before (the command of `--server`, which renews with mfa_process) are not its leftovers.
+struct Leftovers {
+    before: Vec<nix::unistd::Pid>,
+}
 
 impl Drop for Leftovers {
     fn drop(&mut self) {
@@ -255,7 +265,8 @@ impl Drop for Leftovers {
         use nix::sys::wait::{WaitPidFlag, waitpid};
         // Killing one may reparent its own children to mfaexec: a few rounds catch them.
         for _ in 0..8 {
-            let children = children_of(std::process::id());
+            let mut children = children_of(std::process::id());
+            children.retain(|pid| !self.before.contains(pid));
             if children.is_empty() {
                 break;
             }

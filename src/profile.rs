@@ -268,6 +268,8 @@ pub struct Plan {
     /// None: no region configured; STS is reached in us-east-1 and the child gets none.
     pub region: Option<Located>,
     pub endpoint: Option<Located>,
+    /// Proxies, CA bundle and endpoint variants (src/net.rs).
+    pub net: crate::net::Settings,
     /// The `Name` of a GetFederationToken call (console sign-in without a role).
     pub federation_name: Option<String>,
     /// One-line notices for stderr (a duration shortened, ...).
@@ -464,6 +466,7 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
             }
             None => None,
         },
+        net: crate::net::settings(top, env)?,
         federation_name,
         source,
         hops,
@@ -504,6 +507,11 @@ pub fn for_keys(env: &Environment, name: &str, keys: Keys) -> Result<Plan> {
         duration: limits::settle(None, Call::GetSessionToken, name)?,
         region,
         endpoint: endpoint(&set, env),
+        // The proxy and CA settings of the variables, and of the profile once it exists.
+        net: match set.get_profile(name) {
+            Some(profile) => crate::net::settings(profile, env)?,
+            None => crate::net::settings(&Profile::new(name, Default::default()), env)?,
+        },
         federation_name: None,
         notes: Vec::new(),
     })

@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::iam::{Iam, NewKey};
 use crate::keys::Store;
 use crate::limits::{self, Call, Origin, Settled};
+use crate::net::Network;
 use crate::profile::{self, Plan, Request, SourceKind};
 use crate::session::Keys;
 use crate::{mfa, obtain, sts};
@@ -144,7 +145,9 @@ pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
     let wait = rotate_wait(env)?;
     let timeout = obtain::sts_timeout(env)?;
     let set = profile::load(env, name)?;
-    let iam_endpoint = crate::iam::endpoint(&set, env);
+    let iam_endpoint = crate::iam::endpoint(&set, env)?;
+    // Proxies and the CA bundle, checked before any code is asked.
+    let net = Network::load(&plan.net)?;
     let whose = if holder == name {
         format!("profile `{holder}`")
     } else {
@@ -171,12 +174,18 @@ pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
                 refresh: false,
                 dry_run: false,
                 verbose: args.verbose,
+                no_prompt: false,
             };
             obtain::session(&session_plan, &session_args, env)?.keys
         }
         None => old.clone(),
     };
-    let iam = Iam::new(&signer, plan.sts_region(), iam_endpoint.as_ref(), timeout)?;
+    let iam = Iam::new(
+        &signer,
+        plan.sts_region(),
+        iam_endpoint.as_ref(),
+        (timeout, &net),
+    )?;
     let fail = |what: String, state: String, e: &Error| {
         let mut err = Error::new(format!(
             "{whose}: rotating key {old_id}: {what}: {}; {state}",
@@ -245,7 +254,7 @@ pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
     log(&format!("stored {new_id} in {stored}"));
 
     // 5. The new key works.
-    if let Err(e) = verify(&plan, &new, wait, timeout, &log) {
+    if let Err(e) = verify(&plan, &new, wait, (timeout, &net), &log) {
         let state = match store(&places, &new.keys, &old, env) {
             Err(r) => format!(
                 "{new_id} stays in {stored} (it may work in a minute) and {old_id} still exists and works, but could not be put back: {}",
@@ -422,7 +431,7 @@ fn verify(
     plan: &Plan,
     new: &NewKey,
     wait: Duration,
-    timeout: Duration,
+    (timeout, net): (Duration, &Network),
     log: &dyn Fn(&str),
 ) -> Result<()> {
     let start = Instant::now();
@@ -433,7 +442,7 @@ fn verify(
             "calling sts:GetCallerIdentity with the new key {} (try {tries})",
             new.keys.access_key_id
         ));
-        let result = sts::caller_identity(plan, &new.keys, timeout);
+        let result = sts::caller_identity(plan, &new.keys, timeout, net);
         match result {
             Ok(arn) if user_of(&arn) == Some(new.user_name.as_str()) => return Ok(()),
             Ok(arn) => {

@@ -6,6 +6,7 @@
 
 pub mod fake_sts;
 pub mod keyring;
+pub mod net;
 pub mod pty;
 pub mod totp;
 

@@ -48,7 +48,7 @@ pub fn endpoint(set: &ProfileSet, env: &Environment) -> Result<Option<Located>> 
     if ignore {
         return Ok(None);
     }
-    let Some((value, source)) = EnvConfigValue::new()
+    let Some((value, _)) = EnvConfigValue::new()
         .env("AWS_ENDPOINT_URL")
         .profile("endpoint_url")
         .service_id("iam")
@@ -60,7 +60,19 @@ pub fn endpoint(set: &ProfileSet, env: &Environment) -> Result<Option<Located>> 
     if value.is_empty() {
         return Ok(None);
     }
-    let from = source.to_string();
+    // aws-config's own description of the source does not name the variable.
+    let from = ["AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL"]
+        .into_iter()
+        .find(|name| env.get(name).map(str::trim) == Some(value.as_str()))
+        .map_or_else(
+            || {
+                format!(
+                    "the endpoint settings of profile `{}`",
+                    set.selected_profile()
+                )
+            },
+            str::to_owned,
+        );
     crate::transport::require_tls_beyond_loopback(&value, &from)?;
     Ok(Some(Located { value, from }))
 }

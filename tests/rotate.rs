@@ -480,6 +480,15 @@ fn refuses_before_any_call_what_it_cannot_rotate() {
     one_error(&out).stderr_has("does not exist");
     let out = s.run(["rotate", "default", "-t", "12345"]).failure(2);
     one_error(&out).stderr_has("6 digits");
+    // The IAM endpoint is checked like STS's: no credentials over plain http beyond loopback.
+    let out = s
+        .run(["rotate", "default", "-t", &s.code()])
+        .env("AWS_ENDPOINT_URL_IAM", "http://iam.example.com")
+        .failure(1);
+    one_error(&out)
+        .stderr_has("endpoint `http://iam.example.com` from")
+        .stderr_has("AWS_ENDPOINT_URL_IAM")
+        .stderr_has("unencrypted");
     assert!(s.calls().is_empty());
 }
 

@@ -820,6 +820,26 @@ impl Drop for FileLock {
 mod tests {
     use super::*;
 
+    #[test]
+    fn without_keys_drops_only_the_key_lines_of_every_occurrence() {
+        let file = "[a]\naws_access_key_id = A1\n# kept\naws_secret_access_key = S1\nregion = x\n\n\
+                    [b]\naws_access_key_id=B1\naws_secret_access_key=S2\n\n[a]\nAWS_SECRET_ACCESS_KEY = S3\n";
+        assert_eq!(
+            String::from_utf8(without_keys(file.as_bytes(), "a")).unwrap(),
+            "[a]\n# kept\nregion = x\n\n[b]\naws_access_key_id=B1\naws_secret_access_key=S2\n\n"
+        );
+        // A section left empty goes, with what lies between its lines; what follows stays.
+        assert_eq!(
+            String::from_utf8(without_keys(file.as_bytes(), "b")).unwrap(),
+            "[a]\naws_access_key_id = A1\n# kept\naws_secret_access_key = S1\nregion = x\n\n\n[a]\nAWS_SECRET_ACCESS_KEY = S3\n"
+        );
+        // No final newline, CRLF: untouched elsewhere.
+        assert_eq!(
+            without_keys(b"[c]\r\nx = 1\r\naws_access_key_id = C", "c"),
+            b"[c]\r\nx = 1\r\n"
+        );
+    }
+
     fn entries() -> Vec<(&'static str, String)> {
         vec![
             ("aws_access_key_id", "ASIANEW".into()),

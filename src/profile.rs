@@ -495,8 +495,12 @@ pub fn for_keys(env: &Environment, name: &str, keys: Keys) -> Result<Plan> {
                 from: from.to_owned(),
             }),
     };
+    // A profile that does not exist yet has only the environment's network settings.
+    let empty = Profile::new(name, std::collections::HashMap::new());
+    let net = crate::net::settings(set.get_profile(name).unwrap_or(&empty), env)?;
     Ok(Plan {
         profile: name.to_owned(),
+        net,
         source: Source {
             kind: SourceKind::Profile(name.to_owned()),
             keys: Some(keys),
@@ -506,11 +510,12 @@ pub fn for_keys(env: &Environment, name: &str, keys: Keys) -> Result<Plan> {
         call: Call::GetSessionToken,
         duration: limits::settle(None, Call::GetSessionToken, name)?,
         region,
-        endpoint: endpoint(&set, env),
-        // The proxy and CA settings of the variables, and of the profile once it exists.
-        net: match set.get_profile(name) {
-            Some(profile) => crate::net::settings(profile, env)?,
-            None => crate::net::settings(&Profile::new(name, Default::default()), env)?,
+        endpoint: match endpoint(&set, env) {
+            Some(e) => {
+                crate::transport::require_tls_beyond_loopback(&e.value, &e.from)?;
+                Some(e)
+            }
+            None => None,
         },
         federation_name: None,
         notes: Vec::new(),

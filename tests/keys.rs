@@ -621,3 +621,27 @@ fn a_new_session_of_a_chain_opens_the_store_once() {
     assert!(!screen.contains("Passphrase"), "{screen}");
     assert_eq!(of(&s.calls(), "AssumeRole").len(), 2);
 }
+
+#[test]
+fn import_that_cannot_store_leaves_the_file_as_it_was() {
+    let s = Sandbox::standard();
+    let file = s.home().join(".aws/credentials");
+    let before = std::fs::read(&file).unwrap();
+    // The file store without a passphrase and without a terminal: nothing can be stored.
+    s.run(["import", "default"])
+        .env("MFAEXEC_STORE", "file")
+        .failure(1)
+        .one_line_error()
+        .stderr_has("no terminal");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    assert_eq!(index(&s), "");
+    // A profile without keys in the credentials file is named before anything moves.
+    s.run(["import", "default", "prod"])
+        .env("MFAEXEC_STORE", "file")
+        .env("MFAEXEC_FILE_PASSPHRASE", "pw")
+        .failure(1)
+        .one_line_error()
+        .stderr_has("profile `prod`: nothing to import");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    assert!(!s.home().join(".local/share/mfaexec/keys").exists());
+}

@@ -42,7 +42,12 @@ pub fn run(args: &AddArgs, env: &Environment) -> Result<()> {
     if !args.no_verify {
         let plan = profile::for_keys(env, name, keys.clone())?;
         let net = crate::net::Network::load(&plan.net)?;
-        let arn = crate::sts::caller_identity(&plan, &keys, crate::obtain::sts_timeout(env)?, &net)
+        let arn = crate::sts::caller_identity(
+            &plan,
+            &keys,
+            crate::obtain::sts_timeout(env)?,
+            &net,
+        )
             .map_err(|e| {
                 let e = Error::new(format!("{}; nothing was stored", e.message()));
                 e.hint("check the key in the IAM console (Users → you → Security credentials), or store it untested with --no-verify")

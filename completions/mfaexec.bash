@@ -58,6 +58,9 @@ _mfaexec() {
             mfaexec,remove)
                 cmd="mfaexec__subcmd__remove"
                 ;;
+            mfaexec,rotate)
+                cmd="mfaexec__subcmd__rotate"
+                ;;
             mfaexec,use)
                 cmd="mfaexec__subcmd__use"
                 ;;
@@ -100,6 +103,9 @@ _mfaexec() {
             mfaexec__subcmd__help,remove)
                 cmd="mfaexec__subcmd__help__subcmd__remove"
                 ;;
+            mfaexec__subcmd__help,rotate)
+                cmd="mfaexec__subcmd__help__subcmd__rotate"
+                ;;
             mfaexec__subcmd__help,use)
                 cmd="mfaexec__subcmd__help__subcmd__use"
                 ;;
@@ -113,7 +119,7 @@ _mfaexec() {
 
     case "${cmd}" in
         mfaexec)
-            opts="-h -V --help --version exec env list clear login credential-process write use init add import remove completions help"
+            opts="-h -V --help --version exec env list clear login credential-process write use rotate init add import remove completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -320,7 +326,7 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__help)
-            opts="exec env list clear login credential-process write use init add import remove completions help"
+            opts="exec env list clear login credential-process write use rotate init add import remove completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -501,6 +507,20 @@ _mfaexec() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfaexec__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfaexec__subcmd__help__subcmd__use)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -641,6 +661,41 @@ _mfaexec() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfaexec__subcmd__rotate)
+            opts="-t -v -h -V --token-code --region --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --token-code)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=("${cur}")
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o nospace
+                    fi
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfaexec__subcmd__use)
             opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --unset --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -756,8 +811,8 @@ else
 fi
 
 # From mfaexec's clap definitions, for the part below.
-__mfaexec_subcommands=(exec env list clear login credential-process write use init add import remove completions help)
-__mfaexec_profile_commands=(exec env clear login credential-process write use add import remove)
+__mfaexec_subcommands=(exec env list clear login credential-process write use rotate init add import remove completions help)
+__mfaexec_profile_commands=(exec env clear login credential-process write use rotate add import remove)
 __mfaexec_value_options=(-d --duration -t --token-code --region --format --destination --to)
 
 # What clap_complete cannot generate, appended by `mfaexec completions bash` after the generated

@@ -46,6 +46,12 @@ pub enum Command {
     Write(WriteArgs),
     /// Export the credentials into the current shell (needs `mfaexec init`)
     Use(UseArgs),
+    /// Replace the profile's IAM access key with a new one, keeping one working key at every step
+    ///
+    /// CreateAccessKey, the new key written where the old one was, a check that it works
+    /// (GetCallerIdentity, while IAM propagates it), then DeleteAccessKey of the old one. With
+    /// mfa_serial, the IAM calls are signed by a session obtained with MFA.
+    Rotate(RotateArgs),
     /// Print the shell integration: eval "$(mfaexec init bash)"
     Init(InitArgs),
     /// Store an IAM user's access key in the key store (asked on the terminal, or two lines on stdin)
@@ -89,6 +95,27 @@ pub struct WriteArgs {
     /// The section of the credentials file to write [default: <PROFILE>-mfaexec]
     #[arg(long, value_name = "NAME")]
     pub to: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The profile whose access key to replace; for a role profile, that of its source_profile
+    /// [default: $AWS_PROFILE]
+    #[arg(value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// The 6-digit MFA code; without it, mfaexec runs the profile's mfa_process, else asks on
+    /// the terminal
+    #[arg(short = 't', long, value_name = "CODE")]
+    pub token_code: Option<String>,
+
+    /// The AWS region [default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's region, us-east-1]
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Say on stderr what is being done (never a secret)
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]

@@ -28,7 +28,7 @@ use crate::atomic;
 use crate::environ::Environment;
 use crate::error::{Error, Result};
 use crate::limits;
-use crate::session::{Secret, Session, rfc3339};
+use crate::session::{Keys, Secret, Session, rfc3339};
 
 /// The key holding the expiry. Not an `aws_` key (the SDKs ignore unknown keys, but that prefix
 /// is AWS's to give a meaning); `x_security_token_expires` in RFC 3339 is what saml2aws and
@@ -205,6 +205,36 @@ impl CredFile {
         check_section(&current, name, &self.path)?;
         let updated = with_section(&current, name, &entries);
         self.replace(&updated)
+    }
+
+    /// Whether section `name` holds access key `key_id` and a secret, as the SDKs read it.
+    pub fn holds_key(&self, name: &str, key_id: &str) -> Result<bool> {
+        Ok(self
+            .read()?
+            .is_some_and(|bytes| section_holds_key(&bytes, name, key_id)))
+    }
+
+    /// Replaces the values of `aws_access_key_id` (`from`) and `aws_secret_access_key` in
+    /// section `name` with `to`'s, in place: every other byte stays. Under the lock, and only
+    /// while the section still holds `from`: a file changed meanwhile is left alone.
+    pub fn replace_keys(&self, name: &str, from: &str, to: &Keys, timeout: Duration) -> Result<()> {
+        for value in [to.access_key_id.as_str(), to.secret_access_key.expose()] {
+            if !fits_ini(value) {
+                return Err(Error::new(format!(
+                    "key {} cannot be written to an INI file: it holds a space or line break, or starts with # or ;",
+                    to.access_key_id
+                )));
+            }
+        }
+        let _lock = self.locked(timeout)?;
+        let current = self.read()?.unwrap_or_default();
+        if !section_holds_key(&current, name, from) {
+            return Err(Error::new(format!(
+                "section [{name}] of {} no longer holds key {from}: the file was changed meanwhile",
+                self.path.display()
+            )));
+        }
+        self.replace(&with_keys(&current, name, to))
     }
 
     /// Checks that the file can be replaced (a file can be created in its directory, made if
@@ -396,10 +426,7 @@ fn session_entries(session: &Session, region: Option<&str>) -> Result<Vec<(&'sta
     ];
     entries.extend(region.map(|r| ("region", r.to_owned())));
     for (key, value) in &entries {
-        let fits = !value.is_empty()
-            && !value.starts_with(['#', ';'])
-            && !value.chars().any(|c| c.is_whitespace() || c.is_control());
-        if !fits {
+        if !fits_ini(value) {
             return Err(Error::new(format!(
                 "the session's {key} cannot be written to an INI file: it holds a space or line break, or starts with # or ;"
             ))
@@ -407,6 +434,14 @@ fn session_entries(session: &Session, region: Option<&str>) -> Result<Vec<(&'sta
         }
     }
     Ok(entries)
+}
+
+/// A value the INI parsers read back as written: not empty, no space or line break, and no
+/// leading `#`/`;`.
+fn fits_ini(value: &str) -> bool {
+    !value.is_empty()
+        && !value.starts_with(['#', ';'])
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -578,6 +613,76 @@ fn check_section(bytes: &[u8], name: &str, path: &Path) -> Result<()> {
         .hint(hint));
     }
     Ok(())
+}
+
+/// Whether section `name` holds `key_id` (the last value, which the SDKs use) and a secret.
+fn section_holds_key(bytes: &[u8], name: &str, key_id: &str) -> bool {
+    let props = section_properties(bytes, name);
+    let last = |key: &str| {
+        props
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    last("aws_access_key_id") == Some(key_id)
+        && last("aws_secret_access_key").is_some_and(|v| !v.is_empty())
+}
+
+/// `bytes` with the values of `aws_access_key_id` and `aws_secret_access_key` in section `name`
+/// (every occurrence) replaced by `keys`'; the keys' spelling, spacing, comments and line ends
+/// stay as they were.
+fn with_keys(bytes: &[u8], name: &str, keys: &Keys) -> Vec<u8> {
+    let all = lines(bytes);
+    let mut out = Vec::with_capacity(bytes.len() + 64);
+    let mut kept_from = 0;
+    for (first, last) in occurrences(bytes, &all, name) {
+        for line in &all[first + 1..=last] {
+            let content = &bytes[line.start..line.end];
+            if content.starts_with(b" ") || content.starts_with(b"\t") {
+                continue;
+            }
+            let value = match property(content) {
+                Some((key, _)) if key == "aws_access_key_id" => keys.access_key_id.as_str(),
+                Some((key, _)) if key == "aws_secret_access_key" => keys.secret_access_key.expose(),
+                _ => continue,
+            };
+            let Some((from, to)) = value_span(content) else {
+                continue;
+            };
+            out.extend_from_slice(&bytes[kept_from..line.start + from]);
+            out.extend_from_slice(value.as_bytes());
+            kept_from = line.start + to;
+        }
+    }
+    out.extend_from_slice(&bytes[kept_from..]);
+    out
+}
+
+/// Where a property line's value is, as `property` reads it: after `=` and its blanks, before
+/// a comment (which needs whitespace before its `#`/`;`) and the blanks before that.
+fn value_span(content: &[u8]) -> Option<(usize, usize)> {
+    let eq = content.iter().position(|&b| b == b'=')?;
+    let mut start = eq + 1;
+    while start < content.len() && matches!(content[start], b' ' | b'\t') {
+        start += 1;
+    }
+    let mut end = content.len();
+    let mut prev_ws = false;
+    for (i, &b) in content.iter().enumerate() {
+        if (b == b'#' || b == b';') && prev_ws {
+            end = i;
+            break;
+        }
+        prev_ws = b.is_ascii_whitespace();
+    }
+    if end <= eq {
+        return None;
+    }
+    while end > start && matches!(content[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    Some((start, end.max(start)))
 }
 
 /// `bytes` with section `name` holding `entries`: its first occurrence replaced in place (later
@@ -807,6 +912,27 @@ mod tests {
         ] {
             assert!(check_section(bad.as_bytes(), "s", p).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn key_values_are_replaced_in_place_and_nothing_else() {
+        let keys = Keys {
+            access_key_id: "AKIANEW".into(),
+            secret_access_key: crate::session::Secret::new("new/secret+x"),
+            session_token: None,
+        };
+        let text = "# c\r\n[a]\r\naws_access_key_id = AKIAOLD\r\n\r\n[s]  ; me\r\nAWS_Access_Key_Id=AKIAOLD\r\n  cont = x\r\naws_secret_access_key =   old  # since 2025\r\nregion = x\r\n[s]\r\naws_access_key_id\t=\tAKIAOLD";
+        let out = String::from_utf8(with_keys(text.as_bytes(), "s", &keys)).unwrap();
+        assert_eq!(
+            out,
+            "# c\r\n[a]\r\naws_access_key_id = AKIAOLD\r\n\r\n[s]  ; me\r\nAWS_Access_Key_Id=AKIANEW\r\n  cont = x\r\naws_secret_access_key =   new/secret+x  # since 2025\r\nregion = x\r\n[s]\r\naws_access_key_id\t=\tAKIANEW"
+        );
+        assert!(section_holds_key(out.as_bytes(), "s", "AKIANEW"));
+        assert!(!section_holds_key(out.as_bytes(), "s", "AKIAOLD"));
+        // The id alone, without a secret, is not a key mfaexec can replace.
+        assert!(!section_holds_key(out.as_bytes(), "a", "AKIAOLD"));
+        assert_eq!(value_span(b"k = v#x"), Some((4, 7)));
+        assert_eq!(value_span(b"k ="), Some((3, 3)));
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod credfile;
 mod environ;
 mod error;
 mod federation;
+mod iam;
 mod keys;
 mod limits;
 mod mfa;
@@ -59,6 +60,7 @@ fn main() -> ExitCode {
         Command::CredentialProcess(args) => cmd::credential_process::run(args, &env),
         Command::Write(args) => cmd::write::run(args, &env),
         Command::Use(args) => cmd::use_::run(args, &env),
+        Command::Rotate(args) => cmd::rotate::run(args, &env),
         Command::Init(args) => cmd::init::run(args, &env),
         Command::Add(args) => cmd::add::run(args, &env),
         Command::Import(args) => cmd::import::run(args, &env),

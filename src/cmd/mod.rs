@@ -12,6 +12,7 @@ pub mod init;
 pub mod list;
 pub mod login;
 pub mod remove;
+pub mod rotate;
 pub mod use_;
 pub mod write;
 

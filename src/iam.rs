@@ -120,7 +120,7 @@ impl Iam {
             );
         let url = endpoint.map_or_else(|| default_endpoint(region), |e| e.value.clone());
         // The same proxy decision and trusted roots as STS (src/net.rs).
-        builder = builder.http_client(net.sdk_client(&url));
+        builder = builder.http_client(net.sdk_client(&url).0);
         if let Some(endpoint) = endpoint {
             builder = builder.endpoint_url(&endpoint.value);
         }

@@ -46,8 +46,20 @@ pub enum Command {
     Write(WriteArgs),
     /// Export the credentials into the current shell (needs `mfaexec init`)
     Use(UseArgs),
+    /// Replace the profile's IAM access key with a new one, keeping one working key at every step
+    ///
+    /// CreateAccessKey, the new key written where the old one was, a check that it works
+    /// (GetCallerIdentity, while IAM propagates it), then DeleteAccessKey of the old one. With
+    /// mfa_serial, the IAM calls are signed by a session obtained with MFA.
+    Rotate(RotateArgs),
     /// Print the shell integration: eval "$(mfaexec init bash)"
     Init(InitArgs),
+    /// Store an IAM user's access key in the key store (asked on the terminal, or two lines on stdin)
+    Add(AddArgs),
+    /// Move access keys from the credentials file into the key store
+    Import(ImportArgs),
+    /// Delete a profile's access key from the key store, and its cached sessions
+    Remove(RemoveArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -86,6 +98,27 @@ pub struct WriteArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The profile whose access key to replace; for a role profile, that of its source_profile
+    /// [default: $AWS_PROFILE]
+    #[arg(value_name = "PROFILE")]
+    pub profile: Option<String>,
+
+    /// The 6-digit MFA code; without it, mfaexec runs the profile's mfa_process, else asks on
+    /// the terminal
+    #[arg(short = 't', long, value_name = "CODE")]
+    pub token_code: Option<String>,
+
+    /// The AWS region [default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's region, us-east-1]
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+
+    /// Say on stderr what is being done (never a secret)
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct UseArgs {
     /// What `use` was given; the shell integration handles it
     #[arg(
@@ -94,6 +127,39 @@ pub struct UseArgs {
         value_name = "ARGS"
     )]
     pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The profile the key is for; `[profile PROFILE]` is added to the config when missing
+    #[arg(value_name = "PROFILE")]
+    pub profile: String,
+
+    /// Store the key without testing it with sts:GetCallerIdentity
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The profiles whose keys to move
+    #[arg(value_name = "PROFILE", required_unless_present = "all")]
+    pub profiles: Vec<String>,
+
+    /// Every profile with long-term keys in the credentials file
+    #[arg(long, conflicts_with = "profiles")]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The profile whose key to delete
+    #[arg(value_name = "PROFILE")]
+    pub profile: String,
+
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

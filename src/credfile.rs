@@ -28,7 +28,7 @@ use crate::atomic;
 use crate::environ::Environment;
 use crate::error::{Error, Result};
 use crate::limits;
-use crate::session::{Session, rfc3339};
+use crate::session::{Keys, Secret, Session, rfc3339};
 
 /// The key holding the expiry. Not an `aws_` key (the SDKs ignore unknown keys, but that prefix
 /// is AWS's to give a meaning); `x_security_token_expires` in RFC 3339 is what saml2aws and
@@ -66,18 +66,27 @@ impl CredFile {
     /// `AWS_SHARED_CREDENTIALS_FILE` (with `~/` expanded, as aws-config does), else
     /// `~/.aws/credentials`; a symlink is resolved to its target.
     pub fn locate(env: &Environment) -> Result<CredFile> {
+        CredFile::locate_as(env, "AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials")
+    }
+
+    /// The config file: `AWS_CONFIG_FILE`, else `~/.aws/config`, located the same way.
+    pub fn locate_config(env: &Environment) -> Result<CredFile> {
+        CredFile::locate_as(env, "AWS_CONFIG_FILE", ".aws/config")
+    }
+
+    fn locate_as(env: &Environment, var: &str, default: &str) -> Result<CredFile> {
         let home = env.get("HOME");
-        let path = match env.get("AWS_SHARED_CREDENTIALS_FILE") {
+        let path = match env.get(var) {
             Some(p) => match (p.strip_prefix("~/"), home) {
                 (Some(rest), Some(home)) => Path::new(home).join(rest),
                 _ => PathBuf::from(p),
             },
             None => match home {
-                Some(home) => Path::new(home).join(".aws/credentials"),
+                Some(home) => Path::new(home).join(default),
                 None => {
-                    return Err(Error::new(
-                        "neither AWS_SHARED_CREDENTIALS_FILE nor HOME is set, so there is no credentials file to write",
-                    ));
+                    return Err(Error::new(format!(
+                        "neither {var} nor HOME is set, so there is no file to write"
+                    )));
                 }
             },
         };
@@ -198,6 +207,36 @@ impl CredFile {
         self.replace(&updated)
     }
 
+    /// Whether section `name` holds access key `key_id` and a secret, as the SDKs read it.
+    pub fn holds_key(&self, name: &str, key_id: &str) -> Result<bool> {
+        Ok(self
+            .read()?
+            .is_some_and(|bytes| section_holds_key(&bytes, name, key_id)))
+    }
+
+    /// Replaces the values of `aws_access_key_id` (`from`) and `aws_secret_access_key` in
+    /// section `name` with `to`'s, in place: every other byte stays. Under the lock, and only
+    /// while the section still holds `from`: a file changed meanwhile is left alone.
+    pub fn replace_keys(&self, name: &str, from: &str, to: &Keys, timeout: Duration) -> Result<()> {
+        for value in [to.access_key_id.as_str(), to.secret_access_key.expose()] {
+            if !fits_ini(value) {
+                return Err(Error::new(format!(
+                    "key {} cannot be written to an INI file: it holds a space or line break, or starts with # or ;",
+                    to.access_key_id
+                )));
+            }
+        }
+        let _lock = self.locked(timeout)?;
+        let current = self.read()?.unwrap_or_default();
+        if !section_holds_key(&current, name, from) {
+            return Err(Error::new(format!(
+                "section [{name}] of {} no longer holds key {from}: the file was changed meanwhile",
+                self.path.display()
+            )));
+        }
+        self.replace(&with_keys(&current, name, to))
+    }
+
     /// Checks that the file can be replaced (a file can be created in its directory, made if
     /// missing), before any MFA code is spent on a session that could not be written.
     pub fn check_writable(&self) -> Result<()> {
@@ -225,6 +264,132 @@ impl CredFile {
         let prefix = format!(".{}.mfaexec-tmp-", self.file_name());
         atomic::replace(&self.dir(), &self.real, &prefix, bytes)
     }
+}
+
+impl CredFile {
+    fn locked(&self, timeout: Duration) -> Result<FileLock> {
+        let dir = self.dir();
+        if !dir.exists() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        FileLock::take(
+            &dir.join(format!(".{}.mfaexec-lock", self.file_name())),
+            timeout,
+        )
+    }
+
+    /// The access key id and secret of section `name` (its last values, as the SDKs merge
+    /// occurrences); `None` when it has neither.
+    pub fn keys_of(&self, name: &str) -> Result<Option<(String, Secret)>> {
+        let Some(bytes) = self.read()? else {
+            return Ok(None);
+        };
+        let bytes = zeroize::Zeroizing::new(bytes);
+        let props = section_properties(&bytes, name);
+        let last = |key: &str| {
+            props
+                .iter()
+                .rev()
+                .find(|(k, v)| k == key && !v.is_empty())
+                .map(|(_, v)| v.clone())
+        };
+        Ok(
+            match (last("aws_access_key_id"), last("aws_secret_access_key")) {
+                (Some(id), Some(secret)) => Some((id, Secret::new(secret))),
+                _ => None,
+            },
+        )
+    }
+
+    /// Deletes the `aws_access_key_id` and `aws_secret_access_key` lines of section `name`,
+    /// keeping every other byte, and the section itself when nothing else is left in it. Under
+    /// the file's lock, and only while the section still holds key `access_key_id` (the file may
+    /// have changed since it was read). `false`: the section no longer held that key.
+    pub fn remove_keys(&self, name: &str, access_key_id: &str, timeout: Duration) -> Result<bool> {
+        let _lock = self.locked(timeout)?;
+        let Some(current) = self.read()? else {
+            return Ok(false);
+        };
+        let current = zeroize::Zeroizing::new(current);
+        let props = section_properties(&current, name);
+        if !props
+            .iter()
+            .any(|(k, v)| k == "aws_access_key_id" && v == access_key_id)
+        {
+            return Ok(false);
+        }
+        let updated = zeroize::Zeroizing::new(without_keys(&current, name));
+        self.replace(&updated)?;
+        Ok(true)
+    }
+
+    /// Appends an empty section `header` (`[profile NAME]`, `[default]`) at the end, keeping
+    /// every byte before it; nothing when a section of that name is there already.
+    pub fn add_section(&self, header: &str, timeout: Duration) -> Result<()> {
+        let _lock = self.locked(timeout)?;
+        let current = self.read()?.unwrap_or_default();
+        let all = lines(&current);
+        let exists = all.iter().any(|l| {
+            let content = &current[l.start..l.end];
+            kind(content) == Kind::Header
+                && header_name(content).as_deref() == header_name(header.as_bytes()).as_deref()
+        });
+        if exists {
+            return Ok(());
+        }
+        let eol: &[u8] = all
+            .iter()
+            .find_map(|l| (l.next > l.end).then(|| &current[l.end..l.next]))
+            .unwrap_or(b"\n");
+        let mut out = current.clone();
+        if !out.is_empty() && !out.ends_with(b"\n") {
+            out.extend_from_slice(eol);
+        }
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(eol);
+        self.replace(&out)
+    }
+}
+
+/// `bytes` without the key lines of section `name` (every occurrence); a section left with no
+/// property is removed with its header, the lines between them too.
+fn without_keys(bytes: &[u8], name: &str) -> Vec<u8> {
+    let all = lines(bytes);
+    let mut drop = vec![false; all.len()];
+    for (first, last) in occurrences(bytes, &all, name) {
+        let mut left = 0;
+        for i in first + 1..=last {
+            let content = &bytes[all[i].start..all[i].end];
+            if kind(content) != Kind::Content {
+                continue;
+            }
+            let is_key = !content.starts_with(b" ")
+                && !content.starts_with(b"\t")
+                && property(content)
+                    .is_some_and(|(k, _)| k == "aws_access_key_id" || k == "aws_secret_access_key");
+            if is_key {
+                drop[i] = true;
+            } else {
+                left += 1;
+            }
+        }
+        if left == 0 {
+            for flag in &mut drop[first..=last] {
+                *flag = true;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    for (line, dropped) in all.iter().zip(drop) {
+        if !dropped {
+            out.extend_from_slice(&bytes[line.start..line.next]);
+        }
+    }
+    out
 }
 
 /// A section name the SDKs accept in a credentials file: aws-config's identifier rule.
@@ -261,10 +426,7 @@ fn session_entries(session: &Session, region: Option<&str>) -> Result<Vec<(&'sta
     ];
     entries.extend(region.map(|r| ("region", r.to_owned())));
     for (key, value) in &entries {
-        let fits = !value.is_empty()
-            && !value.starts_with(['#', ';'])
-            && !value.chars().any(|c| c.is_whitespace() || c.is_control());
-        if !fits {
+        if !fits_ini(value) {
             return Err(Error::new(format!(
                 "the session's {key} cannot be written to an INI file: it holds a space or line break, or starts with # or ;"
             ))
@@ -272,6 +434,14 @@ fn session_entries(session: &Session, region: Option<&str>) -> Result<Vec<(&'sta
         }
     }
     Ok(entries)
+}
+
+/// A value the INI parsers read back as written: not empty, no space or line break, and no
+/// leading `#`/`;`.
+fn fits_ini(value: &str) -> bool {
+    !value.is_empty()
+        && !value.starts_with(['#', ';'])
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -445,6 +615,76 @@ fn check_section(bytes: &[u8], name: &str, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Whether section `name` holds `key_id` (the last value, which the SDKs use) and a secret.
+fn section_holds_key(bytes: &[u8], name: &str, key_id: &str) -> bool {
+    let props = section_properties(bytes, name);
+    let last = |key: &str| {
+        props
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    last("aws_access_key_id") == Some(key_id)
+        && last("aws_secret_access_key").is_some_and(|v| !v.is_empty())
+}
+
+/// `bytes` with the values of `aws_access_key_id` and `aws_secret_access_key` in section `name`
+/// (every occurrence) replaced by `keys`'; the keys' spelling, spacing, comments and line ends
+/// stay as they were.
+fn with_keys(bytes: &[u8], name: &str, keys: &Keys) -> Vec<u8> {
+    let all = lines(bytes);
+    let mut out = Vec::with_capacity(bytes.len() + 64);
+    let mut kept_from = 0;
+    for (first, last) in occurrences(bytes, &all, name) {
+        for line in &all[first + 1..=last] {
+            let content = &bytes[line.start..line.end];
+            if content.starts_with(b" ") || content.starts_with(b"\t") {
+                continue;
+            }
+            let value = match property(content) {
+                Some((key, _)) if key == "aws_access_key_id" => keys.access_key_id.as_str(),
+                Some((key, _)) if key == "aws_secret_access_key" => keys.secret_access_key.expose(),
+                _ => continue,
+            };
+            let Some((from, to)) = value_span(content) else {
+                continue;
+            };
+            out.extend_from_slice(&bytes[kept_from..line.start + from]);
+            out.extend_from_slice(value.as_bytes());
+            kept_from = line.start + to;
+        }
+    }
+    out.extend_from_slice(&bytes[kept_from..]);
+    out
+}
+
+/// Where a property line's value is, as `property` reads it: after `=` and its blanks, before
+/// a comment (which needs whitespace before its `#`/`;`) and the blanks before that.
+fn value_span(content: &[u8]) -> Option<(usize, usize)> {
+    let eq = content.iter().position(|&b| b == b'=')?;
+    let mut start = eq + 1;
+    while start < content.len() && matches!(content[start], b' ' | b'\t') {
+        start += 1;
+    }
+    let mut end = content.len();
+    let mut prev_ws = false;
+    for (i, &b) in content.iter().enumerate() {
+        if (b == b'#' || b == b';') && prev_ws {
+            end = i;
+            break;
+        }
+        prev_ws = b.is_ascii_whitespace();
+    }
+    if end <= eq {
+        return None;
+    }
+    while end > start && matches!(content[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    Some((start, end.max(start)))
+}
+
 /// `bytes` with section `name` holding `entries`: its first occurrence replaced in place (later
 /// ones removed, as the SDKs would merge them), else the section appended. Every other byte is
 /// kept. New lines end like the section's header, else like the file's first line, else `\n`.
@@ -580,6 +820,26 @@ impl Drop for FileLock {
 mod tests {
     use super::*;
 
+    #[test]
+    fn without_keys_drops_only_the_key_lines_of_every_occurrence() {
+        let file = "[a]\naws_access_key_id = A1\n# kept\naws_secret_access_key = S1\nregion = x\n\n\
+                    [b]\naws_access_key_id=B1\naws_secret_access_key=S2\n\n[a]\nAWS_SECRET_ACCESS_KEY = S3\n";
+        assert_eq!(
+            String::from_utf8(without_keys(file.as_bytes(), "a")).unwrap(),
+            "[a]\n# kept\nregion = x\n\n[b]\naws_access_key_id=B1\naws_secret_access_key=S2\n\n"
+        );
+        // A section left empty goes, with what lies between its lines; what follows stays.
+        assert_eq!(
+            String::from_utf8(without_keys(file.as_bytes(), "b")).unwrap(),
+            "[a]\naws_access_key_id = A1\n# kept\naws_secret_access_key = S1\nregion = x\n\n\n[a]\nAWS_SECRET_ACCESS_KEY = S3\n"
+        );
+        // No final newline, CRLF: untouched elsewhere.
+        assert_eq!(
+            without_keys(b"[c]\r\nx = 1\r\naws_access_key_id = C", "c"),
+            b"[c]\r\nx = 1\r\n"
+        );
+    }
+
     fn entries() -> Vec<(&'static str, String)> {
         vec![
             ("aws_access_key_id", "ASIANEW".into()),
@@ -652,6 +912,27 @@ mod tests {
         ] {
             assert!(check_section(bad.as_bytes(), "s", p).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn key_values_are_replaced_in_place_and_nothing_else() {
+        let keys = Keys {
+            access_key_id: "AKIANEW".into(),
+            secret_access_key: crate::session::Secret::new("new/secret+x"),
+            session_token: None,
+        };
+        let text = "# c\r\n[a]\r\naws_access_key_id = AKIAOLD\r\n\r\n[s]  ; me\r\nAWS_Access_Key_Id=AKIAOLD\r\n  cont = x\r\naws_secret_access_key =   old  # since 2025\r\nregion = x\r\n[s]\r\naws_access_key_id\t=\tAKIAOLD";
+        let out = String::from_utf8(with_keys(text.as_bytes(), "s", &keys)).unwrap();
+        assert_eq!(
+            out,
+            "# c\r\n[a]\r\naws_access_key_id = AKIAOLD\r\n\r\n[s]  ; me\r\nAWS_Access_Key_Id=AKIANEW\r\n  cont = x\r\naws_secret_access_key =   new/secret+x  # since 2025\r\nregion = x\r\n[s]\r\naws_access_key_id\t=\tAKIANEW"
+        );
+        assert!(section_holds_key(out.as_bytes(), "s", "AKIANEW"));
+        assert!(!section_holds_key(out.as_bytes(), "s", "AKIAOLD"));
+        // The id alone, without a secret, is not a key mfaexec can replace.
+        assert!(!section_holds_key(out.as_bytes(), "a", "AKIAOLD"));
+        assert_eq!(value_span(b"k = v#x"), Some((4, 7)));
+        assert_eq!(value_span(b"k ="), Some((3, 3)));
     }
 
     #[test]

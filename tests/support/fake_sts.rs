@@ -22,6 +22,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::totp;
 
+#[path = "fake_iam.rs"]
+pub mod fake_iam;
+
 /// The awsQuery namespace of STS (AWS-RULES §6).
 const XMLNS: &str = "https://sts.amazonaws.com/doc/2011-06-15/";
 
@@ -422,6 +425,7 @@ struct World {
     federation_calls: Vec<FederationCall>,
     /// `Rewrite` or `RewriteUnsized` faults for the next federation answers.
     federation_rewrites: VecDeque<Fault>,
+    iam: fake_iam::Iam,
 }
 
 struct NextCredentials {
@@ -1072,6 +1076,9 @@ fn authenticate(
         if !entry.user.active || token.is_some() {
             return Err(StsError::invalid_token());
         }
+        if fake_iam::propagating(world, akid) {
+            return Err(StsError::invalid_token());
+        }
         return Ok(Caller {
             user: entry.user.clone(),
             user_id: entry.user_id.clone(),
@@ -1117,6 +1124,7 @@ fn dispatch(
         "GetSessionToken" => get_session_token(world, &caller, params),
         "GetFederationToken" => get_federation_token(world, &caller, params),
         "GetCallerIdentity" => Ok(get_caller_identity(&caller)),
+        iam if fake_iam::handles(iam) => fake_iam::dispatch(world, &caller, iam, params),
         _ => Err(StsError::new(
             400,
             "InvalidAction",
@@ -1163,28 +1171,51 @@ fn handle(world: &Mutex<World>, request: &Request) -> (u16, String, String, bool
         .map(str::to_string);
     let token = request.header("x-amz-security-token").map(str::to_string);
 
-    let fault = lock(world).faults.pop_front();
+    let fault = {
+        let mut world = lock(world);
+        fake_iam::take_fault(&mut world, &action).or_else(|| world.faults.pop_front())
+    };
     let result = match fault.as_ref().and_then(fault_error) {
         Some(error) => Err(error),
         None => {
             if let Some(Fault::Delay(delay)) = fault {
                 thread::sleep(delay);
             }
-            dispatch(
-                &mut lock(world),
+            let mut world = lock(world);
+            let result = dispatch(
+                &mut world,
                 &action,
                 &params,
                 access_key_id.as_deref(),
                 token.as_deref(),
-            )
+            );
+            match fake_iam::take_after_fault(&mut world, &action) {
+                Some(error) => Err(error),
+                None => result,
+            }
         }
     };
 
+    let xmlns = if fake_iam::handles(&action) {
+        fake_iam::XMLNS
+    } else {
+        XMLNS
+    };
     let (status, body, error_code) = match result {
+        // An IAM call without output (DeleteAccessKey) has no result element.
+        Ok(inner) if inner.is_empty() && fake_iam::handles(&action) => (
+            200,
+            format!(
+                "<{action}Response xmlns=\"{xmlns}\">\
+                 <ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>\
+                 </{action}Response>"
+            ),
+            None,
+        ),
         Ok(inner) => (
             200,
             format!(
-                "<{action}Response xmlns=\"{XMLNS}\"><{action}Result>{inner}</{action}Result>\
+                "<{action}Response xmlns=\"{xmlns}\"><{action}Result>{inner}</{action}Result>\
                  <ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata>\
                  </{action}Response>"
             ),
@@ -1199,7 +1230,7 @@ fn handle(world: &Mutex<World>, request: &Request) -> (u16, String, String, bool
             (
                 e.status,
                 format!(
-                    "<ErrorResponse xmlns=\"{XMLNS}\"><Error><Type>{kind}</Type>\
+                    "<ErrorResponse xmlns=\"{xmlns}\"><Error><Type>{kind}</Type>\
                      <Code>{}</Code><Message>{}</Message></Error>\
                      <RequestId>{request_id}</RequestId></ErrorResponse>",
                     escape(&e.code),

@@ -823,3 +823,48 @@ fn an_unwritable_credentials_file_is_refused_before_the_mfa_code() {
         .stderr_has("hint: ");
     assert!(s.calls().is_empty(), "no STS call, no code spent");
 }
+
+// See: issue 10, defect 8: chains longer than the documented limit are refused, naming them.
+#[test]
+fn a_source_profile_chain_over_32_links_is_refused_naming_it() {
+    let s = Sandbox::standard();
+    let mut config = format!(
+        "[profile c0]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        s.alice.access_key_id, s.alice.secret_access_key
+    );
+    for i in 1..=40 {
+        config.push_str(&format!(
+            "\n[profile c{i}]\nrole_arn = arn:aws:iam::222222222222:role/r{i}\nsource_profile = c{}\n",
+            i - 1
+        ));
+    }
+    s.config(&config);
+    s.run(["exec", "c32", "--dry-run", "--", "true"]).success();
+    let out = s.run(["exec", "c33", "--dry-run", "--", "true"]).failure(1);
+    out.one_line_error().stderr_has(
+        "mfaexec: profile `c33`: its source_profile chain is longer than 32 links: c33 -> c32 -> c31 -> ... -> c1 -> c0 -> ...",
+    );
+    s.run(["exec", "c40", "--dry-run", "--", "true"])
+        .failure(1)
+        .stderr_has("c40 -> c39 -> c38 -> ... -> c8 -> c7 -> ...");
+}
+
+// See: issue 10, defect 8: the files are parsed once, not once per profile (3.8s with 1,000
+// profiles in a release build before; the figures are in `cargo bench --bench startup`). The
+// bound here is loose, for a debug build on a busy machine.
+#[test]
+fn list_of_a_thousand_profiles_is_quick() {
+    let s = Sandbox::standard();
+    let mut config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    for i in 0..1000 {
+        config.push_str(&format!(
+            "\n[profile team-{i}]\nrole_arn = arn:aws:iam::222222222222:role/r{i}\nsource_profile = default\nregion = eu-west-1\n"
+        ));
+    }
+    s.config(&config);
+    let start = std::time::Instant::now();
+    let out = s.run(["list"]).success();
+    let took = start.elapsed();
+    assert_eq!(out.stdout().lines().count(), 1 + 5 + 1000);
+    assert!(took.as_secs_f64() < 5.0, "list took {took:?}");
+}

@@ -14,6 +14,7 @@ mod limits;
 mod mfa;
 mod obtain;
 mod profile;
+mod sdklog;
 mod session;
 mod shell;
 mod sts;
@@ -45,6 +46,15 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let verbose = match &cli.command {
+        Command::Exec(a) => a.session.verbose,
+        Command::Env(a) => a.session.verbose,
+        Command::Login(a) => a.session.verbose,
+        Command::CredentialProcess(a) => a.session.verbose,
+        Command::Write(a) => a.session.verbose,
+        _ => false,
+    };
+    sdklog::install(verbose);
     let env = Environment::from_process();
     let result = match &cli.command {
         Command::Exec(args) => cmd::exec::run(args, &env),

@@ -868,3 +868,32 @@ fn list_of_a_thousand_profiles_is_quick() {
     assert_eq!(out.stdout().lines().count(), 1 + 5 + 1000);
     assert!(took.as_secs_f64() < 5.0, "list took {took:?}");
 }
+
+// See: issue 10, defect 15: the SDK's warnings reach stderr, one line each.
+#[test]
+fn the_sdks_warnings_are_shown_in_one_line() {
+    let s = Sandbox::standard();
+    s.append_config(&format!(
+        "\n[staging]\nrole_arn = {ADMIN}\nsource_profile = default\n"
+    ));
+    let out = s.run(["staging", "--", "true"]).failure(1);
+    let err = out.stderr();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].starts_with(
+            "mfaexec: warning: profile [staging] ignored; sections in the AWS config file"
+        ),
+        "{err}"
+    );
+    assert_eq!(lines[1], "mfaexec: profile `staging` does not exist");
+    assert!(lines[2].starts_with("hint: "));
+    // A run that works gets the same warning, and nothing else from the SDK.
+    let code = s.code();
+    let out = s.run(["prod", "-t", &code, "--", "true"]).success();
+    let err = out.stderr();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].contains("profile [staging] ignored"), "{err}");
+    assert!(lines[1].starts_with("mfaexec: new session for prod"), "{err}");
+}

@@ -14,6 +14,8 @@ mod limits;
 mod mfa;
 mod obtain;
 mod profile;
+#[cfg(test)]
+mod properties;
 mod sdklog;
 mod session;
 mod shell;

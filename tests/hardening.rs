@@ -895,5 +895,8 @@ fn the_sdks_warnings_are_shown_in_one_line() {
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 2, "{err}");
     assert!(lines[0].contains("profile [staging] ignored"), "{err}");
-    assert!(lines[1].starts_with("mfaexec: new session for prod"), "{err}");
+    assert!(
+        lines[1].starts_with("mfaexec: new session for prod"),
+        "{err}"
+    );
 }

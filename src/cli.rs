@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(
     name = "mfaexec",
-    version,
+    version = env!("MFAEXEC_VERSION"),
     propagate_version = true,
     subcommand_required = true,
     override_usage = "mfaexec [OPTIONS] <PROFILE> [-- <COMMAND> [ARGS]...]\n       mfaexec <COMMAND> ...",

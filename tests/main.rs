@@ -16,4 +16,5 @@ mod login;
 mod mfa_process;
 mod profiles;
 mod shells;
+mod version;
 mod write_file;

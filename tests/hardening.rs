@@ -900,3 +900,26 @@ fn the_sdks_warnings_are_shown_in_one_line() {
         "{err}"
     );
 }
+
+// See: issue 10, defect 5: only the mfa_process's process group is killed; a daemon it starts
+// in a session of its own (an agent such as gpg-agent) keeps running.
+#[test]
+fn a_daemon_started_by_mfa_process_in_its_own_session_is_left_alone() {
+    let s = Sandbox::standard();
+    let daemon = s.path("daemon");
+    with_mfa_process(
+        &s,
+        &format!(
+            "setsid sleep 30 > /dev/null 2>&1 < /dev/null & echo $! > '{}'; sleep 30 & echo $! > $PIDS; echo {}",
+            daemon.display(),
+            s.code()
+        ),
+    );
+    s.run(["orphan", "--", "true"]).success();
+    assert_left_nothing(&s);
+    let pid = std::fs::read_to_string(&daemon).unwrap().trim().to_owned();
+    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| !stat.contains(") Z "));
+    let _ = std::process::Command::new("kill").arg(&pid).status();
+    assert!(alive, "the daemon {pid} was killed");
+}

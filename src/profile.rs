@@ -119,7 +119,96 @@ impl Files {
         Ok(set)
     }
 
+    /// The plan of one profile from a parse of only the sections it can read, when no whole
+    /// parse was needed yet: a cache hit in a config of a thousand profiles then costs what it
+    /// costs with five. The other sections are blanked line by line (so line numbers in errors
+    /// stay right). `None` on any error: the whole parse then gives the error with all its
+    /// context (closest names, loops through other profiles).
+    fn quick_plan(&self, env: &Environment, req: &Request<'_>) -> Option<Plan> {
+        if !self
+            .parsed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+        {
+            let set = self.parsed_for(env, req.profile).ok()?;
+            check_chain_length(&set, req.profile).ok()?;
+            return resolve(&set, req, env).ok();
+        }
+        let contents = self.relevant_to(req.profile);
+        let set = self.parse_contents(env, req.profile, contents).ok()?;
+        check_chain_length(&set, req.profile).ok()?;
+        resolve(&set, req, env).ok()
+    }
+
+    /// The files with only the sections `profile`'s plan can read: its own, those of its
+    /// source_profile chain and `default`, in both files, and in the config file every section
+    /// that is not a `[profile NAME]` (services, sso-session, and invalid ones the SDK warns
+    /// about). Every other line is left empty.
+    fn relevant_to(&self, profile: &str) -> std::collections::HashMap<std::ffi::OsString, Vec<u8>> {
+        use aws_runtime::env_config::file::EnvConfigFileKind as Kind;
+        let texts: Vec<(Kind, &std::path::PathBuf, &str)> = self
+            .sources
+            .iter()
+            .map(|(kind, path)| {
+                let bytes = &self.contents[path.as_os_str()];
+                (*kind, path, std::str::from_utf8(bytes).unwrap_or(""))
+            })
+            .collect();
+        let mut needed = vec![profile.to_owned(), "default".to_owned()];
+        let mut i = 0;
+        while i < needed.len() && needed.len() <= MAX_CHAIN + 3 {
+            for (kind, _, text) in &texts {
+                let mut inside = false;
+                for line in text.lines() {
+                    if line.starts_with('[') {
+                        inside = section_profile(line, *kind).as_deref() == Some(&needed[i]);
+                    } else if inside
+                        && let Some((key, value)) = line.split_once('=')
+                        && key.trim().eq_ignore_ascii_case("source_profile")
+                    {
+                        let value = value.trim().to_owned();
+                        if !needed.contains(&value) {
+                            needed.push(value);
+                        }
+                    }
+                }
+            }
+            i += 1;
+        }
+        texts
+            .into_iter()
+            .map(|(kind, path, text)| {
+                let mut out = String::with_capacity(text.len());
+                let mut keep = true;
+                for line in text.split_inclusive('\n') {
+                    if line.starts_with('[') {
+                        keep = match section_profile(line, kind) {
+                            Some(name) => needed.contains(&name),
+                            None => true,
+                        };
+                    }
+                    if keep {
+                        out.push_str(line);
+                    } else if line.ends_with('\n') {
+                        out.push('\n');
+                    }
+                }
+                (path.clone().into_os_string(), out.into_bytes())
+            })
+            .collect()
+    }
+
     fn parse(&self, env: &Environment, selected: &str) -> Result<ProfileSet> {
+        self.parse_contents(env, selected, self.contents.clone())
+    }
+
+    fn parse_contents(
+        &self,
+        env: &Environment,
+        selected: &str,
+        contents: std::collections::HashMap<std::ffi::OsString, Vec<u8>>,
+    ) -> Result<ProfileSet> {
         use aws_runtime::env_config::file::EnvConfigFileKind as Kind;
         let mut builder = EnvConfigFiles::builder();
         for (kind, path) in &self.sources {
@@ -128,7 +217,7 @@ impl Files {
         if self.sources.is_empty() {
             builder = builder.with_contents(Kind::Config, "");
         }
-        let fs = Fs::from_raw_map(self.contents.clone());
+        let fs = Fs::from_raw_map(contents);
         let (aws_env, files) = (env.to_aws_env(), builder.build());
         let future =
             aws_config::profile::load(&fs, &aws_env, &files, Some(Cow::Owned(selected.to_owned())));
@@ -136,6 +225,29 @@ impl Files {
             Error::new(format!("cannot read the AWS config files: {}", cause_chain(&e)))
                 .hint("fix the file named above; `aws configure list-profiles` shows what the AWS CLI makes of it")
         })
+    }
+}
+
+/// The profile a section header line names, as aws-config reads it: `[profile NAME]` or
+/// `[default]` in the config file, `[NAME]` in the credentials file; None for any other
+/// section of the config file (`[services x]`, `[sso-session y]`, an unprefixed `[name]`).
+fn section_profile(
+    line: &str,
+    kind: aws_runtime::env_config::file::EnvConfigFileKind,
+) -> Option<String> {
+    use aws_runtime::env_config::file::EnvConfigFileKind as Kind;
+    let inner = line.trim_end().strip_prefix('[')?;
+    let inner = inner.split(']').next()?.trim();
+    match kind {
+        Kind::Credentials => Some(inner.to_owned()),
+        Kind::Config => {
+            let mut words = inner.splitn(2, char::is_whitespace);
+            match (words.next(), words.next()) {
+                (Some("profile"), Some(name)) => Some(name.trim().to_owned()),
+                (Some("default"), None) => Some("default".to_owned()),
+                _ => None,
+            }
+        }
     }
 }
 
@@ -357,7 +469,11 @@ pub fn profile_name<'a>(arg: Option<&'a str>, env: &'a Environment) -> Result<&'
 /// Loads the files with `req.profile` selected (its `[services]` section decides the endpoint)
 /// and resolves it. Every command plans through here, so all agree on a profile's cache key.
 pub fn plan(env: &Environment, req: &Request<'_>) -> Result<Plan> {
-    let set = load(env, req.profile)?;
+    let files = Files::for_run(env)?;
+    if let Some(plan) = files.quick_plan(env, req) {
+        return Ok(plan);
+    }
+    let set = files.parsed_for(env, req.profile)?;
     check_chain_length(&set, req.profile)?;
     resolve(&set, req, env)
 }

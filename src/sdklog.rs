@@ -12,11 +12,15 @@ use tracing::{Event, Level, Metadata, Subscriber};
 
 /// Installs the subscriber for the whole run. Called once, from `main`.
 pub fn install(verbose: bool) {
-    let _ = tracing::subscriber::set_global_default(SdkMessages { verbose });
+    let _ = tracing::subscriber::set_global_default(SdkMessages {
+        verbose,
+        said: std::sync::Mutex::new(Vec::new()),
+    });
 }
 
 struct SdkMessages {
     verbose: bool,
+    said: std::sync::Mutex<Vec<String>>,
 }
 
 impl SdkMessages {
@@ -59,7 +63,14 @@ impl Subscriber for SdkMessages {
         } else {
             "info"
         };
-        crate::say!("mfaexec: {what}: {}", line.text());
+        // The same file may be parsed twice in a run (a quick parse of the sections a plan
+        // reads, then the whole file for an error's context): each warning is said once.
+        let text = format!("mfaexec: {what}: {}", line.text());
+        let mut said = self.said.lock().unwrap_or_else(|p| p.into_inner());
+        if !said.contains(&text) {
+            crate::say!("{text}");
+            said.push(text);
+        }
     }
 
     fn enter(&self, _: &Id) {}

@@ -923,3 +923,40 @@ fn a_daemon_started_by_mfa_process_in_its_own_session_is_left_alone() {
     let _ = std::process::Command::new("kill").arg(&pid).status();
     assert!(alive, "the daemon {pid} was killed");
 }
+
+// See: issue 10, defect 8: a plan reads only the sections it needs (the hit of a thousand
+// profiles costs what the hit of five does); what it reads is the same as from the whole files,
+// and an error still comes with the whole files' context.
+#[test]
+fn a_plan_from_the_sections_it_needs_matches_the_whole_files() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    s.run(["deploy", "-t", &code, "--", "true"]).success();
+    let mut config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    for i in 0..200 {
+        config.push_str(&format!(
+            "\n[profile team-{i}]\nrole_arn = arn:aws:iam::222222222222:role/r{i}\nsource_profile = default\n"
+        ));
+    }
+    config.push_str(&format!(
+        "\n[profile via-services]\nrole_arn = {ADMIN}\nsource_profile = default\nservices = local\n\
+         \n[services local]\nsts =\n  endpoint_url = http://127.0.0.1:9\n"
+    ));
+    s.config(&config);
+    // The profile's own [services] section decides its endpoint (the environment's is removed).
+    s.run(["exec", "via-services", "--dry-run", "--", "true"])
+        .env_remove("AWS_ENDPOINT_URL_STS")
+        .success()
+        .stdout_has("http://127.0.0.1:9");
+    // The chain deploy -> prod -> default, from the cache: same key, no call.
+    s.run(["deploy", "--", "true"]).success();
+    assert_eq!(s.calls().len(), 2);
+    let dry = s
+        .run(["exec", "deploy", "--dry-run", "--", "true"])
+        .success();
+    dry.stdout_has("`deploy`").stdout_has("`prod`");
+    // An error gets the closest names of all profiles.
+    s.run(["team-19x", "--", "true"])
+        .failure(1)
+        .stderr_has("did you mean `team-19`");
+}

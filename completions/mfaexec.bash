@@ -239,7 +239,7 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__exec)
-            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --help --version"
+            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --ecs-server --server --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

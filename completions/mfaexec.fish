@@ -43,6 +43,7 @@ complete -c mfaexec -n "__fish_mfaexec_using_subcommand exec" -l region -d 'The 
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand exec" -s r -l refresh -d 'Ignore the cached session and get a new one, replacing it'
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand exec" -l dry-run -d 'Print what would be done (profiles, STS call, duration, variables) and make no call'
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand exec" -s v -l verbose -d 'Say on stderr what is being done (never a secret)'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand exec" -l server -l ecs-server -d 'Give the command a local credentials endpoint instead of keys, renewed as it runs (for runs longer than a session); mfaexec stays as the command\'s parent'
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand exec" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand exec" -s V -l version -d 'Print version'
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand env" -s d -l duration -d 'Session duration: 3600, 90m, 12h, 1h30m [env: MFAEXEC_DURATION; default: the profile\'s duration_seconds, else 1h for a role and 12h for an MFA session]' -r -f

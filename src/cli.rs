@@ -29,7 +29,8 @@ pub enum Command {
     /// Run a command with the profile's credentials (the default subcommand)
     ///
     /// mfaexec replaces itself with the command: its exit code, signals and terminal are the
-    /// command's. Without a command, starts $SHELL.
+    /// command's. Without a command, starts $SHELL. With --server, the command gets a local
+    /// credentials endpoint instead of keys and runs as mfaexec's child.
     Exec(ExecArgs),
     /// Print the credentials as shell code: eval "$(mfaexec env prod)"
     Env(EnvArgs),
@@ -137,6 +138,11 @@ pub struct ExecArgs {
     #[command(flatten)]
     pub session: SessionArgs,
 
+    /// Give the command a local credentials endpoint instead of keys, renewed as it runs (for
+    /// runs longer than a session); mfaexec stays as the command's parent
+    #[arg(long, visible_alias = "ecs-server")]
+    pub server: bool,
+
     /// The command to run and its arguments, after `--`
     #[arg(last = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
@@ -184,6 +190,11 @@ pub struct SessionArgs {
     /// Say on stderr what is being done (never a secret)
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Never ask on the terminal: a code only a user could type is an error (the --server
+    /// renewing a session while the terminal belongs to the command).
+    #[arg(skip)]
+    pub no_prompt: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

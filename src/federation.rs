@@ -15,6 +15,7 @@ use crate::cache::partition;
 use crate::environ::Environment;
 use crate::error::{Error, Result, cause_chain};
 use crate::limits::BODY_CAP;
+use crate::net::Network;
 use crate::profile::Located;
 use crate::session::Session;
 
@@ -95,6 +96,7 @@ pub fn signin_token(
     session: &Session,
     session_duration: Option<u64>,
     timeout: Duration,
+    net: &Network,
 ) -> Result<String> {
     let keys = &session.keys;
     let session_json = serde_json::json!({
@@ -107,7 +109,7 @@ pub fn signin_token(
     if let Some(secs) = session_duration {
         form.push_str(&format!("&SessionDuration={secs}"));
     }
-    let (status, body) = post_form(endpoint, form, timeout)?;
+    let (status, body) = post_form(endpoint, form, timeout, net)?;
     let fix_endpoint = "check the network, a proxy, and MFAEXEC_FEDERATION_ENDPOINT if it is set";
     match status {
         200 => {}
@@ -179,7 +181,12 @@ pub fn encode(text: &str) -> String {
     out
 }
 
-fn post_form(endpoint: &str, form: String, timeout: Duration) -> Result<(u16, Bytes)> {
+fn post_form(
+    endpoint: &str,
+    form: String,
+    timeout: Duration,
+    net: &Network,
+) -> Result<(u16, Bytes)> {
     let uri: hyper::Uri = endpoint.parse().map_err(|_| {
         Error::new(format!("the sign-in endpoint `{endpoint}` is not a URL"))
             .hint("check MFAEXEC_FEDERATION_ENDPOINT")
@@ -193,13 +200,9 @@ fn post_form(endpoint: &str, form: String, timeout: Duration) -> Result<(u16, By
             .hint("check the network, a proxy, and MFAEXEC_FEDERATION_ENDPOINT if it is set")
     };
     runtime.block_on(async {
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| unreachable(&format!("no TLS root certificates: {e}")))?
-            .https_or_http()
-            .enable_http1()
-            .build();
-        let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(https);
+        // The proxy decision and the trusted roots are the STS client's (src/net.rs).
+        let connector = net.federation_connector(endpoint)?;
+        let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
         let request = http::Request::post(uri)
             .header(
                 http::header::CONTENT_TYPE,
@@ -212,10 +215,11 @@ fn post_form(endpoint: &str, form: String, timeout: Duration) -> Result<(u16, By
             .body(Full::new(Bytes::from(form)))
             .map_err(|e| unreachable(&e))?;
         let exchange = async {
-            let response = client
-                .request(request)
-                .await
-                .map_err(|e| unreachable(&cause_chain(&e)))?;
+            let response = client.request(request).await.map_err(|e| {
+                let what = format!("the sign-in endpoint {endpoint}");
+                crate::net::explain_connect(net, &e, endpoint, &what)
+                    .unwrap_or_else(|| unreachable(&cause_chain(&e)))
+            })?;
             let status = response.status().as_u16();
             let oversized = || {
                 Error::new(format!(

@@ -3,6 +3,7 @@
 
 mod atomic;
 mod cache;
+mod child;
 mod cli;
 mod cmd;
 mod coredump;
@@ -12,11 +13,13 @@ mod error;
 mod federation;
 mod limits;
 mod mfa;
+mod net;
 mod obtain;
 mod profile;
 #[cfg(test)]
 mod properties;
 mod sdklog;
+mod server;
 mod session;
 mod shell;
 mod sts;

@@ -53,6 +53,11 @@ pub fn no_terminal(serial: &str) -> Error {
     .hint("pass the code with -t CODE, or run mfaexec from a terminal")
 }
 
+/// A new session needs a code that only a user can type, and asking was ruled out.
+pub fn code_needed(serial: &str) -> Error {
+    Error::new(format!("a new session needs a typed MFA code for {serial}"))
+}
+
 /// Tells the user something on the terminal (not stderr, which may be captured).
 pub fn say(text: &str) {
     if let Ok(mut tty) = OpenOptions::new().write(true).open("/dev/tty") {
@@ -184,7 +189,10 @@ fn run_bounded(
         cmd.process_group(0);
     }
     let _ = nix::sys::prctl::set_child_subreaper(true);
-    let mut reaper = Leftovers { group: None };
+    let mut reaper = Leftovers {
+        before: children_of(std::process::id()),
+        group: None,
+    };
     let mut child = cmd.spawn().map_err(Bounded::Start)?;
     // Its own group off a terminal; on one, the group it shares with mfaexec.
     reaper.group = Some(if on_terminal {
@@ -254,9 +262,11 @@ fn run_bounded(
 
 /// Kills and reaps what an mfa_process left running in its process group (reparented to
 /// mfaexec, its subreaper), and stops being a subreaper: dropped on every way out of
-/// `run_bounded`. A daemon it started in a session of its own (an agent such as gpg-agent)
-/// is left alone.
+/// `run_bounded`. A daemon it started in a session of its own (an agent such as gpg-agent) is
+/// left alone, and so are children mfaexec had before (the command of `--server`, which
+/// renews with mfa_process and may share the terminal's group).
 struct Leftovers {
+    before: Vec<nix::unistd::Pid>,
     group: Option<nix::unistd::Pid>,
 }
 
@@ -272,6 +282,7 @@ impl Drop for Leftovers {
         for _ in 0..8 {
             let children: Vec<_> = children_of(std::process::id())
                 .into_iter()
+                .filter(|pid| !self.before.contains(pid))
                 .filter(|pid| nix::unistd::getpgid(Some(*pid)) == Ok(group))
                 .collect();
             if children.is_empty() {

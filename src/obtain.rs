@@ -121,6 +121,9 @@ fn fresh_session(
         crate::say!("mfaexec: {note}");
     }
     let timeout = sts_timeout(env)?;
+    // A bad proxy, CA bundle or endpoint variant is told before any MFA code is asked.
+    let net = crate::net::Network::load(&plan.net)?;
+    sts::resolve_endpoint(plan)?;
     // A chain may start from the cached session of its first hops (`mfaexec prod` earlier
     // today): then no MFA code is needed, only the remaining hops.
     if let Some(cache) = cache
@@ -135,8 +138,8 @@ fn fresh_session(
             keys,
             first_hop_secs: None,
         };
-        let mut sessions =
-            sts::obtain_hops(plan, start, None, timeout, &log).map_err(sts::Failure::into_error)?;
+        let mut sessions = sts::obtain_hops(plan, start, None, timeout, &net, &log)
+            .map_err(sts::Failure::into_error)?;
         let session = sessions.pop().expect("a chain makes at least one call");
         announce(plan, &session);
         return Ok(session);
@@ -161,6 +164,7 @@ fn fresh_session(
             log(&format!("running the mfa_process of profile `{}`", p.from));
             Some(mfa::from_process(p, mfa_process_timeout(env)?)?)
         }
+        (Some(m), None, None) if args.no_prompt => return Err(mfa::code_needed(&m.serial)),
         (Some(m), None, None) => Some(mfa::prompt(&m.serial)?),
     };
     let mut tries = 1;
@@ -170,7 +174,7 @@ fn fresh_session(
             keys: plan.source.keys.clone(),
             first_hop_secs: first.as_ref().map(|p| p.duration.secs),
         };
-        match sts::obtain_hops(plan, start, code.as_deref(), timeout, &log) {
+        match sts::obtain_hops(plan, start, code.as_deref(), timeout, &net, &log) {
             Ok(sessions) => break sessions,
             Err(sts::Failure::InvalidCode(e)) if prompting && tries < CODE_TRIES => {
                 tries += 1;

@@ -414,6 +414,8 @@ pub struct Plan {
     /// None: no region configured; STS is reached in us-east-1 and the child gets none.
     pub region: Option<Located>,
     pub endpoint: Option<Located>,
+    /// Proxies, CA bundle and endpoint variants (src/net.rs).
+    pub net: crate::net::Settings,
     /// The `Name` of a GetFederationToken call (console sign-in without a role).
     pub federation_name: Option<String>,
     /// One-line notices for stderr (a duration shortened, ...).
@@ -653,6 +655,7 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
             }
             None => None,
         },
+        net: crate::net::settings(top, env)?,
         federation_name,
         source,
         hops,

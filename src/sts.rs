@@ -3,6 +3,9 @@
 
 use std::time::Duration;
 
+use aws_sdk_sts::config::endpoint::{
+    DefaultResolver, Endpoint, EndpointFuture, Params, ResolveEndpoint,
+};
 use aws_sdk_sts::config::http::HttpResponse;
 use aws_sdk_sts::config::retry::RetryConfig;
 use aws_sdk_sts::config::timeout::TimeoutConfig;
@@ -12,6 +15,7 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use crate::error::{Error, cause_chain};
 use crate::limits;
 use crate::limits::BODY_CAP;
+use crate::net::Network;
 use crate::profile::{Hop, Plan};
 use crate::session::{Keys, Secret, Session};
 
@@ -52,8 +56,15 @@ pub fn obtain_hops(
     start: Start,
     code: Option<&str>,
     timeout: Duration,
+    net: &Network,
     log: Log<'_>,
 ) -> Result<Vec<Session>, Failure> {
+    let endpoint = endpoint_text(plan);
+    log(&format!(
+        "reaching STS at {endpoint} {}; trusting {}",
+        net.route(&endpoint).describe(),
+        net.describe_roots()
+    ));
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -61,11 +72,13 @@ pub fn obtain_hops(
     runtime.block_on(async {
         let mfa = plan.mfa.as_ref().zip(code);
         if let Some(name) = &plan.federation_name {
-            return Ok(vec![get_federation_token(plan, name, timeout, log).await?]);
+            return Ok(vec![
+                get_federation_token(plan, name, timeout, net, log).await?,
+            ]);
         }
         if plan.hops.is_empty() {
             let mfa = mfa.map(|(m, c)| (m.serial.as_str(), c));
-            return Ok(vec![get_session_token(plan, mfa, timeout, log).await?]);
+            return Ok(vec![get_session_token(plan, mfa, timeout, net, log).await?]);
         }
         let mut keys = start.keys;
         let mut sessions = Vec::with_capacity(plan.hops.len());
@@ -79,7 +92,7 @@ pub fn obtain_hops(
                 Some(secs) if i == 0 => secs,
                 _ => plan.duration.secs,
             };
-            let s = assume_role(plan, i, hop, &keys, mfa, secs, timeout, log).await?;
+            let s = assume_role(plan, i, hop, &keys, mfa, secs, timeout, net, log).await?;
             keys = s.keys.clone();
             sessions.push(s);
         }
@@ -87,7 +100,13 @@ pub fn obtain_hops(
     })
 }
 
-fn client(plan: &Plan, keys: &Keys, carries_code: bool, timeout: Duration) -> aws_sdk_sts::Client {
+fn client(
+    plan: &Plan,
+    keys: &Keys,
+    carries_code: bool,
+    timeout: Duration,
+    net: &Network,
+) -> aws_sdk_sts::Client {
     let credentials = Credentials::new(
         keys.access_key_id.clone(),
         keys.secret_access_key.expose().to_owned(),
@@ -114,8 +133,18 @@ fn client(plan: &Plan, keys: &Keys, carries_code: bool, timeout: Duration) -> aw
                 .operation_timeout(timeout)
                 .build(),
         );
+    builder = builder.http_client(net.sdk_client(&endpoint_text(plan)));
     if let Some(endpoint) = &plan.endpoint {
+        // An explicit endpoint wins over the FIPS and dual-stack variants (AWS-RULES §11).
         builder = builder.endpoint_url(&endpoint.value);
+    } else {
+        let flag = |f: &Option<crate::net::Flag>| f.as_ref().is_some_and(|f| f.value);
+        builder = builder
+            .use_fips(flag(&plan.net.use_fips))
+            .use_dual_stack(flag(&plan.net.use_dual_stack))
+            .endpoint_resolver(Endpoints {
+                global: flag(&plan.net.global_endpoint),
+            });
     }
     builder = builder.interceptor(BodyCap);
     aws_sdk_sts::Client::from_conf(builder.build())
@@ -173,6 +202,7 @@ async fn get_session_token(
     plan: &Plan,
     mfa: Option<(&str, &str)>,
     timeout: Duration,
+    net: &Network,
     log: Log<'_>,
 ) -> Result<Session, Failure> {
     let keys = &plan.source.keys;
@@ -185,7 +215,7 @@ async fn get_session_token(
             .unwrap_or_default(),
         limits::format(plan.duration.secs),
     ));
-    let result = client(plan, keys, mfa.is_some(), timeout)
+    let result = client(plan, keys, mfa.is_some(), timeout, net)
         .get_session_token()
         .duration_seconds(plan.duration.secs as i32)
         .set_serial_number(mfa.map(|(s, _)| s.to_owned()))
@@ -200,15 +230,17 @@ async fn get_session_token(
             out.credentials(),
             log,
         ),
-        Err(e) => Err(explain(
-            plan,
-            None,
-            &Signer::source(plan, keys),
-            mfa.is_some(),
-            plan.duration.secs,
-            timeout,
-            &e,
-        )),
+        Err(e) => Err(failure(plan, net, mfa.is_some(), &e, || {
+            explain(
+                plan,
+                None,
+                &Signer::source(plan, keys),
+                mfa.is_some(),
+                plan.duration.secs,
+                timeout,
+                &e,
+            )
+        })),
     }
 }
 
@@ -222,6 +254,7 @@ async fn get_federation_token(
     plan: &Plan,
     name: &str,
     timeout: Duration,
+    net: &Network,
     log: Log<'_>,
 ) -> Result<Session, Failure> {
     let keys = &plan.source.keys;
@@ -232,7 +265,7 @@ async fn get_federation_token(
         plan.source.describe(),
         limits::format(plan.duration.secs),
     ));
-    let result = client(plan, keys, false, timeout)
+    let result = client(plan, keys, false, timeout, net)
         .get_federation_token()
         .name(name)
         .policy(PASS_THROUGH_POLICY)
@@ -247,15 +280,17 @@ async fn get_federation_token(
             out.credentials(),
             log,
         ),
-        Err(e) => Err(explain(
-            plan,
-            None,
-            &Signer::source(plan, keys),
-            false,
-            plan.duration.secs,
-            timeout,
-            &e,
-        )),
+        Err(e) => Err(failure(plan, net, false, &e, || {
+            explain(
+                plan,
+                None,
+                &Signer::source(plan, keys),
+                false,
+                plan.duration.secs,
+                timeout,
+                &e,
+            )
+        })),
     }
 }
 
@@ -268,6 +303,7 @@ async fn assume_role(
     mfa: Option<(&str, &str)>,
     secs: u64,
     timeout: Duration,
+    net: &Network,
     log: Log<'_>,
 ) -> Result<Session, Failure> {
     let signer = if index == 0 {
@@ -284,7 +320,7 @@ async fn assume_role(
         hop.session_name,
         limits::format(secs),
     ));
-    let result = client(plan, keys, mfa.is_some(), timeout)
+    let result = client(plan, keys, mfa.is_some(), timeout, net)
         .assume_role()
         .role_arn(&hop.role_arn)
         .role_session_name(&hop.session_name)
@@ -307,15 +343,9 @@ async fn assume_role(
                     is_source: false,
                 }
             };
-            Err(explain(
-                plan,
-                Some(hop),
-                &signer,
-                mfa.is_some(),
-                secs,
-                timeout,
-                &e,
-            ))
+            Err(failure(plan, net, mfa.is_some(), &e, || {
+                explain(plan, Some(hop), &signer, mfa.is_some(), secs, timeout, &e)
+            }))
         }
     }
 }
@@ -397,18 +427,146 @@ fn session_from(
     })
 }
 
+/// The STS endpoint the calls go to: the explicit one, else what the SDK's endpoint resolver
+/// gives for the region and the FIPS, dual-stack and global-endpoint settings.
 pub fn endpoint_text(plan: &Plan) -> String {
-    match &plan.endpoint {
-        Some(e) => e.value.clone(),
-        None => {
-            let region = plan.sts_region();
-            let suffix = match crate::cache::partition(region) {
-                "aws-cn" => "amazonaws.com.cn",
-                _ => "amazonaws.com",
-            };
-            format!("https://sts.{region}.{suffix}")
-        }
+    resolve_endpoint(plan).unwrap_or_else(|_| format!("the STS endpoint of {}", plan.sts_region()))
+}
+
+/// [`endpoint_text`], or why there is none (FIPS or dual-stack where a partition has neither).
+pub fn resolve_endpoint(plan: &Plan) -> Result<String, Error> {
+    if let Some(e) = &plan.endpoint {
+        return Ok(e.value.clone());
     }
+    let flag = |f: &Option<crate::net::Flag>| f.as_ref().is_some_and(|f| f.value);
+    let params = Params::builder()
+        .region(plan.sts_region())
+        .use_fips(flag(&plan.net.use_fips))
+        .use_dual_stack(flag(&plan.net.use_dual_stack))
+        .build()
+        .map_err(|e| Error::new(format!("cannot resolve the STS endpoint: {e}")))?;
+    resolve(&params, flag(&plan.net.global_endpoint))
+        .map(|e| e.url().to_owned())
+        .map_err(|e| {
+            let variants: Vec<&str> = [
+                (&plan.net.use_fips, "FIPS"),
+                (&plan.net.use_dual_stack, "dual-stack"),
+            ]
+            .into_iter()
+            .filter(|(f, _)| flag(f))
+            .map(|(_, name)| name)
+            .collect();
+            Error::new(format!(
+                "no {} STS endpoint in region {}: {e}",
+                variants.join(" and "),
+                plan.sts_region()
+            ))
+            .hint("unset AWS_USE_FIPS_ENDPOINT / AWS_USE_DUALSTACK_ENDPOINT (or use_fips_endpoint / use_dualstack_endpoint in the profile) for this region, or set AWS_ENDPOINT_URL_STS")
+        })
+}
+
+/// The SDK's own STS endpoint rules, with `UseGlobalEndpoint` set from `sts_regional_endpoints`
+/// (the Rust SDK never sets it; the AWS CLI does).
+#[derive(Debug)]
+struct Endpoints {
+    global: bool,
+}
+
+impl ResolveEndpoint for Endpoints {
+    fn resolve_endpoint<'a>(&'a self, params: &'a Params) -> EndpointFuture<'a> {
+        EndpointFuture::ready(resolve(params, self.global))
+    }
+}
+
+fn resolve(params: &Params, global: bool) -> Result<Endpoint, aws_sdk_sts::error::BoxError> {
+    use std::future::Future;
+    let params = Params::builder()
+        .set_region(params.region().map(str::to_owned))
+        .set_use_fips(params.use_fips())
+        .set_use_dual_stack(params.use_dual_stack())
+        .set_endpoint(params.endpoint().map(str::to_owned))
+        .use_global_endpoint(global)
+        .build()?;
+    let resolver = DefaultResolver::new();
+    let future = std::pin::pin!(resolver.resolve_endpoint(&params));
+    // The generated resolver is synchronous: its future is ready on the first poll.
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match future.poll(&mut cx) {
+        std::task::Poll::Ready(result) => result,
+        std::task::Poll::Pending => Err("the endpoint resolver did not answer at once".into()),
+    }
+}
+
+/// A failed call: proxy and TLS causes told as such, else `explain`'s reading; and when the
+/// call carried an MFA code, whether STS can have used it.
+fn failure<E>(
+    plan: &Plan,
+    net: &Network,
+    sent_code: bool,
+    err: &SdkError<E, HttpResponse>,
+    explain: impl FnOnce() -> Failure,
+) -> Failure
+where
+    E: std::error::Error + 'static,
+{
+    let endpoint = endpoint_text(plan);
+    let route = net.route(&endpoint);
+    let what = format!("STS at {endpoint}");
+    let connect = match err {
+        SdkError::DispatchFailure(_) => crate::net::explain_connect(net, err, &endpoint, &what),
+        _ => None,
+    };
+    let proxy_auth = matches!(err, SdkError::ResponseError(_) | SdkError::ServiceError(_))
+        && err
+            .raw_response()
+            .is_some_and(|r| r.status().as_u16() == 407);
+    let result = match (connect, &route) {
+        (Some(e), _) => Failure::Other(e),
+        // A forward proxy (an http:// endpoint) answers 407 itself.
+        (None, crate::net::Route::Proxy(p))
+            if proxy_auth =>
+        {
+            Failure::Other(
+                Error::new(format!(
+                    "the proxy {} (from {}) {} (407 Proxy Authentication Required)",
+                    p.shown,
+                    p.from,
+                    if p.has_auth {
+                        "refused the user name and password in its URL"
+                    } else {
+                        "asks for a user name and password"
+                    }
+                ))
+                .hint(format!(
+                    "put them in the proxy URL: {}=http://USER:PASSWORD@HOST:PORT (special characters percent-encoded)",
+                    p.from
+                )),
+            )
+        }
+        (None, _) => explain(),
+    };
+    let Failure::Other(e) = result else {
+        return result;
+    };
+    if !sent_code {
+        return Failure::Other(e);
+    }
+    let note = match err {
+        SdkError::DispatchFailure(_) if crate::net::failed_before_request(err) => {
+            "the MFA code was not used (the request never reached STS)"
+        }
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            "the MFA code may have been used: use the next one"
+        }
+        SdkError::ConstructionFailure(_) => "the MFA code was not used",
+        _ if proxy_auth => "the MFA code was not used (the proxy stopped the request)",
+        _ => "STS received the MFA code: use the next one",
+    };
+    let mut amended = Error::new(format!("{}; {note}", e.message())).exit_code(e.code());
+    if let Some(hint) = e.hint_text() {
+        amended = amended.hint(hint);
+    }
+    Failure::Other(amended)
 }
 
 /// Who signed a failing call: the source's keys, or (on a later hop) the previous role's session.

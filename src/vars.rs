@@ -46,3 +46,34 @@ pub fn for_session(plan: &Plan, session: &Session) -> Vars {
         .collect();
     Vars { unset, set }
 }
+
+/// Also removed for `--server`: keys and their expiry would win over the endpoint, and an SDK
+/// reads the relative URI and the token file before the full URI and the token (AWS-RULES §9).
+pub const SERVER_REMOVED: [&str; 5] = [
+    "AWS_CREDENTIAL_EXPIRATION",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+];
+
+/// The variables of a command run with `--server`: the endpoint and its token instead of keys,
+/// the region and profile marker as exec sets them.
+pub fn for_server(plan: &Plan, uri: &str, token: &str) -> Vars {
+    let mut set = vec![
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri.to_owned()),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN", token.to_owned()),
+    ];
+    if let Some(region) = &plan.region {
+        set.push(("AWS_REGION", region.value.clone()));
+        set.push(("AWS_DEFAULT_REGION", region.value.clone()));
+    }
+    set.push(("MFAEXEC_PROFILE", plan.profile.clone()));
+    let unset = REMOVED
+        .iter()
+        .chain(SERVER_REMOVED.iter())
+        .copied()
+        .filter(|name| !set.iter().any(|(n, _)| n == name))
+        .collect();
+    Vars { unset, set }
+}

@@ -311,7 +311,7 @@ fn endpoint_is_resolved_like_the_aws_sdks() {
         .env("AWS_ENDPOINT_URL_STS", &url)
         .env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
         .success();
-    out.stdout_has("https://sts.us-east-1.amazonaws.com (default)");
+    out.stdout_has("https://sts.us-east-1.amazonaws.com (the SDK's endpoint rules for us-east-1)");
     let out = s
         .run(["viaservices", "--dry-run"])
         .env("AWS_ENDPOINT_URL_STS", &url)

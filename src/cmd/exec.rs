@@ -15,6 +15,9 @@ use crate::vars::{self, Vars};
 
 pub fn run(args: &ExecArgs, env: &Environment) -> Result<()> {
     let plan = super::plan(&args.session, env)?;
+    if args.server {
+        return crate::server::run(args, &plan, env);
+    }
     let argv = command_line(&args.command, env);
     if args.session.dry_run {
         let shown: Vec<String> = argv
@@ -62,7 +65,7 @@ pub fn run(args: &ExecArgs, env: &Environment) -> Result<()> {
 }
 
 /// The command, or the user's shell when none is given.
-fn command_line(command: &[OsString], env: &Environment) -> Vec<OsString> {
+pub(crate) fn command_line(command: &[OsString], env: &Environment) -> Vec<OsString> {
     if command.is_empty() {
         let shell = env
             .get_os("SHELL")
@@ -75,12 +78,14 @@ fn command_line(command: &[OsString], env: &Environment) -> Vec<OsString> {
 }
 
 /// mfaexec's environment minus what the session replaces, plus the session's variables.
-fn child_environment(env: &Environment, vars: &Vars) -> Vec<(OsString, OsString)> {
+pub(crate) fn child_environment(env: &Environment, vars: &Vars) -> Vec<(OsString, OsString)> {
     let mut out: Vec<(OsString, OsString)> = env
         .iter()
         .filter(|(k, _)| {
             let k = k.to_str().unwrap_or("");
-            !vars::REMOVED.contains(&k) && !vars.set.iter().any(|(n, _)| *n == k)
+            !vars::REMOVED.contains(&k)
+                && !vars.unset.contains(&k)
+                && !vars.set.iter().any(|(n, _)| *n == k)
         })
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
@@ -94,7 +99,7 @@ fn child_environment(env: &Environment, vars: &Vars) -> Vec<(OsString, OsString)
 
 /// Looks the program up on the child's PATH, as a shell would, and tells "not found" (127)
 /// from "found but not executable" (126).
-fn find_program(program: &OsStr, child_env: &[(OsString, OsString)]) -> Result<PathBuf> {
+pub(crate) fn find_program(program: &OsStr, child_env: &[(OsString, OsString)]) -> Result<PathBuf> {
     let shown = program.to_string_lossy();
     let not_found = || Error::new(format!("command not found: {shown}")).exit_code(EXIT_NOT_FOUND);
     let not_executable = |path: &Path| {

@@ -72,6 +72,13 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
             "{:<11} POST getSigninToken to {} (from {}); {duration_text}\n{:<11} {destination}\n",
             "sign-in", endpoint.value, endpoint.from, "console"
         ));
+        if let Ok(net) = crate::net::Network::load(&plan.net) {
+            report.push_str(&format!(
+                "{:<11} sign-in: {}\n",
+                "proxy",
+                net.route(&endpoint.value).describe()
+            ));
+        }
         return super::print_stdout(&report);
     }
 
@@ -80,12 +87,20 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
     {
         crate::say!("mfaexec: profile `{}`: {why}", plan.profile);
     }
+    // Before the session: a bad proxy or CA bundle costs no MFA code.
+    let net = crate::net::Network::load(&plan.net)?;
     let session = crate::obtain::session(&plan, &args.session, env)?;
     let session_duration = match duration_kind {
         ConsoleDuration::Sent => Some(session_duration_secs(&plan, session.expiration)),
         ConsoleDuration::NotSent(_) => None,
     };
     if args.session.verbose {
+        crate::say!(
+            "mfaexec: reaching {} {}; trusting {}",
+            endpoint.value,
+            net.route(&endpoint.value).describe(),
+            net.describe_roots()
+        );
         crate::say!(
             "mfaexec: asking {} for a sign-in token{}",
             endpoint.value,
@@ -99,6 +114,7 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
         &session,
         session_duration,
         crate::obtain::sts_timeout(env)?,
+        &net,
     )?;
     let url = federation::login_url(&endpoint.value, &destination, &token);
     if args.session.verbose {

@@ -94,9 +94,47 @@ pub fn cache_state(plan: &Plan, env: &Environment) -> String {
     }
 }
 
-/// The `--dry-run` report: what would be called, with what, for how long, and what the child
-/// would get (secrets masked). Nothing secret is in a plan's printable parts.
-pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> String {
+/// The endpoint line of `--dry-run`: the URL the SDK's resolver gives, and why.
+fn endpoint_report(plan: &Plan) -> String {
+    let net = &plan.net;
+    fn set(f: &Option<crate::net::Flag>) -> Option<&crate::net::Flag> {
+        f.as_ref().filter(|f| f.value)
+    }
+    if let Some(e) = &plan.endpoint {
+        let mut text = format!("{} (from {})", e.value, e.from);
+        for (flag, name) in [(&net.use_fips, "FIPS"), (&net.use_dual_stack, "dual-stack")] {
+            if let Some(f) = set(flag) {
+                text.push_str(&format!(
+                    "; {name} ({}) does not apply to an explicit endpoint",
+                    f.from
+                ));
+            }
+        }
+        return text;
+    }
+    let url = match sts::resolve_endpoint(plan) {
+        Ok(url) => url,
+        Err(e) => return format!("none: {}", e.message()),
+    };
+    let mut why = vec![format!(
+        "the SDK's endpoint rules for {}",
+        plan.sts_region()
+    )];
+    if let Some(f) = set(&net.use_fips) {
+        why.push(format!("FIPS from {}", f.from));
+    }
+    if let Some(f) = set(&net.use_dual_stack) {
+        why.push(format!("dual-stack from {}", f.from));
+    }
+    if let Some(f) = set(&net.global_endpoint) {
+        why.push(format!("legacy global endpoint from {}", f.from));
+    }
+    format!("{url} ({})", why.join(", "))
+}
+
+/// The `--dry-run` report: what would be called, with what, for how long; `dry_run_report`
+/// adds what the child would get (secrets masked). Nothing secret is in a plan's printable parts.
+pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> String {
     let mut out = String::new();
     let mut line = |label: &str, text: String| out.push_str(&format!("{label:<11} {text}\n"));
     let keys = &plan.source.keys;
@@ -197,13 +235,15 @@ pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Str
             None => format!("{} (none configured)", profile::DEFAULT_REGION),
         },
     );
-    line(
-        "endpoint",
-        match &plan.endpoint {
-            Some(e) => format!("{} (from {})", e.value, e.from),
-            None => format!("{} (default)", sts::endpoint_text(plan)),
-        },
-    );
+    line("endpoint", endpoint_report(plan));
+    match crate::net::Network::load(&plan.net) {
+        Ok(net) => {
+            let endpoint = sts::endpoint_text(plan);
+            line("proxy", format!("STS: {}", net.route(&endpoint).describe()));
+            line("CA bundle", net.describe_roots());
+        }
+        Err(e) => line("network", format!("unusable: {}", e.message())),
+    }
     line(
         "cache",
         if args.refresh {
@@ -224,6 +264,11 @@ pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Str
             ),
         );
     }
+    out
+}
+
+/// The `--dry-run` report of a command given the session's keys.
+pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> String {
     let placeholder = Session {
         keys: crate::session::Keys {
             access_key_id: "<from STS>".into(),
@@ -232,15 +277,23 @@ pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Str
         },
         expiration: 0,
     };
-    let Vars { unset, set } = vars::for_session(plan, &placeholder);
-    line("unset", unset.join(" "));
+    let mut out = dry_run_plan(plan, args, env);
+    out.push_str(&vars_report(&vars::for_session(plan, &placeholder)));
+    out
+}
+
+/// The `unset` and `set` lines of a `--dry-run` report; values that come only from STS or
+/// from the run itself are shown as `<...>` by the caller's placeholder values.
+pub fn vars_report(vars: &Vars) -> String {
+    let Vars { unset, set } = vars;
+    let mut out = format!("{:<11} {}\n", "unset", unset.join(" "));
     for (name, value) in set {
-        let shown = if name == "AWS_CREDENTIAL_EXPIRATION" {
-            "<from STS>".to_owned()
+        let shown = if *name == "AWS_CREDENTIAL_EXPIRATION" {
+            "<from STS>"
         } else {
             value
         };
-        line("set", format!("{name}={shown}"));
+        out.push_str(&format!("{:<11} {name}={shown}\n", "set"));
     }
     out
 }

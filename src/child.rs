@@ -1,0 +1,154 @@
+//! The one command mfaexec does not exec (`--server`): it runs as mfaexec's child, in the
+//! terminal's foreground process group like any command a shell starts, so Ctrl-C, Ctrl-Z and
+//! resizes reach it directly. mfaexec passes SIGTERM and SIGHUP on, lets SIGINT and SIGQUIT go
+//! to the child alone, and ends as the child ended: its exit code, or death by its signal.
+
+use std::ffi::{CString, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use nix::errno::Errno;
+use nix::spawn::{PosixSpawnAttr, PosixSpawnFileActions, PosixSpawnFlags, posix_spawn};
+use nix::sys::signal::{self, SigSet, Signal};
+use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
+use nix::unistd::Pid;
+
+use crate::error::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, Error, Result};
+
+/// The signals mfaexec takes on itself while the child runs.
+fn held() -> SigSet {
+    let mut set = SigSet::empty();
+    for s in [
+        Signal::SIGINT,
+        Signal::SIGQUIT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+    ] {
+        set.add(s);
+    }
+    set
+}
+
+/// Blocks the held signals in this thread, and so in every thread started after it; one thread
+/// reads them with sigwait (`wait`). Call before any other thread starts: a thread that did not
+/// block them would die of them.
+pub fn hold_signals() -> Result<()> {
+    held()
+        .thread_block()
+        .map_err(|e| Error::new(format!("cannot block signals: {e}")))
+}
+
+/// Starts `program` with `argv` (whose first word is the name it is called by) and exactly
+/// `env`. posix_spawn rather than std's Command, which passes the blocked signals on: the child
+/// starts with no signal blocked and SIGPIPE at its default, as from a shell.
+pub fn spawn(program: &Path, argv: &[OsString], env: &[(OsString, OsString)]) -> Result<Pid> {
+    let shown = program.display();
+    let c_string = |bytes: Vec<u8>| {
+        CString::new(bytes).map_err(|_| {
+            Error::new(format!(
+                "cannot run {shown}: an argument or variable holds a NUL byte"
+            ))
+        })
+    };
+    let args = argv
+        .iter()
+        .map(|a| c_string(a.as_bytes().to_vec()))
+        .collect::<Result<Vec<_>>>()?;
+    let vars = env
+        .iter()
+        .map(|(k, v)| {
+            let mut pair = k.as_bytes().to_vec();
+            pair.push(b'=');
+            pair.extend_from_slice(v.as_bytes());
+            c_string(pair)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let failed = |e: Errno| Error::new(format!("cannot run {shown}: {}", e.desc()));
+    let mut attr = PosixSpawnAttr::init().map_err(failed)?;
+    attr.set_sigmask(&SigSet::empty()).map_err(failed)?;
+    let mut pipe = SigSet::empty();
+    pipe.add(Signal::SIGPIPE);
+    attr.set_sigdefault(&pipe).map_err(failed)?;
+    attr.set_flags(
+        PosixSpawnFlags::POSIX_SPAWN_SETSIGMASK | PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF,
+    )
+    .map_err(failed)?;
+    let actions = PosixSpawnFileActions::init().map_err(failed)?;
+    posix_spawn(program, &actions, &attr, &args, &vars).map_err(|e| {
+        let code = match e {
+            Errno::ENOENT => EXIT_NOT_FOUND,
+            _ => EXIT_NOT_EXECUTABLE,
+        };
+        failed(e).exit_code(code)
+    })
+}
+
+/// How the child ended.
+pub enum Ended {
+    Exited(i32),
+    Killed(Signal),
+}
+
+/// Waits for the child, passing SIGTERM and SIGHUP on; SIGINT and SIGQUIT, which the terminal
+/// sends to the child as well, are dropped.
+pub fn wait(pid: Pid) -> Result<Ended> {
+    // Set once the child has ended, before it is reaped: a signal must never reach another
+    // process that was given the pid afterwards.
+    let ended = Arc::new(Mutex::new(false));
+    let forwarder = {
+        let ended = Arc::clone(&ended);
+        std::thread::Builder::new()
+            .name("mfaexec-signals".into())
+            .spawn(move || {
+                let set = held();
+                while let Ok(sig) = set.wait() {
+                    if matches!(sig, Signal::SIGTERM | Signal::SIGHUP) {
+                        let ended = ended.lock().unwrap_or_else(|e| e.into_inner());
+                        if !*ended {
+                            let _ = signal::kill(pid, sig);
+                        }
+                    }
+                }
+            })
+    };
+    if let Err(e) = forwarder {
+        crate::say!("mfaexec: warning: SIGTERM and SIGHUP will not reach the command: {e}");
+    }
+    let failed = |e: Errno| Error::new(format!("cannot wait for the command: {}", e.desc()));
+    loop {
+        match waitid(Id::Pid(pid), WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT) {
+            Ok(_) => break,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(failed(e)),
+        }
+    }
+    *ended.lock().unwrap_or_else(|e| e.into_inner()) = true;
+    loop {
+        match waitpid(pid, None) {
+            Ok(WaitStatus::Exited(_, code)) => return Ok(Ended::Exited(code)),
+            Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(Ended::Killed(sig)),
+            Ok(_) | Err(Errno::EINTR) => continue,
+            Err(e) => return Err(failed(e)),
+        }
+    }
+}
+
+/// Ends mfaexec as the child ended: with its exit code, or killed by its signal, so that the
+/// shell (and a script's `$?`, and `set -e`) sees what it would have seen without mfaexec.
+pub fn exit_like(ended: Ended) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let sig = match ended {
+        Ended::Exited(code) => std::process::exit(code),
+        Ended::Killed(sig) => sig,
+    };
+    let mut set = SigSet::empty();
+    set.add(sig);
+    let _ = set.thread_unblock();
+    // Twice: a handler std installs (SIGSEGV, SIGBUS) resets itself to the default on the
+    // first, and a signal that is ignored (SIGPIPE in Rust programs) falls through to exit.
+    let _ = signal::raise(sig);
+    let _ = signal::raise(sig);
+    std::process::exit(128 + sig as i32)
+}

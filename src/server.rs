@@ -1,0 +1,530 @@
+//! `--server`: a container-credentials endpoint (AWS-RULES §9) on 127.0.0.1 for one command.
+//!
+//! Keys in the environment die with their session, halfway through a long `terraform apply`.
+//! An SDK given an endpoint instead asks again before its credentials expire; the endpoint
+//! answers with the session while more than `MFAEXEC_REFRESH_WINDOW` of it is left, and else
+//! renews it as `mfaexec PROFILE` would: through the shared cache and its lock (a newer session
+//! cached by another terminal is taken), a chain from its cached first hop, a direct session
+//! with the code of `mfa_process`. It never prompts: the terminal belongs to the command.
+//!
+//! Only a request from this machine with the run's token and a Host of this server is answered
+//! (a web page in a browser can reach 127.0.0.1 through DNS rebinding, but not send the token).
+
+use std::convert::Infallible;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::sync::{Mutex, Semaphore, oneshot};
+
+use crate::cli::{ExecArgs, SessionArgs};
+use crate::cmd::exec;
+use crate::environ::Environment;
+use crate::error::{Error, Result};
+use crate::profile::{self, Plan};
+use crate::session::{Secret, Session, rfc3339};
+use crate::vars::{self, Vars};
+use crate::{cache, child, limits, mfa, obtain};
+
+/// A request's head (request line and headers) beyond this is refused; hyper's minimum.
+const MAX_HEAD_BYTES: usize = 8192;
+const MAX_HEADERS: usize = 32;
+/// A client that sends its head slower than this is dropped.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// Connections served at once; more wait in the kernel's backlog.
+const MAX_CONNECTIONS: usize = 64;
+/// After a renewal failed for another reason than a missing code (STS unreachable, the
+/// mfa_process failing), requests within this time get the same answer: SDKs retry at once,
+/// and each attempt could cost an MFA code.
+const RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// Runs the command with the endpoint: the session first (the MFA code, if one is needed, is
+/// asked now, while the terminal is still mfaexec's), then the server, then the command.
+pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
+    let argv = exec::command_line(&args.command, env);
+    if args.session.dry_run {
+        let shown: Vec<String> = argv
+            .iter()
+            .map(|a| shell_words::quote(&a.to_string_lossy()).into_owned())
+            .collect();
+        let mut report = crate::cmd::dry_run_plan(plan, &args.session, env);
+        report.push_str(&format!(
+            "{:<11} a credentials endpoint on 127.0.0.1, on a port the kernel picks; the command runs as mfaexec's child and gets no keys\n",
+            "server"
+        ));
+        if let Err(e) = refuse_default_keys(env) {
+            report.push_str(&format!("{:<11} refused: {}\n", "note", e.message()));
+        }
+        report.push_str(&crate::cmd::vars_report(&vars::for_server(
+            plan,
+            "http://127.0.0.1:<port>/",
+            "****",
+        )));
+        report.push_str(&format!("{:<11} {}\n", "command", shown.join(" ")));
+        return crate::cmd::print_stdout(&report);
+    }
+    refuse_default_keys(env)?;
+    let removed = Vars {
+        unset: vars::for_server(plan, "", "").unset,
+        set: vec![],
+    };
+    // Find the program before asking for a code: a typo must not cost an MFA code.
+    let program = exec::find_program(&argv[0], &exec::child_environment(env, &removed))?;
+    let session = obtain::session(plan, &args.session, env)?;
+    // Before the server's threads start, so that none of them can die of these signals.
+    child::hold_signals()?;
+    let endpoint = Endpoint::start(plan, &args.session, env, session)?;
+    let vars = vars::for_server(plan, &endpoint.uri(), endpoint.token.expose());
+    if args.command.is_empty() {
+        crate::say!(
+            "mfaexec: starting {} with a credentials endpoint for profile `{}`; exit it to stop the endpoint",
+            program.display(),
+            plan.profile
+        );
+    }
+    if args.session.verbose {
+        crate::say!(
+            "mfaexec: credentials endpoint on 127.0.0.1:{}; running {}",
+            endpoint.port,
+            program.display()
+        );
+    }
+    // std, tokio and the cache open every descriptor close-on-exec (the listener and the
+    // connections included): the command gets what mfaexec was given, none of its own.
+    // The command gets the user's core limit, as after exec; mfaexec's own is 0 again at once
+    // (and mfaexec stays non-dumpable throughout).
+    crate::coredump::restore_for_exec();
+    let spawned = child::spawn(&program, &argv, &exec::child_environment(env, &vars));
+    crate::coredump::forbid();
+    let pid = match spawned {
+        Ok(pid) => pid,
+        Err(e) => {
+            endpoint.stop();
+            return Err(e);
+        }
+    };
+    let ended = child::wait(pid);
+    endpoint.stop();
+    child::exit_like(ended?)
+}
+
+/// An SDK takes static keys of the `default` profile before it asks the endpoint (AWS-RULES
+/// §9): the command would silently run with the long-term keys.
+fn refuse_default_keys(env: &Environment) -> Result<()> {
+    let set = profile::load(env, "default")?;
+    let static_keys = set
+        .get_profile("default")
+        .is_some_and(|p| p.get("aws_access_key_id").is_some());
+    if !static_keys {
+        return Ok(());
+    }
+    Err(Error::new(
+        "--server: the `default` profile holds static keys, which the command's SDK would use instead of the endpoint",
+    )
+    .hint(
+        "move them to the key store with `mfaexec import default`, or put them under another profile name (e.g. [alice]) and use that as source_profile",
+    ))
+}
+
+/// The running endpoint; `stop` closes its port.
+pub struct Endpoint {
+    port: u16,
+    token: Secret,
+    stop: oneshot::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Endpoint {
+    /// Listens on 127.0.0.1 on a port the kernel picks, serving `session` until it needs renewal.
+    pub fn start(
+        plan: &Plan,
+        args: &SessionArgs,
+        env: &Environment,
+        session: Session,
+    ) -> Result<Endpoint> {
+        let failed =
+            |e: std::io::Error| Error::new(format!("cannot start the credentials endpoint: {e}"));
+        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(failed)?;
+        listener.set_nonblocking(true).map_err(failed)?;
+        let port = listener.local_addr().map_err(failed)?.port();
+        let token = new_token()?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(failed)?;
+        let listener = {
+            let _context = runtime.enter();
+            tokio::net::TcpListener::from_std(listener).map_err(failed)?
+        };
+        let mut renewal_args = args.clone();
+        renewal_args.refresh = false;
+        renewal_args.token_code = None;
+        renewal_args.dry_run = false;
+        renewal_args.no_prompt = true;
+        let shared = Arc::new(Shared {
+            port,
+            token: token.clone(),
+            verbose: args.verbose,
+            window: cache::refresh_window(env)? as i64,
+            renewal: Arc::new(Renewal {
+                plan: plan.clone(),
+                args: renewal_args,
+                env: env.clone(),
+            }),
+            state: Mutex::new(State::new(session)),
+            connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+        });
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("mfaexec-server".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    tokio::spawn(accept(listener, shared));
+                    let _ = stopped.await;
+                });
+                // Drops the accepting task and every connection now, closing the port, without
+                // waiting for a renewal under way (its thread ends with the process).
+                runtime.shutdown_background();
+            })
+            .map_err(failed)?;
+        Ok(Endpoint {
+            port,
+            token,
+            stop,
+            thread,
+        })
+    }
+
+    pub fn uri(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    /// Stops serving and closes the port.
+    pub fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.thread.join();
+    }
+}
+
+/// 256 bits from the OS's random source, as 64 hex digits (a valid header value as is).
+fn new_token() -> Result<Secret> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| {
+        Error::new(format!(
+            "cannot get random bytes for the endpoint's token: {e}"
+        ))
+    })?;
+    Ok(Secret::new(
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(),
+    ))
+}
+
+struct Shared {
+    port: u16,
+    token: Secret,
+    verbose: bool,
+    window: i64,
+    renewal: Arc<Renewal>,
+    /// Held across a renewal: requests that arrive meanwhile wait for its session, so a burst
+    /// of requests makes one STS call.
+    state: Mutex<State>,
+    connections: Arc<Semaphore>,
+}
+
+struct State {
+    session: Session,
+    /// How long the session had left when the endpoint got it.
+    lifetime: i64,
+    /// The "session has ended" line was printed for this session.
+    ended_said: bool,
+    /// The last renewal failure, when it was not a missing code, and its answer.
+    failed: Option<(Instant, String)>,
+}
+
+impl State {
+    fn new(session: Session) -> State {
+        let lifetime = session.expiration.saturating_sub(cache::now());
+        State {
+            session,
+            lifetime,
+            ended_said: false,
+            failed: None,
+        }
+    }
+
+    /// Less than the refresh window is left. A window as long as the session itself would renew
+    /// on every request; then half the session's lifetime stands in for it.
+    fn due(&self, window: i64) -> bool {
+        let window = if window >= self.lifetime {
+            self.lifetime / 2
+        } else {
+            window
+        };
+        self.session.expiration.saturating_sub(cache::now()) < window
+    }
+}
+
+/// What renewing needs: the plan, and the session arguments with prompting ruled out.
+struct Renewal {
+    plan: Plan,
+    args: SessionArgs,
+    env: Environment,
+}
+
+enum Renewed {
+    Session(Session),
+    /// Only a code typed by the user could renew the session.
+    NeedsCode,
+    Failed(Error),
+}
+
+impl Renewal {
+    fn obtain(&self) -> Renewed {
+        match obtain::session(&self.plan, &self.args, &self.env) {
+            Ok(session) => Renewed::Session(session),
+            Err(e)
+                if self
+                    .plan
+                    .mfa
+                    .as_ref()
+                    .is_some_and(|m| e == mfa::code_needed(&m.serial)) =>
+            {
+                Renewed::NeedsCode
+            }
+            Err(e) => Renewed::Failed(e),
+        }
+    }
+}
+
+async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            // Out of descriptors, say: wait rather than spin.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = Arc::clone(&shared.connections).acquire_owned().await else {
+            return;
+        };
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let service = service_fn(move |req| {
+                let shared = Arc::clone(&shared);
+                async move { Ok::<_, Infallible>(respond(&shared, req).await) }
+            });
+            let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEAD_TIMEOUT)
+                .max_buf_size(MAX_HEAD_BYTES)
+                .max_headers(MAX_HEADERS)
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+            drop(permit);
+        });
+    }
+}
+
+async fn respond(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (status, body, note) = answer(shared, &req).await;
+    if shared.verbose {
+        let path: String = req.uri().path().chars().take(64).collect();
+        crate::say!(
+            "mfaexec: endpoint: {} {} -> {}: {note}",
+            req.method(),
+            path.escape_debug(),
+            status.as_u16()
+        );
+    }
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// The status, the JSON body, and the `-v` note (never a secret).
+async fn answer(shared: &Arc<Shared>, req: &Request<Incoming>) -> (StatusCode, String, String) {
+    let refuse = |message: &str| {
+        (
+            StatusCode::FORBIDDEN,
+            serde_json::json!({ "Message": message }).to_string(),
+            message.to_owned(),
+        )
+    };
+    if !host_is_ours(req, shared.port) {
+        return refuse(&format!(
+            "the Host is not 127.0.0.1:{0} or localhost:{0}",
+            shared.port
+        ));
+    }
+    if req.method() != Method::GET {
+        return refuse("only GET is answered");
+    }
+    let given = req
+        .headers()
+        .get(AUTHORIZATION)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if !same_bytes(given, shared.token.expose().as_bytes()) {
+        return refuse("a missing or wrong authorization token");
+    }
+    match credentials(shared).await {
+        Ok(session) => {
+            let keys = &session.keys;
+            let body = serde_json::json!({
+                "AccessKeyId": keys.access_key_id,
+                "SecretAccessKey": keys.secret_access_key.expose(),
+                "Token": keys.session_token.as_ref().map(|t| t.expose()),
+                "Expiration": rfc3339(session.expiration),
+            });
+            let left = session.expiration.saturating_sub(cache::now()).max(0) as u64;
+            (
+                StatusCode::OK,
+                body.to_string(),
+                format!(
+                    "the session of {}, {} left",
+                    shared.renewal.plan.profile,
+                    limits::format(left)
+                ),
+            )
+        }
+        Err(message) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            serde_json::json!({ "Message": message }).to_string(),
+            message,
+        ),
+    }
+}
+
+/// The Host header names this server: a page that reached 127.0.0.1 through a DNS name of its
+/// own (rebinding) sends that name.
+fn host_is_ours(req: &Request<Incoming>, port: u16) -> bool {
+    let Some(host) = req.headers().get(HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let host = host.to_ascii_lowercase();
+    let ours = [format!("127.0.0.1:{port}"), format!("localhost:{port}")];
+    let authority_ok = req
+        .uri()
+        .authority()
+        .is_none_or(|a| ours.contains(&a.as_str().to_ascii_lowercase()));
+    ours.contains(&host) && authority_ok
+}
+
+/// Compares in time independent of where the first difference is.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The session to hand out: the current one while it is not due, else a renewed one.
+async fn credentials(shared: &Arc<Shared>) -> std::result::Result<Session, String> {
+    let mut state = shared.state.lock().await;
+    if !state.due(shared.window) {
+        return Ok(state.session.clone());
+    }
+    if let Some((at, message)) = &state.failed
+        && at.elapsed() < RETRY_AFTER
+    {
+        return Err(message.clone());
+    }
+    // obtain::session blocks (a lock, an mfa_process, its own runtime for STS): on a thread of
+    // its own, while this runtime keeps accepting.
+    let (tx, rx) = oneshot::channel();
+    let renewal = Arc::clone(&shared.renewal);
+    let started = std::thread::Builder::new()
+        .name("mfaexec-renew".into())
+        .spawn(move || {
+            let _ = tx.send(renewal.obtain());
+        });
+    let renewed = match started {
+        Ok(_) => rx
+            .await
+            .unwrap_or_else(|_| Renewed::Failed(Error::new("the renewal stopped"))),
+        Err(e) => Renewed::Failed(Error::new(format!("cannot start the renewal: {e}"))),
+    };
+    let profile = &shared.renewal.plan.profile;
+    match renewed {
+        Renewed::Session(session) => {
+            *state = State::new(session);
+            Ok(state.session.clone())
+        }
+        Renewed::NeedsCode => {
+            let again = format!("mfaexec {} -r", shell_words::quote(profile));
+            if !state.ended_said {
+                state.ended_said = true;
+                crate::say!(
+                    "mfaexec: the session of profile `{profile}` has ended: run `{again}` in another terminal"
+                );
+            }
+            Err(format!(
+                "the session of profile `{profile}` has ended and only a typed MFA code can renew it: run `{again}` in another terminal"
+            ))
+        }
+        Renewed::Failed(e) => {
+            let message = format!(
+                "cannot renew the session of profile `{profile}`: {}",
+                e.message()
+            );
+            crate::say!("mfaexec: {message}");
+            if let Some(hint) = e.hint_text() {
+                crate::say!("hint: {hint}");
+            }
+            state.failed = Some((Instant::now(), message.clone()));
+            Err(message)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::Keys;
+
+    fn state(left: i64, lifetime: i64) -> State {
+        let session = Session {
+            keys: Keys {
+                access_key_id: "ASIAX".into(),
+                secret_access_key: Secret::new("s"),
+                session_token: Some(Secret::new("t")),
+            },
+            expiration: cache::now() + left,
+        };
+        State {
+            lifetime,
+            ..State::new(session)
+        }
+    }
+
+    #[test]
+    fn due_within_the_window_or_half_a_session_shorter_than_it() {
+        assert!(!state(400, 3600).due(300));
+        assert!(state(200, 3600).due(300));
+        // A window longer than the session would renew at every request.
+        assert!(!state(2000, 3600).due(7200));
+        assert!(state(1700, 3600).due(7200));
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same_bytes(b"abc", b"abc"));
+        assert!(!same_bytes(b"abc", b"abd"));
+        assert!(!same_bytes(b"ab", b"abc"));
+        assert!(!same_bytes(b"", b"abc"));
+        let token = new_token().unwrap();
+        assert_eq!(token.expose().len(), 64);
+        assert_ne!(token.expose(), new_token().unwrap().expose());
+    }
+}

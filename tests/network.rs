@@ -1,0 +1,627 @@
+//! Corporate networks (issue 11): proxies, CA bundles, FIPS and dual-stack endpoints.
+//!
+//! The real things on loopback: Debian's tinyproxy (its log proves what went through it), and
+//! the fake STS and federation endpoint behind a TLS front whose certificate comes from a test
+//! CA made at test time, so only AWS_CA_BUNDLE or ca_bundle makes it trusted.
+
+use std::net::SocketAddr;
+
+use crate::support::net::{ClosingProxy, TestCa, Tinyproxy, TlsFront, free_port};
+use crate::support::*;
+
+/// The standard sandbox with STS and the federation endpoint at `https://localhost:PORT`,
+/// served with a certificate for `names` from a fresh test CA, whose root is in `ca.pem`.
+fn tls_sandbox(names: &[&str]) -> (Sandbox, TlsFront) {
+    let mut s = Sandbox::standard();
+    let ca = TestCa::new("mfaexec test root CA");
+    let (chain, key) = ca.server_cert(names);
+    let backend: SocketAddr = s.sts.url().trim_start_matches("http://").parse().unwrap();
+    let front = TlsFront::start(backend, chain, key);
+    s.set("AWS_ENDPOINT_URL_STS", &front.url("localhost"));
+    s.set(
+        "MFAEXEC_FEDERATION_ENDPOINT",
+        &format!("{}/federation", front.url("localhost")),
+    );
+    ca.write_bundle(&s.path("ca.pem"));
+    (s, front)
+}
+
+fn bundle(s: &Sandbox) -> String {
+    s.path("ca.pem").display().to_string()
+}
+
+fn connects_to(proxy: &Tinyproxy, front: &TlsFront) -> usize {
+    let target = format!("CONNECT localhost:{} HTTP/1.1", front.addr.port());
+    proxy.requests().iter().filter(|r| **r == target).count()
+}
+
+#[test]
+fn sts_goes_through_the_proxy_with_aws_ca_bundle() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let proxy = Tinyproxy::start();
+    let out = s
+        .run(["env", "prod", "-t", &s.code(), "-v"])
+        .env("HTTPS_PROXY", proxy.url())
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .success();
+    out.stdout_has("export AWS_SESSION_TOKEN=");
+    out.stderr_has(&format!(
+        "through the proxy {} (from HTTPS_PROXY); trusting {} (from AWS_CA_BUNDLE): 1 certificate",
+        proxy.url(),
+        bundle(&s)
+    ));
+    // Loopback is not bypassed: the call went through the proxy as a CONNECT tunnel.
+    assert_eq!(connects_to(&proxy, &front), 1, "{}", proxy.log());
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
+}
+
+#[test]
+fn ca_bundle_in_the_profile_is_trusted_too() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let proxy = Tinyproxy::start();
+    s.append_config(&format!("\n[profile prod]\nca_bundle = {}\n", bundle(&s)));
+    let out = s
+        .run(["env", "prod", "-t", &s.code(), "--dry-run"])
+        .env("https_proxy", proxy.url())
+        .success();
+    out.stdout_has(&format!(
+        "CA bundle   {} (from ca_bundle of profile `prod`): 1 certificate",
+        bundle(&s)
+    ));
+    s.run(["env", "prod", "-t", &s.code()])
+        .env("https_proxy", proxy.url())
+        .success();
+    assert_eq!(connects_to(&proxy, &front), 1, "{}", proxy.log());
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
+}
+
+#[test]
+fn without_the_bundle_the_certificate_is_not_trusted() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let proxy = Tinyproxy::start();
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("HTTPS_PROXY", proxy.url())
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the certificate of localhost:{} (through the proxy {}) is not trusted: its issuer `CN=mfaexec test root CA` is not a known certificate authority",
+        front.addr.port(),
+        proxy.url()
+    ));
+    out.stderr_has("the MFA code was not used");
+    out.stderr_has("hint: on a network that inspects TLS, set AWS_CA_BUNDLE");
+    assert!(s.calls().is_empty(), "STS was reached");
+    // The call's tunnel, and the one that looked at the certificate to name its issuer.
+    assert_eq!(connects_to(&proxy, &front), 2);
+    assert_eq!(front.handshakes(), 0);
+}
+
+#[test]
+fn without_a_proxy_the_certificate_is_not_trusted_either() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let out = s.run(["env", "prod", "-t", &s.code()]).failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the certificate of localhost:{} is not trusted: its issuer `CN=mfaexec test root CA` is not",
+        front.addr.port()
+    ));
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn a_certificate_for_another_host_is_refused() {
+    let (s, front) = tls_sandbox(&["sts.other.example"]);
+    let proxy = Tinyproxy::start();
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("HTTPS_PROXY", proxy.url())
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the certificate of localhost:{} (through the proxy {}) is for another host name",
+        front.addr.port(),
+        proxy.url()
+    ));
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn no_proxy_bypasses_by_host_and_port() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let proxy = Tinyproxy::start();
+    let port = front.addr.port();
+    // Another port of the same host: still through the proxy.
+    s.run(["env", "prod", "-t", &s.code()])
+        .env("HTTPS_PROXY", proxy.url())
+        .env("NO_PROXY", format!("localhost:{}", port + 1))
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .success();
+    assert_eq!(connects_to(&proxy, &front), 1);
+    let out = s
+        .run(["env", "prod", "-t", &s.code(), "-v", "-r"])
+        .env("HTTPS_PROXY", proxy.url())
+        .env("no_proxy", format!("example.com, localhost:{port}"))
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .success();
+    out.stderr_has(&format!(
+        "directly: `localhost:{port}` of no_proxy bypasses the proxy"
+    ));
+    assert_eq!(connects_to(&proxy, &front), 1, "{}", proxy.log());
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 2);
+}
+
+#[test]
+fn http_endpoints_use_http_proxy_as_a_forward_proxy() {
+    let s = Sandbox::standard();
+    let proxy = Tinyproxy::start();
+    // HTTPS_PROXY is not for http:// URLs.
+    s.run(["env", "prod", "-t", &s.code()])
+        .env("HTTPS_PROXY", proxy.url())
+        .success();
+    assert!(proxy.requests().is_empty(), "{}", proxy.log());
+    s.run(["env", "prod", "--dry-run"])
+        .env("HTTPS_PROXY", proxy.url())
+        .success()
+        .stdout_has("proxy       STS: directly (HTTP_PROXY is not set)");
+    s.run(["env", "prod", "-t", &s.code(), "-r"])
+        .env("HTTP_PROXY", proxy.url())
+        .success();
+    assert_eq!(
+        proxy.requests(),
+        vec![format!("POST {}/ HTTP/1.1", s.sts.url())],
+        "{}",
+        proxy.log()
+    );
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 2);
+}
+
+#[test]
+fn a_proxy_that_is_not_listening_is_named() {
+    let (s, _front) = tls_sandbox(&["localhost"]);
+    let port = free_port();
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("HTTPS_PROXY", format!("http://127.0.0.1:{port}"))
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: cannot connect to the proxy http://127.0.0.1:{port} (from HTTPS_PROXY): connection refused; the MFA code was not used"
+    ));
+    out.stderr_has("hint: check HTTPS_PROXY");
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn proxy_authentication() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let proxy = Tinyproxy::with_basic_auth("alice", "s3cret");
+    let run = |url: &str| {
+        s.run(["env", "prod", "-t", &s.code(), "-v", "-r"])
+            .env("HTTPS_PROXY", url)
+            .env("AWS_CA_BUNDLE", bundle(&s))
+    };
+    let out = run(&proxy.url()).failure(1);
+    out.stderr_has(&format!(
+        "mfaexec: the proxy {} (from HTTPS_PROXY) asks for a user name and password (407 Proxy Authentication Required); the MFA code was not used",
+        proxy.url()
+    ));
+    out.stderr_has("hint: put them in the proxy URL: HTTPS_PROXY=http://USER:PASSWORD@HOST:PORT");
+    let wrong = format!("http://alice:wr0ng@127.0.0.1:{}", proxy.port);
+    let out = run(&wrong).failure(1);
+    // tinyproxy answers wrong credentials with 401, not 407.
+    out.stderr_has(&format!(
+        "the proxy http://alice:****@127.0.0.1:{} (from HTTPS_PROXY) refused to tunnel (CONNECT) to localhost:{}",
+        proxy.port,
+        front.addr.port()
+    ));
+    out.stderr_has("hint: check the user name and password in HTTPS_PROXY");
+    assert!(!out.stderr().contains("wr0ng"), "{}", out.stderr());
+    assert!(s.calls().is_empty());
+    let right = format!("http://alice:s3cret@127.0.0.1:{}", proxy.port);
+    let out = run(&right).success();
+    assert!(!out.stderr().contains("s3cret"), "{}", out.stderr());
+    out.stderr_has(&format!(
+        "through the proxy http://alice:****@127.0.0.1:{} (from HTTPS_PROXY)",
+        proxy.port
+    ));
+    assert_eq!(connects_to(&proxy, &front), 3, "{}", proxy.log());
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
+}
+
+#[test]
+fn a_proxy_that_closes_the_tunnel() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let proxy = ClosingProxy::start();
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("HTTPS_PROXY", proxy.url())
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the proxy {} (from HTTPS_PROXY) closed the connection when asked to tunnel (CONNECT) to localhost:{}; the MFA code was not used",
+        proxy.url(),
+        front.addr.port()
+    ));
+    assert_eq!(proxy.connects(), 1);
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn login_goes_through_the_proxy() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let proxy = Tinyproxy::start();
+    let out = s
+        .run(["login", "prod", "--print", "-t", &s.code(), "-v"])
+        .env("HTTPS_PROXY", proxy.url())
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .success();
+    out.stdout_has("SigninToken=");
+    out.stderr_has(&format!(
+        "mfaexec: reaching {}/federation through the proxy {} (from HTTPS_PROXY)",
+        front.url("localhost"),
+        proxy.url()
+    ));
+    // One tunnel for STS, one for the federation endpoint.
+    assert_eq!(connects_to(&proxy, &front), 2, "{}", proxy.log());
+    assert_eq!(s.sts.federation_calls().len(), 1);
+}
+
+#[test]
+fn login_refuses_an_untrusted_federation_endpoint() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    // STS over plain http (trusted by nobody's CA), federation over the test CA's TLS.
+    let mut s = s;
+    let plain = s.sts.url();
+    s.set("AWS_ENDPOINT_URL_STS", &plain);
+    let out = s
+        .run(["login", "prod", "--print", "-t", &s.code()])
+        .failure(1);
+    out.stderr_has(&format!(
+        "the certificate of localhost:{} is not trusted: its issuer `CN=mfaexec test root CA`",
+        front.addr.port()
+    ));
+    out.stderr_has("hint: on a network that inspects TLS, set AWS_CA_BUNDLE");
+    assert!(s.sts.federation_calls().is_empty());
+    let proxy = Tinyproxy::start();
+    s.run(["login", "prod", "--print"])
+        .env("HTTPS_PROXY", proxy.url())
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .success()
+        .stdout_has("SigninToken=");
+    assert_eq!(connects_to(&proxy, &front), 1, "{}", proxy.log());
+}
+
+#[test]
+fn a_bad_ca_bundle_is_refused_before_the_mfa_code() {
+    let s = Sandbox::standard();
+    let marker = s.path("code-asked");
+    s.append_config(&format!(
+        "\n[profile prod]\nmfa_process = touch {} && echo 123456\n",
+        marker.display()
+    ));
+    let missing = s.path("no-such.pem");
+    let out = s
+        .run(["env", "prod"])
+        .env("AWS_CA_BUNDLE", &missing)
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: CA bundle {} (from AWS_CA_BUNDLE): cannot read it",
+        missing.display()
+    ));
+    let empty = s.path("empty.pem");
+    std::fs::write(&empty, "not a certificate\n").unwrap();
+    let out = s
+        .run(["env", "prod"])
+        .env("AWS_CA_BUNDLE", &empty)
+        .failure(1);
+    out.stderr_has(&format!(
+        "mfaexec: CA bundle {} (from AWS_CA_BUNDLE): no certificate in it",
+        empty.display()
+    ));
+    out.stderr_has("hint: AWS_CA_BUNDLE (or ca_bundle) must name a PEM file");
+    let out = s
+        .run(["login", "prod", "--print"])
+        .env("AWS_CA_BUNDLE", &empty)
+        .failure(1);
+    out.stderr_has("no certificate in it");
+    assert!(!marker.exists(), "an MFA code was asked");
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn dry_run_shows_the_proxy_masked_and_the_bundle() {
+    let (s, _front) = tls_sandbox(&["localhost"]);
+    let out = s
+        .run(["env", "prod", "--dry-run"])
+        .env("HTTPS_PROXY", "http://bob:hunter2@127.0.0.1:3128")
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .success();
+    out.stdout_has(
+        "proxy       STS: through the proxy http://bob:****@127.0.0.1:3128 (from HTTPS_PROXY)",
+    );
+    out.stdout_has(&format!(
+        "CA bundle   {} (from AWS_CA_BUNDLE): 1 certificate, the only roots trusted",
+        bundle(&s)
+    ));
+    assert!(!out.stdout().contains("hunter2"), "{}", out.stdout());
+    let out = s
+        .run(["login", "prod", "--dry-run"])
+        .env("HTTPS_PROXY", "http://bob:hunter2@127.0.0.1:3128")
+        .env("NO_PROXY", ".localhost")
+        .success();
+    out.stdout_has("proxy       STS: directly: `.localhost` of NO_PROXY bypasses the proxy");
+    out.stdout_has("proxy       sign-in: directly: `.localhost` of NO_PROXY bypasses the proxy");
+    out.stdout_has("CA bundle   the system's root certificates");
+    assert!(!out.stdout().contains("hunter2"));
+    assert!(s.calls().is_empty());
+}
+
+/// The endpoint `--dry-run` shows for a region and settings, with no explicit endpoint.
+fn dry_run_endpoint(s: &Sandbox, region: &str, vars: &[(&str, &str)]) -> String {
+    let mut run = s
+        .run(["env", "prod", "--dry-run", "--region", region])
+        .env_remove("AWS_ENDPOINT_URL_STS");
+    for (k, v) in vars {
+        run = run.env(k, v);
+    }
+    let out = run.success();
+    out.stdout()
+        .lines()
+        .find_map(|l| l.strip_prefix("endpoint    "))
+        .unwrap_or_else(|| panic!("no endpoint line:\n{}", out.stdout()))
+        .to_owned()
+}
+
+#[test]
+fn fips_and_dual_stack_endpoints_by_region_and_partition() {
+    let s = Sandbox::standard();
+    let fips = ("AWS_USE_FIPS_ENDPOINT", "true");
+    let dual = ("AWS_USE_DUALSTACK_ENDPOINT", "true");
+    type Vars<'a> = &'a [(&'a str, &'a str)];
+    let cases: &[(&str, Vars, &str)] = &[
+        ("us-east-1", &[], "https://sts.us-east-1.amazonaws.com"),
+        (
+            "us-east-1",
+            &[fips],
+            "https://sts-fips.us-east-1.amazonaws.com",
+        ),
+        (
+            "us-west-2",
+            &[fips],
+            "https://sts-fips.us-west-2.amazonaws.com",
+        ),
+        ("eu-west-1", &[dual], "https://sts.eu-west-1.api.aws"),
+        (
+            "us-east-1",
+            &[fips, dual],
+            "https://sts-fips.us-east-1.api.aws",
+        ),
+        ("cn-north-1", &[], "https://sts.cn-north-1.amazonaws.com.cn"),
+        (
+            "cn-north-1",
+            &[dual],
+            "https://sts.cn-north-1.api.amazonwebservices.com.cn",
+        ),
+        (
+            "us-gov-west-1",
+            &[fips],
+            "https://sts.us-gov-west-1.amazonaws.com",
+        ),
+        (
+            "us-gov-east-1",
+            &[dual],
+            "https://sts.us-gov-east-1.api.aws",
+        ),
+        // sts_regional_endpoints = legacy: the global endpoint where it existed.
+        (
+            "eu-west-1",
+            &[("AWS_STS_REGIONAL_ENDPOINTS", "legacy")],
+            "https://sts.amazonaws.com",
+        ),
+        (
+            "eu-west-1",
+            &[("AWS_STS_REGIONAL_ENDPOINTS", "regional")],
+            "https://sts.eu-west-1.amazonaws.com",
+        ),
+    ];
+    for (region, vars, expected) in cases {
+        let line = dry_run_endpoint(&s, region, vars);
+        assert!(
+            line.starts_with(&format!(
+                "{expected} (the SDK's endpoint rules for {region}"
+            )),
+            "{region} {vars:?}: {line}"
+        );
+    }
+    let line = dry_run_endpoint(&s, "eu-west-1", &[fips]);
+    assert!(
+        line.ends_with(", FIPS from AWS_USE_FIPS_ENDPOINT)"),
+        "{line}"
+    );
+}
+
+#[test]
+fn endpoint_variants_from_the_profile_and_an_explicit_endpoint_wins() {
+    let s = Sandbox::standard();
+    s.append_config("\n[profile prod]\nuse_fips_endpoint = true\nuse_dualstack_endpoint = TRUE\n");
+    let line = dry_run_endpoint(&s, "us-east-2", &[]);
+    assert_eq!(
+        line,
+        "https://sts-fips.us-east-2.api.aws (the SDK's endpoint rules for us-east-2, FIPS from use_fips_endpoint of profile `prod`, dual-stack from use_dualstack_endpoint of profile `prod`)"
+    );
+    // The variable wins over the profile.
+    let line = dry_run_endpoint(&s, "us-east-2", &[("AWS_USE_FIPS_ENDPOINT", "false")]);
+    assert!(line.starts_with("https://sts.us-east-2.api.aws "), "{line}");
+    let out = s
+        .run(["env", "prod", "--dry-run"])
+        .env("AWS_USE_FIPS_ENDPOINT", "true")
+        .success();
+    out.stdout_has(&format!("endpoint    {} (from ", s.sts.url()));
+    out.stdout_has("FIPS (AWS_USE_FIPS_ENDPOINT) does not apply to an explicit endpoint");
+    // And the call goes there.
+    s.run(["env", "prod", "-t", &s.code()])
+        .env("AWS_USE_FIPS_ENDPOINT", "true")
+        .success();
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
+}
+
+#[test]
+fn endpoint_settings_that_are_not_booleans_are_refused() {
+    let s = Sandbox::standard();
+    let out = s
+        .run(["env", "prod", "--dry-run"])
+        .env("AWS_USE_FIPS_ENDPOINT", "yes")
+        .failure(2);
+    out.one_line_error();
+    out.stderr_has("mfaexec: AWS_USE_FIPS_ENDPOINT: `yes` is neither true nor false");
+    let out = s
+        .run(["env", "prod", "--dry-run"])
+        .env("AWS_STS_REGIONAL_ENDPOINTS", "global")
+        .failure(2);
+    out.stderr_has("`global` is neither regional nor legacy");
+}
+
+#[test]
+fn a_forward_proxy_asking_for_credentials() {
+    let s = Sandbox::standard();
+    let proxy = Tinyproxy::with_basic_auth("alice", "s3cret");
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("HTTP_PROXY", proxy.url())
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the proxy {} (from HTTP_PROXY) asks for a user name and password (407 Proxy Authentication Required); the MFA code was not used (the proxy stopped the request)",
+        proxy.url()
+    ));
+    assert!(s.calls().is_empty());
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env(
+            "http_proxy",
+            format!("http://alice:s3cret@127.0.0.1:{}", proxy.port),
+        )
+        .success();
+    assert!(!out.stderr().contains("s3cret"));
+    assert_eq!(
+        proxy.requests(),
+        vec![
+            format!("POST {}/ HTTP/1.1", s.sts.url()),
+            format!("POST {}/ HTTP/1.1", s.sts.url())
+        ],
+        "{}",
+        proxy.log()
+    );
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
+}
+
+/// The README's example for a TLS-inspecting corporate proxy, on loopback: the proxy wants
+/// basic auth, the endpoint's certificate comes from the "company's" root in ~/.aws.
+#[test]
+fn the_readmes_corporate_proxy_example() {
+    let mut s = Sandbox::standard();
+    let ca = TestCa::new("Corp Example TLS Inspection Root");
+    let (chain, key) = ca.server_cert(&["127.0.0.1"]);
+    let backend: SocketAddr = s.sts.url().trim_start_matches("http://").parse().unwrap();
+    let front = TlsFront::start(backend, chain, key);
+    s.set("AWS_ENDPOINT_URL_STS", &front.url("127.0.0.1"));
+    ca.write_bundle(&s.home().join(".aws/corp-root.pem"));
+    let proxy = Tinyproxy::with_basic_auth("alice", "PASSWORD");
+    let home = s.home().display().to_string();
+    let vars = [
+        (
+            "HTTPS_PROXY",
+            format!("http://alice:PASSWORD@127.0.0.1:{}", proxy.port),
+        ),
+        ("NO_PROXY", "localhost,.corp.example,10.0.0.0/8".to_owned()),
+        ("AWS_CA_BUNDLE", format!("{home}/.aws/corp-root.pem")),
+    ];
+    for (k, v) in &vars {
+        s.set(k, v);
+    }
+    let out = s.run(["prod", "--dry-run"]).success();
+    out.stdout_has(&format!(
+        "proxy       STS: through the proxy http://alice:****@127.0.0.1:{} (from HTTPS_PROXY)",
+        proxy.port
+    ));
+    out.stdout_has(&format!(
+        "CA bundle   {home}/.aws/corp-root.pem (from AWS_CA_BUNDLE): 1 certificate"
+    ));
+    assert!(!out.stdout().contains("PASSWORD"));
+    let out = s
+        .run([
+            "prod",
+            "-t",
+            &s.code(),
+            "--",
+            "sh",
+            "-c",
+            "echo $HTTPS_PROXY",
+        ])
+        .success();
+    // The command gets the same settings, for the AWS CLI and the SDKs.
+    assert_eq!(out.stdout().trim(), vars[0].1);
+    assert_eq!(
+        proxy.requests(),
+        vec![format!("CONNECT 127.0.0.1:{} HTTP/1.1", front.addr.port())],
+        "{}",
+        proxy.log()
+    );
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
+}
+
+#[test]
+fn ca_bundle_paths_may_start_with_the_home_directory() {
+    let (s, _front) = tls_sandbox(&["localhost"]);
+    std::fs::copy(s.path("ca.pem"), s.home().join("corp.pem")).unwrap();
+    s.append_config("\n[profile prod]\nca_bundle = ~/corp.pem\n");
+    let out = s.run(["env", "prod", "-t", &s.code()]).success();
+    out.stdout_has("export AWS_SESSION_TOKEN=");
+    let out = s.run(["env", "prod", "--dry-run"]).success();
+    out.stdout_has(&format!(
+        "CA bundle   {}/corp.pem (from ca_bundle of profile `prod`): 1 certificate",
+        s.home().display()
+    ));
+}
+
+#[test]
+fn a_forward_proxy_that_is_not_listening_is_named() {
+    let s = Sandbox::standard();
+    let port = free_port();
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("HTTP_PROXY", format!("http://127.0.0.1:{port}"))
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: cannot connect to the proxy http://127.0.0.1:{port} (from HTTP_PROXY): connection refused; the MFA code was not used"
+    ));
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn login_names_a_proxy_failure_on_the_way_to_the_federation_endpoint() {
+    let (mut s, front) = tls_sandbox(&["localhost"]);
+    // STS over plain http (HTTPS_PROXY is not for it), federation over https through the proxy.
+    let plain = s.sts.url();
+    s.set("AWS_ENDPOINT_URL_STS", &plain);
+    let proxy = ClosingProxy::start();
+    let out = s
+        .run(["login", "prod", "--print", "-t", &s.code()])
+        .env("HTTPS_PROXY", proxy.url())
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .failure(1);
+    out.stderr_has(&format!(
+        "mfaexec: the proxy {} (from HTTPS_PROXY) closed the connection when asked to tunnel (CONNECT) to localhost:{}",
+        proxy.url(),
+        front.addr.port()
+    ));
+    assert_eq!(proxy.connects(), 1);
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
+    assert!(s.sts.federation_calls().is_empty());
+}

@@ -22,6 +22,9 @@ _mfaexec() {
             ",$1")
                 cmd="mfaexec"
                 ;;
+            mfaexec,add)
+                cmd="mfaexec__subcmd__add"
+                ;;
             mfaexec,clear)
                 cmd="mfaexec__subcmd__clear"
                 ;;
@@ -40,6 +43,9 @@ _mfaexec() {
             mfaexec,help)
                 cmd="mfaexec__subcmd__help"
                 ;;
+            mfaexec,import)
+                cmd="mfaexec__subcmd__import"
+                ;;
             mfaexec,init)
                 cmd="mfaexec__subcmd__init"
                 ;;
@@ -49,11 +55,17 @@ _mfaexec() {
             mfaexec,login)
                 cmd="mfaexec__subcmd__login"
                 ;;
+            mfaexec,remove)
+                cmd="mfaexec__subcmd__remove"
+                ;;
             mfaexec,use)
                 cmd="mfaexec__subcmd__use"
                 ;;
             mfaexec,write)
                 cmd="mfaexec__subcmd__write"
+                ;;
+            mfaexec__subcmd__help,add)
+                cmd="mfaexec__subcmd__help__subcmd__add"
                 ;;
             mfaexec__subcmd__help,clear)
                 cmd="mfaexec__subcmd__help__subcmd__clear"
@@ -73,6 +85,9 @@ _mfaexec() {
             mfaexec__subcmd__help,help)
                 cmd="mfaexec__subcmd__help__subcmd__help"
                 ;;
+            mfaexec__subcmd__help,import)
+                cmd="mfaexec__subcmd__help__subcmd__import"
+                ;;
             mfaexec__subcmd__help,init)
                 cmd="mfaexec__subcmd__help__subcmd__init"
                 ;;
@@ -81,6 +96,9 @@ _mfaexec() {
                 ;;
             mfaexec__subcmd__help,login)
                 cmd="mfaexec__subcmd__help__subcmd__login"
+                ;;
+            mfaexec__subcmd__help,remove)
+                cmd="mfaexec__subcmd__help__subcmd__remove"
                 ;;
             mfaexec__subcmd__help,use)
                 cmd="mfaexec__subcmd__help__subcmd__use"
@@ -95,8 +113,22 @@ _mfaexec() {
 
     case "${cmd}" in
         mfaexec)
-            opts="-h -V --help --version exec env list clear login credential-process write use init completions help"
+            opts="-h -V --help --version exec env list clear login credential-process write use init add import remove completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaexec__subcmd__add)
+            opts="-h -V --no-verify --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -288,8 +320,22 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__help)
-            opts="exec env list clear login credential-process write use init completions help"
+            opts="exec env list clear login credential-process write use init add import remove completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaexec__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -385,6 +431,20 @@ _mfaexec() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfaexec__subcmd__help__subcmd__import)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfaexec__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -427,6 +487,20 @@ _mfaexec() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfaexec__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfaexec__subcmd__help__subcmd__use)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -444,6 +518,20 @@ _mfaexec() {
         mfaexec__subcmd__help__subcmd__write)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaexec__subcmd__import)
+            opts="-h -V --all --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -532,6 +620,20 @@ _mfaexec() {
                     fi
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaexec__subcmd__remove)
+            opts="-f -h -V --force --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -654,8 +756,8 @@ else
 fi
 
 # From mfaexec's clap definitions, for the part below.
-__mfaexec_subcommands=(exec env list clear login credential-process write use init completions help)
-__mfaexec_profile_commands=(exec env clear login credential-process write use)
+__mfaexec_subcommands=(exec env list clear login credential-process write use init add import remove completions help)
+__mfaexec_profile_commands=(exec env clear login credential-process write use add import remove)
 __mfaexec_value_options=(-d --duration -t --token-code --region --format --destination --to)
 
 # What clap_complete cannot generate, appended by `mfaexec completions bash` after the generated

@@ -35,6 +35,9 @@ complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "credential-process"
 complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "write" -d 'Write the session into the shared credentials file, for tools that only read it'
 complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "use" -d 'Export the credentials into the current shell (needs `mfaexec init`)'
 complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "init" -d 'Print the shell integration: eval "$(mfaexec init bash)"'
+complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "add" -d 'Store an IAM user\'s access key in the key store (asked on the terminal, or two lines on stdin)'
+complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "import" -d 'Move access keys from the credentials file into the key store'
+complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "remove" -d 'Delete a profile\'s access key from the key store, and its cached sessions'
 complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand exec" -s d -l duration -d 'Session duration: 3600, 90m, 12h, 1h30m [env: MFAEXEC_DURATION; default: the profile\'s duration_seconds, else 1h for a role and 12h for an MFA session]' -r -f
@@ -103,23 +106,35 @@ complete -c mfaexec -n "__fish_mfaexec_using_subcommand use" -s h -l help -d 'Pr
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand use" -s V -l version -d 'Print version'
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand init" -s h -l help -d 'Print help'
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand init" -s V -l version -d 'Print version'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand add" -l no-verify -d 'Store the key without testing it with sts:GetCallerIdentity'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand add" -s h -l help -d 'Print help'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand add" -s V -l version -d 'Print version'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand import" -l all -d 'Every profile with long-term keys in the credentials file'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand import" -s h -l help -d 'Print help'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand import" -s V -l version -d 'Print version'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand remove" -s f -l force -d 'Do not ask for confirmation'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand remove" -s h -l help -d 'Print help'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand remove" -s V -l version -d 'Print version'
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init completions help" -f -a "exec" -d 'Run a command with the profile\'s credentials (the default subcommand)'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init completions help" -f -a "env" -d 'Print the credentials as shell code: eval "$(mfaexec env prod)"'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init completions help" -f -a "list" -d 'List the profiles, what each reaches, and its cached session'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init completions help" -f -a "clear" -d 'Delete cached sessions: of the named profiles, or all'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init completions help" -f -a "login" -d 'Open the AWS console signed in with the profile\'s session (up to 12h)'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init completions help" -f -a "credential-process" -d 'Print the credential_process JSON, for `credential_process = mfaexec credential-process PROFILE`'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init completions help" -f -a "write" -d 'Write the session into the shared credentials file, for tools that only read it'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init completions help" -f -a "use" -d 'Export the credentials into the current shell (needs `mfaexec init`)'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init completions help" -f -a "init" -d 'Print the shell integration: eval "$(mfaexec init bash)"'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init completions help" -f -a "completions" -d 'Print shell completions'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init add import remove completions help" -f -a "exec" -d 'Run a command with the profile\'s credentials (the default subcommand)'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init add import remove completions help" -f -a "env" -d 'Print the credentials as shell code: eval "$(mfaexec env prod)"'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init add import remove completions help" -f -a "list" -d 'List the profiles, what each reaches, and its cached session'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init add import remove completions help" -f -a "clear" -d 'Delete cached sessions: of the named profiles, or all'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init add import remove completions help" -f -a "login" -d 'Open the AWS console signed in with the profile\'s session (up to 12h)'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init add import remove completions help" -f -a "credential-process" -d 'Print the credential_process JSON, for `credential_process = mfaexec credential-process PROFILE`'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init add import remove completions help" -f -a "write" -d 'Write the session into the shared credentials file, for tools that only read it'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init add import remove completions help" -f -a "use" -d 'Export the credentials into the current shell (needs `mfaexec init`)'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init add import remove completions help" -f -a "init" -d 'Print the shell integration: eval "$(mfaexec init bash)"'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init add import remove completions help" -f -a "add" -d 'Store an IAM user\'s access key in the key store (asked on the terminal, or two lines on stdin)'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init add import remove completions help" -f -a "import" -d 'Move access keys from the credentials file into the key store'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init add import remove completions help" -f -a "remove" -d 'Delete a profile\'s access key from the key store, and its cached sessions'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init add import remove completions help" -f -a "completions" -d 'Print shell completions'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use init add import remove completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 
 # From mfaexec's clap definitions, for the part below.
-set -g __mfaexec_subcommands exec env list clear login credential-process write use init completions help
-set -g __mfaexec_profile_commands exec env clear login credential-process write use
+set -g __mfaexec_subcommands exec env list clear login credential-process write use init add import remove completions help
+set -g __mfaexec_profile_commands exec env clear login credential-process write use add import remove
 set -g __mfaexec_value_options -d --duration -t --token-code --region --format --destination --to
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand init" -f -a "bash zsh fish"
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand completions" -f -a "bash zsh fish"

@@ -347,14 +347,23 @@ impl Entry {
 /// different key, so a config change never serves a stale session. The region matters only
 /// through the partition (a session from aws-cn is no good in aws) or an explicit endpoint.
 pub fn key(plan: &Plan) -> String {
+    // Keys moved from the files into a store (`mfaexec import`) are the same keys: a session
+    // cached before the move stays valid. A credential_process's key id is known only once it
+    // has run, so its command stands in for it: a cache hit runs nothing.
+    let (key, source) = match &plan.source.kind {
+        SourceKind::Profile(_) | SourceKind::Store { .. } => (
+            plan.source.access_key_id().unwrap_or("").to_owned(),
+            "profile",
+        ),
+        SourceKind::Process { command, .. } => (format!("process:{command}"), "process"),
+        SourceKind::Environment => (
+            plan.source.access_key_id().unwrap_or("").to_owned(),
+            "environment",
+        ),
+    };
     let mut text = format!(
-        "v{FORMAT_VERSION}\ncall={}\nkey={}\nsource={}\nmfa={}\nfederation={}\n",
+        "v{FORMAT_VERSION}\ncall={}\nkey={key}\nsource={source}\nmfa={}\nfederation={}\n",
         plan.call.operation(),
-        plan.source.keys.access_key_id,
-        match &plan.source.kind {
-            SourceKind::Profile(_) => "profile",
-            SourceKind::Environment => "environment",
-        },
         plan.mfa.as_ref().map(|m| m.serial.as_str()).unwrap_or(""),
         plan.federation_name.as_deref().unwrap_or(""),
     );

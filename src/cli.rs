@@ -48,6 +48,12 @@ pub enum Command {
     Use(UseArgs),
     /// Print the shell integration: eval "$(mfaexec init bash)"
     Init(InitArgs),
+    /// Store an IAM user's access key in the key store (asked on the terminal, or two lines on stdin)
+    Add(AddArgs),
+    /// Move access keys from the credentials file into the key store
+    Import(ImportArgs),
+    /// Delete a profile's access key from the key store, and its cached sessions
+    Remove(RemoveArgs),
     /// Print shell completions
     Completions(CompletionsArgs),
     /// Print the man page (roff)
@@ -94,6 +100,39 @@ pub struct UseArgs {
         value_name = "ARGS"
     )]
     pub args: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The profile the key is for; `[profile PROFILE]` is added to the config when missing
+    #[arg(value_name = "PROFILE")]
+    pub profile: String,
+
+    /// Store the key without testing it with sts:GetCallerIdentity
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The profiles whose keys to move
+    #[arg(value_name = "PROFILE", required_unless_present = "all")]
+    pub profiles: Vec<String>,
+
+    /// Every profile with long-term keys in the credentials file
+    #[arg(long, conflicts_with = "profiles")]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The profile whose key to delete
+    #[arg(value_name = "PROFILE")]
+    pub profile: String,
+
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

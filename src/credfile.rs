@@ -28,7 +28,7 @@ use crate::atomic;
 use crate::environ::Environment;
 use crate::error::{Error, Result};
 use crate::limits;
-use crate::session::{Session, rfc3339};
+use crate::session::{Secret, Session, rfc3339};
 
 /// The key holding the expiry. Not an `aws_` key (the SDKs ignore unknown keys, but that prefix
 /// is AWS's to give a meaning); `x_security_token_expires` in RFC 3339 is what saml2aws and
@@ -66,18 +66,27 @@ impl CredFile {
     /// `AWS_SHARED_CREDENTIALS_FILE` (with `~/` expanded, as aws-config does), else
     /// `~/.aws/credentials`; a symlink is resolved to its target.
     pub fn locate(env: &Environment) -> Result<CredFile> {
+        CredFile::locate_as(env, "AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials")
+    }
+
+    /// The config file: `AWS_CONFIG_FILE`, else `~/.aws/config`, located the same way.
+    pub fn locate_config(env: &Environment) -> Result<CredFile> {
+        CredFile::locate_as(env, "AWS_CONFIG_FILE", ".aws/config")
+    }
+
+    fn locate_as(env: &Environment, var: &str, default: &str) -> Result<CredFile> {
         let home = env.get("HOME");
-        let path = match env.get("AWS_SHARED_CREDENTIALS_FILE") {
+        let path = match env.get(var) {
             Some(p) => match (p.strip_prefix("~/"), home) {
                 (Some(rest), Some(home)) => Path::new(home).join(rest),
                 _ => PathBuf::from(p),
             },
             None => match home {
-                Some(home) => Path::new(home).join(".aws/credentials"),
+                Some(home) => Path::new(home).join(default),
                 None => {
-                    return Err(Error::new(
-                        "neither AWS_SHARED_CREDENTIALS_FILE nor HOME is set, so there is no credentials file to write",
-                    ));
+                    return Err(Error::new(format!(
+                        "neither {var} nor HOME is set, so there is no file to write"
+                    )));
                 }
             },
         };
@@ -225,6 +234,132 @@ impl CredFile {
         let prefix = format!(".{}.mfaexec-tmp-", self.file_name());
         atomic::replace(&self.dir(), &self.real, &prefix, bytes)
     }
+}
+
+impl CredFile {
+    fn locked(&self, timeout: Duration) -> Result<FileLock> {
+        let dir = self.dir();
+        if !dir.exists() {
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(|e| Error::new(format!("cannot create {}: {e}", dir.display())))?;
+        }
+        FileLock::take(
+            &dir.join(format!(".{}.mfaexec-lock", self.file_name())),
+            timeout,
+        )
+    }
+
+    /// The access key id and secret of section `name` (its last values, as the SDKs merge
+    /// occurrences); `None` when it has neither.
+    pub fn keys_of(&self, name: &str) -> Result<Option<(String, Secret)>> {
+        let Some(bytes) = self.read()? else {
+            return Ok(None);
+        };
+        let bytes = zeroize::Zeroizing::new(bytes);
+        let props = section_properties(&bytes, name);
+        let last = |key: &str| {
+            props
+                .iter()
+                .rev()
+                .find(|(k, v)| k == key && !v.is_empty())
+                .map(|(_, v)| v.clone())
+        };
+        Ok(
+            match (last("aws_access_key_id"), last("aws_secret_access_key")) {
+                (Some(id), Some(secret)) => Some((id, Secret::new(secret))),
+                _ => None,
+            },
+        )
+    }
+
+    /// Deletes the `aws_access_key_id` and `aws_secret_access_key` lines of section `name`,
+    /// keeping every other byte, and the section itself when nothing else is left in it. Under
+    /// the file's lock, and only while the section still holds key `access_key_id` (the file may
+    /// have changed since it was read). `false`: the section no longer held that key.
+    pub fn remove_keys(&self, name: &str, access_key_id: &str, timeout: Duration) -> Result<bool> {
+        let _lock = self.locked(timeout)?;
+        let Some(current) = self.read()? else {
+            return Ok(false);
+        };
+        let current = zeroize::Zeroizing::new(current);
+        let props = section_properties(&current, name);
+        if !props
+            .iter()
+            .any(|(k, v)| k == "aws_access_key_id" && v == access_key_id)
+        {
+            return Ok(false);
+        }
+        let updated = zeroize::Zeroizing::new(without_keys(&current, name));
+        self.replace(&updated)?;
+        Ok(true)
+    }
+
+    /// Appends an empty section `header` (`[profile NAME]`, `[default]`) at the end, keeping
+    /// every byte before it; nothing when a section of that name is there already.
+    pub fn add_section(&self, header: &str, timeout: Duration) -> Result<()> {
+        let _lock = self.locked(timeout)?;
+        let current = self.read()?.unwrap_or_default();
+        let all = lines(&current);
+        let exists = all.iter().any(|l| {
+            let content = &current[l.start..l.end];
+            kind(content) == Kind::Header
+                && header_name(content).as_deref() == header_name(header.as_bytes()).as_deref()
+        });
+        if exists {
+            return Ok(());
+        }
+        let eol: &[u8] = all
+            .iter()
+            .find_map(|l| (l.next > l.end).then(|| &current[l.end..l.next]))
+            .unwrap_or(b"\n");
+        let mut out = current.clone();
+        if !out.is_empty() && !out.ends_with(b"\n") {
+            out.extend_from_slice(eol);
+        }
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(eol);
+        self.replace(&out)
+    }
+}
+
+/// `bytes` without the key lines of section `name` (every occurrence); a section left with no
+/// property is removed with its header, the lines between them too.
+fn without_keys(bytes: &[u8], name: &str) -> Vec<u8> {
+    let all = lines(bytes);
+    let mut drop = vec![false; all.len()];
+    for (first, last) in occurrences(bytes, &all, name) {
+        let mut left = 0;
+        for i in first + 1..=last {
+            let content = &bytes[all[i].start..all[i].end];
+            if kind(content) != Kind::Content {
+                continue;
+            }
+            let is_key = !content.starts_with(b" ")
+                && !content.starts_with(b"\t")
+                && property(content)
+                    .is_some_and(|(k, _)| k == "aws_access_key_id" || k == "aws_secret_access_key");
+            if is_key {
+                drop[i] = true;
+            } else {
+                left += 1;
+            }
+        }
+        if left == 0 {
+            for flag in &mut drop[first..=last] {
+                *flag = true;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(bytes.len());
+    for (line, dropped) in all.iter().zip(drop) {
+        if !dropped {
+            out.extend_from_slice(&bytes[line.start..line.next]);
+        }
+    }
+    out
 }
 
 /// A section name the SDKs accept in a credentials file: aws-config's identifier rule.
@@ -579,6 +714,26 @@ impl Drop for FileLock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn without_keys_drops_only_the_key_lines_of_every_occurrence() {
+        let file = "[a]\naws_access_key_id = A1\n# kept\naws_secret_access_key = S1\nregion = x\n\n\
+                    [b]\naws_access_key_id=B1\naws_secret_access_key=S2\n\n[a]\nAWS_SECRET_ACCESS_KEY = S3\n";
+        assert_eq!(
+            String::from_utf8(without_keys(file.as_bytes(), "a")).unwrap(),
+            "[a]\n# kept\nregion = x\n\n[b]\naws_access_key_id=B1\naws_secret_access_key=S2\n\n"
+        );
+        // A section left empty goes, with what lies between its lines; what follows stays.
+        assert_eq!(
+            String::from_utf8(without_keys(file.as_bytes(), "b")).unwrap(),
+            "[a]\naws_access_key_id = A1\n# kept\naws_secret_access_key = S1\nregion = x\n\n\n[a]\nAWS_SECRET_ACCESS_KEY = S3\n"
+        );
+        // No final newline, CRLF: untouched elsewhere.
+        assert_eq!(
+            without_keys(b"[c]\r\nx = 1\r\naws_access_key_id = C", "c"),
+            b"[c]\r\nx = 1\r\n"
+        );
+    }
 
     fn entries() -> Vec<(&'static str, String)> {
         vec![

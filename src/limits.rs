@@ -40,6 +40,13 @@ pub const MFA_PROCESS_TIMEOUT: Setting = Setting {
     zero_ok: false,
     example: "2m",
 };
+pub const CREDENTIAL_PROCESS_TIMEOUT: Setting = Setting {
+    name: "MFAEXEC_CREDENTIAL_PROCESS_TIMEOUT",
+    default: 60,
+    max: 10 * 60,
+    zero_ok: false,
+    example: "2m",
+};
 pub const LOCK_TIMEOUT: Setting = Setting {
     name: "MFAEXEC_LOCK_TIMEOUT",
     default: 120,
@@ -56,9 +63,10 @@ pub const REFRESH_WINDOW: Setting = Setting {
     example: "15m",
 };
 
-pub const SETTINGS: [&Setting; 4] = [
+pub const SETTINGS: [&Setting; 5] = [
     &STS_TIMEOUT,
     &MFA_PROCESS_TIMEOUT,
+    &CREDENTIAL_PROCESS_TIMEOUT,
     &LOCK_TIMEOUT,
     &REFRESH_WINDOW,
 ];

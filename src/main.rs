@@ -11,6 +11,7 @@ mod credfile;
 mod environ;
 mod error;
 mod federation;
+mod keys;
 mod limits;
 mod mfa;
 mod net;
@@ -71,6 +72,9 @@ fn main() -> ExitCode {
         Command::Write(args) => cmd::write::run(args, &env),
         Command::Use(args) => cmd::use_::run(args, &env),
         Command::Init(args) => cmd::init::run(args, &env),
+        Command::Add(args) => cmd::add::run(args, &env),
+        Command::Import(args) => cmd::import::run(args, &env),
+        Command::Remove(args) => cmd::remove::run(args, &env),
         Command::Completions(args) => cmd::completions::run(args, &env),
         Command::Man => cmd::completions::man(&env),
     };

@@ -90,7 +90,13 @@ pub fn from_process(process: &Located, timeout: Duration) -> Result<String> {
         Ok(tty) => (Stdio::from(tty), true),
         Err(_) => (Stdio::inherit(), false),
     };
-    let output = run_bounded(&process.value, stderr, on_terminal, timeout).map_err(|e| match e {
+    let output = run_bounded(
+        &process.value,
+        stderr,
+        on_terminal,
+        timeout,
+        PROCESS_OUTPUT_CAP,
+    ).map_err(|e| match e {
         Bounded::Start(e) => Error::new(format!("cannot start the {what}: /bin/sh: {e}"))
             .hint("mfa_process runs through /bin/sh -c; check that /bin/sh exists"),
         Bounded::TimedOut => Error::new(format!(
@@ -146,21 +152,21 @@ pub fn from_process(process: &Located, timeout: Duration) -> Result<String> {
 /// kept (a command printing without end must not fill memory).
 const PROCESS_OUTPUT_CAP: usize = 4096;
 
-enum Bounded {
+pub(crate) enum Bounded {
     Start(std::io::Error),
     TimedOut,
 }
 
-struct Finished {
-    status: std::process::ExitStatus,
-    stdout: Vec<u8>,
+pub(crate) struct Finished {
+    pub status: std::process::ExitStatus,
+    pub stdout: Vec<u8>,
 }
 
 /// After the shell of an mfa_process has exited, how long its output may still take to arrive
 /// (it is complete by then unless a background child holds the pipe open).
 const AFTER_EXIT_GRACE: Duration = Duration::from_millis(200);
 
-/// Runs `sh -c command` with stdin from /dev/null, keeps at most PROCESS_OUTPUT_CAP bytes of its
+/// Runs `sh -c command` with stdin from /dev/null, keeps at most `cap` bytes of its
 /// stdout, and kills it when `timeout` passes. On a terminal it stays in the terminal's process
 /// group, so it can still ask for a passphrase there. Without one (an SDK running
 /// credential_process, capturing stderr) it gets a process group of its own, killed as a whole.
@@ -169,11 +175,12 @@ const AFTER_EXIT_GRACE: Duration = Duration::from_millis(200);
 /// stdout is read only until the shell has exited (plus a short grace) or the deadline, and
 /// mfaexec is the children's subreaper meanwhile, so every leftover of its process group is
 /// reparented to mfaexec and killed (a daemon in a session of its own is left running).
-fn run_bounded(
+pub(crate) fn run_bounded(
     command: &str,
     stderr: Stdio,
     on_terminal: bool,
     timeout: Duration,
+    cap: usize,
 ) -> Result<Finished, Bounded> {
     use std::io::Read;
     use std::os::unix::process::CommandExt;
@@ -210,7 +217,7 @@ fn run_bounded(
             if n == 0 {
                 break;
             }
-            if sent < PROCESS_OUTPUT_CAP {
+            if sent < cap {
                 sent += n;
                 if chunks.send(chunk[..n].to_vec()).is_err() {
                     break;
@@ -220,7 +227,7 @@ fn run_bounded(
     });
     let mut kept = Vec::new();
     let mut keep = |chunk: Vec<u8>| {
-        let room = PROCESS_OUTPUT_CAP.saturating_sub(kept.len());
+        let room = cap.saturating_sub(kept.len());
         kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
     };
     let now = Instant::now();
@@ -375,6 +382,24 @@ pub fn prompt(serial: &str) -> Result<String> {
     .hint("type the 6 digits your MFA device shows, or pass them with -t CODE"))
 }
 
+/// A secret typed on the terminal without echo (a secret access key, a passphrase): up to `cap`
+/// bytes; Ctrl-C and end of input are errors naming `what`.
+pub fn read_secret(prompt: &str, what: &str, cap: usize) -> Result<zeroize::Zeroizing<String>> {
+    match read_hidden_capped(prompt, cap) {
+        Ok(Typed::Line(line)) => Ok(zeroize::Zeroizing::new(line)),
+        Ok(Typed::Interrupted) => {
+            Err(Error::new(format!("interrupted at the prompt for {what}"))
+                .exit_code(EXIT_INTERRUPTED))
+        }
+        Ok(Typed::End) => Err(Error::new(format!(
+            "no {what}: the terminal sent end of input"
+        ))),
+        Err(e) => Err(Error::new(format!(
+            "cannot read {what} from the terminal: {e}"
+        ))),
+    }
+}
+
 enum Typed {
     Line(String),
     /// Ctrl-C, or Ctrl-\ (quit).
@@ -407,6 +432,11 @@ impl Drop for Restore {
 /// reads, so Ctrl-C arrives as a byte and the settings are restored before mfaexec exits
 /// (killed by SIGINT with echo off, it would leave the user's shell without echo).
 fn read_hidden(prompt: &str) -> std::io::Result<Typed> {
+    read_hidden_capped(prompt, TYPED_CAP)
+}
+
+/// `read_hidden` keeping up to `cap` bytes of the line, UTF-8 included (a passphrase).
+fn read_hidden_capped(prompt: &str, cap: usize) -> std::io::Result<Typed> {
     use nix::sys::termios::{self, LocalFlags, SetArg, SpecialCharacterIndices};
     use std::io::Read;
     let tty = OpenOptions::new().read(true).write(true).open("/dev/tty")?;
@@ -424,7 +454,7 @@ fn read_hidden(prompt: &str) -> std::io::Result<Typed> {
     let mut tty = tty;
     tty.write_all(prompt.as_bytes())?;
     tty.flush()?;
-    let mut line = String::new();
+    let mut line: Vec<u8> = Vec::new();
     let typed = loop {
         let mut byte = [0u8; 1];
         match tty.read(&mut byte) {
@@ -436,13 +466,18 @@ fn read_hidden(prompt: &str) -> std::io::Result<Typed> {
         match byte[0] {
             0x03 | 0x1c => break Typed::Interrupted,
             0x04 if line.is_empty() => break Typed::End,
-            b'\r' | b'\n' => break Typed::Line(line),
+            b'\r' | b'\n' => break Typed::Line(String::from_utf8_lossy(&line).into_owned()),
             0x7f | 0x08 => {
-                line.pop();
+                // A whole character: its UTF-8 continuation bytes, then its first byte.
+                while let Some(b) = line.pop() {
+                    if b & 0xc0 != 0x80 {
+                        break;
+                    }
+                }
             }
             0x15 => line.clear(),
-            b if (b.is_ascii_graphic() || b == b' ') && line.len() < TYPED_CAP => {
-                line.push(char::from(b));
+            b if (b.is_ascii_graphic() || b == b' ' || b >= 0x80) && line.len() < cap => {
+                line.push(b);
             }
             _ => {}
         }

@@ -10,7 +10,7 @@ use crate::cli::SessionArgs;
 use crate::environ::Environment;
 use crate::error::{Error, Result};
 use crate::limits::Origin;
-use crate::profile::{self, Plan, Request};
+use crate::profile::{self, Plan, Request, SourceKind};
 use crate::session::{Session, local_time};
 use crate::{limits, mfa, sts};
 
@@ -144,9 +144,32 @@ fn fresh_session(
         announce(plan, &session);
         return Ok(session);
     }
+    // The keys: read from a store, or from a credential_process, only now that a session is
+    // really needed, and only once.
+    match &plan.source.kind {
+        SourceKind::Store { profile, store, .. } => log(&format!(
+            "reading the key of profile `{profile}` from the {} store",
+            store.name()
+        )),
+        SourceKind::Process { profile, .. } => log(&format!(
+            "running the credential_process of profile `{profile}`"
+        )),
+        SourceKind::Profile(_) | SourceKind::Environment => {}
+    }
+    let keys = crate::keys::load(&plan.source, env)?;
+    let chained;
+    let plan = if keys.is_temporary() && !plan.source.is_temporary() {
+        chained = with_temporary_keys(plan)?;
+        for note in &chained.notes[plan.notes.len()..] {
+            crate::say!("mfaexec: {note}");
+        }
+        &chained
+    } else {
+        plan
+    };
     // Hop 0 of a chain is a direct AssumeRole from long-term keys: it gets its own profile's
     // duration (not the 1h of the chain) and is cached under that profile for later chains.
-    let first = if plan.hops.len() > 1 {
+    let first = if plan.hops.len() > 1 && !keys.is_temporary() {
         prefix_plan(plan, 1, args, env)
     } else {
         None
@@ -171,7 +194,7 @@ fn fresh_session(
     let mut sessions = loop {
         let start = sts::Start {
             hop: 0,
-            keys: plan.source.keys.clone(),
+            keys: keys.clone(),
             first_hop_secs: first.as_ref().map(|p| p.duration.secs),
         };
         match sts::obtain_hops(plan, start, code.as_deref(), timeout, &net, &log) {
@@ -234,6 +257,32 @@ fn fresh_session(
     let session = sessions.pop().expect("every plan makes at least one call");
     announce(plan, &session);
     Ok(session)
+}
+
+/// The plan once a credential_process turned out to give temporary credentials (a
+/// SessionToken): AssumeRole from them is role chaining, capped at 1h by AWS, and
+/// GetSessionToken cannot be called with them at all.
+fn with_temporary_keys(plan: &Plan) -> Result<Plan> {
+    let source = plan.source.describe();
+    if plan.hops.is_empty() {
+        return Err(Error::new(format!(
+            "profile `{}`: {source} returned temporary credentials (a SessionToken), and the profile has no role_arn: there is nothing for mfaexec to do",
+            plan.profile
+        ))
+        .hint("use the profile directly, or name it as source_profile of a role profile"));
+    }
+    let mut plan = plan.clone();
+    plan.call = limits::Call::AssumeRoleChained;
+    let requested = match &plan.duration.origin {
+        Origin::Default => None,
+        origin => Some((plan.duration.secs, origin.clone())),
+    };
+    plan.duration = limits::settle(requested, plan.call, &plan.profile)?;
+    plan.notes.extend(plan.duration.note.clone());
+    plan.notes.push(format!(
+        "{source} returned temporary credentials (a SessionToken): the AssumeRole is role chaining, capped at 1h"
+    ));
+    Ok(plan)
 }
 
 /// The one line a new session gets on stderr.

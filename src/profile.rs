@@ -360,23 +360,64 @@ pub struct Located {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SourceKind {
-    /// Keys from this profile (aws_access_key_id / aws_secret_access_key).
+    /// Keys from this profile (aws_access_key_id / aws_secret_access_key) in the files.
     Profile(String),
+    /// This profile's keys in a key store; the id comes from the store's index (no unlock).
+    Store {
+        profile: String,
+        store: crate::keys::Kind,
+        access_key_id: String,
+    },
+    /// This profile's `credential_process`, run only when a new session is needed.
+    Process { profile: String, command: String },
     /// `credential_source = Environment`: mfaexec's own AWS_ACCESS_KEY_ID...
     Environment,
 }
 
+/// Where the first call's keys come from. `keys` is known while planning for the files and the
+/// environment; a store or a credential_process is read only when a new session is needed
+/// (`obtain::load_keys`), never for a cache hit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     pub kind: SourceKind,
-    pub keys: Keys,
+    pub keys: Option<Keys>,
 }
 
 impl Source {
     pub fn describe(&self) -> String {
         match &self.kind {
             SourceKind::Profile(p) => format!("profile `{p}`"),
+            SourceKind::Store { profile, store, .. } => {
+                format!("profile `{profile}` in the {} store", store.name())
+            }
+            SourceKind::Process { profile, .. } => {
+                format!("the credential_process of profile `{profile}`")
+            }
             SourceKind::Environment => "the environment (credential_source = Environment)".into(),
+        }
+    }
+
+    /// The access key id when it is known without unlocking or running anything.
+    pub fn access_key_id(&self) -> Option<&str> {
+        match (&self.kind, &self.keys) {
+            (_, Some(keys)) => Some(&keys.access_key_id),
+            (SourceKind::Store { access_key_id, .. }, None) => Some(access_key_id),
+            _ => None,
+        }
+    }
+
+    /// Temporary keys as far as planning knows (a credential_process may still return some).
+    pub fn is_temporary(&self) -> bool {
+        self.keys.as_ref().is_some_and(Keys::is_temporary)
+    }
+
+    /// A short name for where the keys come from, for `list`.
+    pub fn origin(&self) -> String {
+        match &self.kind {
+            SourceKind::Profile(_) => "file".to_owned(),
+            SourceKind::Store { store, .. } => store.name().to_owned(),
+            SourceKind::Process { .. } => "credential_process".to_owned(),
+            SourceKind::Environment => "environment".to_owned(),
         }
     }
 }
@@ -533,15 +574,12 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
         }
         visited.push(pname);
         if visited.len() > 1
-            && let Some(keys) = static_keys(current)?
+            && let Some(source) = long_term_source(current, env)?
         {
-            break Source {
-                kind: SourceKind::Profile(pname.to_owned()),
-                keys,
-            };
+            break source;
         }
         let Some(role_arn) = get(current, "role_arn") else {
-            break base_source(set, current, &visited)?;
+            break base_source(set, current, &visited, env)?;
         };
         check_role_arn(pname, role_arn)?;
         hops_rev.push((current, role_arn.to_owned()));
@@ -564,16 +602,12 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
             (None, Some(cs)) => break environment_source(pname, cs, env)?,
             (Some(sp), None) if sp == pname => {
                 // A profile may name itself to use its own keys for its own role.
-                let keys = static_keys(current)?.ok_or_else(|| {
+                break long_term_source(current, env)?.ok_or_else(|| {
                     Error::new(format!(
                         "profile `{pname}` is its own source_profile but has no aws_access_key_id"
                     ))
                     .hint("point source_profile at the profile that holds your IAM user's keys")
                 })?;
-                break Source {
-                    kind: SourceKind::Profile(pname.to_owned()),
-                    keys,
-                };
             }
             (Some(sp), None) => {
                 current = set.get_profile(sp).ok_or_else(|| {
@@ -605,7 +639,7 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
     let mut notes = Vec::new();
     let mut federation_name = None;
     let call = if hops.is_empty() && req.console {
-        if source.keys.is_temporary() {
+        if source.is_temporary() {
             return Err(Error::new(format!(
                 "profile `{name}` holds temporary credentials and no role_arn: the console needs a role, or long-term keys for GetFederationToken"
             ))
@@ -624,7 +658,7 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
             Call::GetFederationToken
         }
     } else if hops.is_empty() {
-        if source.keys.is_temporary() {
+        if source.is_temporary() {
             return Err(Error::new(format!(
                 "profile `{name}` holds temporary credentials (aws_session_token) and no role_arn: there is nothing for mfaexec to do"
             ))
@@ -635,7 +669,7 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
         } else {
             Call::GetSessionToken
         }
-    } else if hops.len() > 1 || source.keys.is_temporary() {
+    } else if hops.len() > 1 || source.is_temporary() {
         Call::AssumeRoleChained
     } else {
         Call::AssumeRole
@@ -663,6 +697,58 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
         call,
         duration,
         notes,
+    })
+}
+
+/// A plan for a call signed by `keys` outside the session flow (`mfaexec add` testing a new
+/// key): the profile's region and STS endpoint, whether or not the profile exists yet.
+pub fn for_keys(env: &Environment, name: &str, keys: Keys) -> Result<Plan> {
+    let set = load(env, name)?;
+    let region = match set.get_profile(name) {
+        Some(profile) => region(profile, None, env)?,
+        None => env
+            .get("AWS_REGION")
+            .map(|v| (v, "AWS_REGION"))
+            .or_else(|| {
+                env.get("AWS_DEFAULT_REGION")
+                    .map(|v| (v, "AWS_DEFAULT_REGION"))
+            })
+            .map(|(value, from)| Located {
+                value: value.to_owned(),
+                from: from.to_owned(),
+            }),
+    };
+    // A profile that does not exist yet has only the environment's network settings.
+    let empty = Profile::new(name, std::collections::HashMap::new());
+    let net = crate::net::settings(set.get_profile(name).unwrap_or(&empty), env)?;
+    Ok(Plan {
+        profile: name.to_owned(),
+        net,
+        source: Source {
+            kind: SourceKind::Profile(name.to_owned()),
+            keys: Some(keys),
+        },
+        hops: Vec::new(),
+        mfa: None,
+        call: Call::GetSessionToken,
+        duration: limits::settle(None, Call::GetSessionToken, name)?,
+        region,
+        endpoint: match endpoint(&set, env) {
+            Some(e) => {
+                crate::transport::require_tls_beyond_loopback(&e.value, &e.from)?;
+                Some(e)
+            }
+            None => None,
+        },
+        federation_name: None,
+        notes: Vec::new(),
+    })
+}
+
+/// Whether `name`'s section in the files holds `aws_access_key_id` or `aws_secret_access_key`.
+pub fn has_file_keys(set: &ProfileSet, name: &str) -> bool {
+    set.get_profile(name).is_some_and(|p| {
+        get(p, "aws_access_key_id").is_some() || get(p, "aws_secret_access_key").is_some()
     })
 }
 
@@ -694,30 +780,62 @@ fn static_keys(profile: &Profile) -> Result<Option<Keys>> {
     }
 }
 
-/// The end of the chain: a profile without role_arn must hold keys. `visited` is the chain from
-/// the named profile to this one.
-fn base_source(set: &ProfileSet, profile: &Profile, visited: &[&str]) -> Result<Source> {
+/// A profile's long-term keys when they are in the files or in a key store (by the store's
+/// index: nothing is unlocked here).
+fn long_term_source(profile: &Profile, env: &Environment) -> Result<Option<Source>> {
     if let Some(keys) = static_keys(profile)? {
-        return Ok(Source {
+        return Ok(Some(Source {
             kind: SourceKind::Profile(profile.name().to_owned()),
-            keys,
-        });
+            keys: Some(keys),
+        }));
+    }
+    Ok(
+        crate::keys::index::lookup(env, profile.name())?.map(|record| Source {
+            kind: SourceKind::Store {
+                profile: profile.name().to_owned(),
+                store: record.store,
+                access_key_id: record.access_key_id,
+            },
+            keys: None,
+        }),
+    )
+}
+
+/// The end of the chain: a profile without role_arn takes its keys from the files, else the
+/// key store, else its credential_process. `visited` is the chain from the named profile to
+/// this one.
+fn base_source(
+    set: &ProfileSet,
+    profile: &Profile,
+    visited: &[&str],
+    env: &Environment,
+) -> Result<Source> {
+    if let Some(source) = long_term_source(profile, env)? {
+        return Ok(source);
     }
     let via = match visited {
         [_] | [] => String::new(),
         [top, ..] => format!(" (source of profile `{top}`)"),
     };
-    if let Some(target) = get(profile, "credential_process").and_then(mfaexec_target) {
-        return Err(mfaexec_source(
-            set,
-            profile.name(),
-            target.as_deref(),
-            visited,
-            &via,
-        ));
+    if let Some(command) = get(profile, "credential_process") {
+        if let Some(target) = mfaexec_target(command) {
+            return Err(mfaexec_source(
+                set,
+                profile.name(),
+                target.as_deref(),
+                visited,
+                &via,
+            ));
+        }
+        return Ok(Source {
+            kind: SourceKind::Process {
+                profile: profile.name().to_owned(),
+                command: command.to_owned(),
+            },
+            keys: None,
+        });
     }
     let unsupported = [
-        ("credential_process", "credential_process"),
         ("sso_session", "IAM Identity Center (SSO)"),
         ("sso_start_url", "IAM Identity Center (SSO)"),
         ("web_identity_token_file", "web identity"),
@@ -734,11 +852,14 @@ fn base_source(set: &ProfileSet, profile: &Profile, visited: &[&str]) -> Result<
         "profile `{}`{via} has no credentials: no aws_access_key_id and no role_arn",
         profile.name()
     ))
-    .hint("put your IAM user's keys in ~/.aws/credentials (`aws configure --profile NAME`), or add role_arn and source_profile"))
+    .hint(format!(
+        "store your IAM user's keys with `mfaexec add {}`, or add role_arn and source_profile",
+        profile.name()
+    )))
 }
 
-/// A profile whose `credential_process` is mfaexec itself. mfaexec never runs credential_process,
-/// so nothing can actually loop; but the profile it names may lead back here, and then the
+/// A profile whose `credential_process` is mfaexec itself. mfaexec never runs such a
+/// credential_process, so nothing can actually loop; but the profile it names may lead back here, and then the
 /// AWS CLI or an SDK using this profile would run mfaexec for it again and again (each run
 /// refusing): say so, and name the profile to point it at.
 fn mfaexec_source(
@@ -783,7 +904,7 @@ fn mfaexec_source(
         ),
     };
     Error::new(format!(
-        "profile `{this}`{via} gets its credentials from `mfaexec credential-process {target}`, which is for the AWS CLI and SDKs: mfaexec does not run credential_process"
+        "profile `{this}`{via} gets its credentials from `mfaexec credential-process {target}`, which is for the AWS CLI and SDKs: mfaexec does not run itself as a credential_process"
     ))
     .hint(fix)
 }
@@ -892,11 +1013,11 @@ fn environment_source(pname: &str, credential_source: &str, env: &Environment) -
     match (env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")) {
         (Some(id), Some(secret)) => Ok(Source {
             kind: SourceKind::Environment,
-            keys: Keys {
+            keys: Some(Keys {
                 access_key_id: id.to_owned(),
                 secret_access_key: Secret::new(secret),
                 session_token: env.get("AWS_SESSION_TOKEN").map(Secret::new),
-            },
+            }),
         }),
         _ => Err(Error::new(format!(
             "profile `{pname}`: credential_source = Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"

@@ -16,6 +16,14 @@ impl Secret {
     }
 }
 
+/// The value is wiped from memory when dropped, so a long-term key read from a store does not
+/// linger in freed memory.
+impl Drop for Secret {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Secret(****)")

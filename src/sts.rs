@@ -73,12 +73,14 @@ pub fn obtain_hops(
         let mfa = plan.mfa.as_ref().zip(code);
         if let Some(name) = &plan.federation_name {
             return Ok(vec![
-                get_federation_token(plan, name, timeout, net, log).await?,
+                get_federation_token(plan, &start.keys, name, timeout, net, log).await?,
             ]);
         }
         if plan.hops.is_empty() {
             let mfa = mfa.map(|(m, c)| (m.serial.as_str(), c));
-            return Ok(vec![get_session_token(plan, mfa, timeout, net, log).await?]);
+            return Ok(vec![
+                get_session_token(plan, &start.keys, mfa, timeout, net, log).await?,
+            ]);
         }
         let mut keys = start.keys;
         let mut sessions = Vec::with_capacity(plan.hops.len());
@@ -97,6 +99,41 @@ pub fn obtain_hops(
             sessions.push(s);
         }
         Ok(sessions)
+    })
+}
+
+/// Tests `keys` with one sts:GetCallerIdentity (no MFA needed, no permission needed) at the
+/// plan's endpoint; returns the caller's ARN.
+pub fn caller_identity(
+    plan: &Plan,
+    keys: &Keys,
+    timeout: Duration,
+    net: &Network,
+) -> Result<String, Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let result = client(plan, keys, false, timeout, net)
+            .get_caller_identity()
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.arn().unwrap_or("").to_owned()),
+            Err(e) => Err(failure(plan, net, false, &e, || {
+                explain(
+                    plan,
+                    None,
+                    &Signer::source(plan, keys),
+                    false,
+                    0,
+                    timeout,
+                    &e,
+                )
+            })
+            .into_error()),
+        }
     })
 }
 
@@ -200,12 +237,12 @@ impl aws_sdk_sts::config::Intercept for BodyCap {
 
 async fn get_session_token(
     plan: &Plan,
+    keys: &Keys,
     mfa: Option<(&str, &str)>,
     timeout: Duration,
     net: &Network,
     log: Log<'_>,
 ) -> Result<Session, Failure> {
-    let keys = &plan.source.keys;
     log(&format!(
         "calling sts:GetSessionToken at {} with key {} of {}{}, for {}",
         endpoint_text(plan),
@@ -252,12 +289,12 @@ const PASS_THROUGH_POLICY: &str =
 
 async fn get_federation_token(
     plan: &Plan,
+    keys: &Keys,
     name: &str,
     timeout: Duration,
     net: &Network,
     log: Log<'_>,
 ) -> Result<Session, Failure> {
-    let keys = &plan.source.keys;
     log(&format!(
         "calling sts:GetFederationToken at {} with key {} of {}, name {name}, for {}",
         endpoint_text(plan),

@@ -12,6 +12,7 @@ mod exec;
 mod fake_sts_selftest;
 mod hardening;
 mod integration;
+mod keys;
 mod login;
 mod mfa_process;
 mod network;

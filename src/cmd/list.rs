@@ -14,6 +14,9 @@ struct Row {
     kind: &'static str,
     target: String,
     source: String,
+    /// Where the keys at the end of the chain come from, and their id when known without
+    /// unlocking anything: `file AKIA…`, `secret-service AKIA…`, `credential_process`.
+    keys: String,
     state: State,
 }
 
@@ -72,42 +75,53 @@ fn row(set: &ProfileSet, name: &str, env: &Environment, cache: &Result<Option<Ca
         .map(str::to_owned)
         .or_else(|| get("credential_source").map(|c| format!("credential_source={c}")))
         .unwrap_or_else(|| "-".to_owned());
-    let state = match cache {
-        Ok(None) => State::Unknown("cache off".into()),
-        Err(e) => State::Unknown(format!("cache unusable: {}", e.message())),
-        Ok(Some(cache)) => {
-            let request = Request {
-                profile: name,
-                duration: None,
-                region: None,
-                console: false,
-            };
-            match profile::plan(env, &request) {
-                Err(e) => State::Unknown(e.message().to_owned()),
-                Ok(plan) => match cache.peek(&cache::key(&plan)) {
-                    None => State::None,
-                    Some(entry) => {
-                        let left = entry.session.expiration.saturating_sub(cache::now());
-                        if left > 0 {
-                            State::Valid {
-                                expiration: entry.session.expiration,
-                                left: left as u64,
-                            }
-                        } else {
-                            State::Expired {
-                                expiration: entry.session.expiration,
-                            }
-                        }
+    let request = Request {
+        profile: name,
+        duration: None,
+        region: None,
+        console: false,
+    };
+    let plan = profile::plan(env, &request);
+    // Keys in a store or from a credential_process make a profile as static as keys in the
+    // files do.
+    let kind = match (&plan, kind) {
+        (Ok(_), "other") => "static",
+        (_, kind) => kind,
+    };
+    let keys = match &plan {
+        Ok(plan) => match plan.source.access_key_id() {
+            Some(id) => format!("{} {id}", plan.source.origin()),
+            None => plan.source.origin(),
+        },
+        Err(_) => "-".to_owned(),
+    };
+    let state = match (cache, plan) {
+        (Ok(None), _) => State::Unknown("cache off".into()),
+        (Err(e), _) => State::Unknown(format!("cache unusable: {}", e.message())),
+        (Ok(Some(_)), Err(e)) => State::Unknown(e.message().to_owned()),
+        (Ok(Some(cache)), Ok(plan)) => match cache.peek(&cache::key(&plan)) {
+            None => State::None,
+            Some(entry) => {
+                let left = entry.session.expiration.saturating_sub(cache::now());
+                if left > 0 {
+                    State::Valid {
+                        expiration: entry.session.expiration,
+                        left: left as u64,
                     }
-                },
+                } else {
+                    State::Expired {
+                        expiration: entry.session.expiration,
+                    }
+                }
             }
-        }
+        },
     };
     Row {
         name: name.to_owned(),
         kind,
         target,
         source,
+        keys,
         state,
     }
 }
@@ -131,8 +145,8 @@ fn short(secs: u64) -> String {
 }
 
 fn table(rows: &[Row]) -> String {
-    let header = ["PROFILE", "KIND", "TARGET", "SOURCE", "SESSION"];
-    let cells: Vec<[String; 5]> = rows
+    let header = ["PROFILE", "KIND", "TARGET", "SOURCE", "KEYS", "SESSION"];
+    let cells: Vec<[String; 6]> = rows
         .iter()
         .map(|r| {
             [
@@ -140,6 +154,7 @@ fn table(rows: &[Row]) -> String {
                 r.kind.to_owned(),
                 r.target.clone(),
                 r.source.clone(),
+                r.keys.clone(),
                 state_text(&r.state),
             ]
         })
@@ -151,10 +166,10 @@ fn table(rows: &[Row]) -> String {
         }
     }
     let mut out = String::new();
-    let mut push = |cols: [&str; 5]| {
+    let mut push = |cols: [&str; 6]| {
         let mut line = String::new();
         for (i, col) in cols.iter().enumerate() {
-            if i == 4 {
+            if i == 5 {
                 line.push_str(col);
             } else {
                 line.push_str(&format!("{col:<w$}  ", w = widths[i]));
@@ -165,7 +180,7 @@ fn table(rows: &[Row]) -> String {
     };
     push(header);
     for row in &cells {
-        push([&row[0], &row[1], &row[2], &row[3], &row[4]]);
+        push([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]);
     }
     out
 }
@@ -189,6 +204,7 @@ fn to_json(r: &Row) -> serde_json::Value {
         "kind": r.kind,
         "target": if r.target == "-" { serde_json::Value::Null } else { r.target.clone().into() },
         "source": if r.source == "-" { serde_json::Value::Null } else { r.source.clone().into() },
+        "keys": if r.keys == "-" { serde_json::Value::Null } else { r.keys.clone().into() },
         "session": session,
     })
 }

@@ -1,14 +1,17 @@
 //! One file per subcommand; this module holds what they share: the plan from the command line,
 //! the `--dry-run` report, and output to stdout. Plan to session is `crate::obtain`.
 
+pub mod add;
 pub mod clear;
 pub mod completions;
 pub mod credential_process;
 pub mod env;
 pub mod exec;
+pub mod import;
 pub mod init;
 pub mod list;
 pub mod login;
+pub mod remove;
 pub mod use_;
 pub mod write;
 
@@ -94,6 +97,43 @@ pub fn cache_state(plan: &Plan, env: &Environment) -> String {
     }
 }
 
+/// Where the first call's keys come from, said without unlocking or running anything.
+fn keys_text(plan: &Plan, env: &Environment) -> String {
+    use crate::profile::SourceKind;
+    match &plan.source.kind {
+        SourceKind::Profile(p) => format!(
+            "from the files (profile `{p}`), key {}",
+            plan.source.access_key_id().unwrap_or("?")
+        ),
+        SourceKind::Store {
+            store,
+            access_key_id,
+            ..
+        } => format!(
+            "from the {} store, key {access_key_id} (as recorded in {}); the store is opened only for a new session",
+            store.name(),
+            crate::keys::index::path(env)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "the index of stored keys".to_owned())
+        ),
+        SourceKind::Process { profile, .. } => {
+            let mut text = format!(
+                "from the credential_process of profile `{profile}`, run only for a new session"
+            );
+            if !plan.hops.is_empty() {
+                text.push_str(
+                    "; if it returns a SessionToken, the AssumeRole is role chaining, capped at 1h",
+                );
+            }
+            text
+        }
+        SourceKind::Environment => format!(
+            "from the environment (AWS_ACCESS_KEY_ID), key {}",
+            plan.source.access_key_id().unwrap_or("?")
+        ),
+    }
+}
+
 /// The endpoint line of `--dry-run`: the URL the SDK's resolver gives, and why.
 fn endpoint_report(plan: &Plan) -> String {
     let net = &plan.net;
@@ -137,7 +177,10 @@ fn endpoint_report(plan: &Plan) -> String {
 pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> String {
     let mut out = String::new();
     let mut line = |label: &str, text: String| out.push_str(&format!("{label:<11} {text}\n"));
-    let keys = &plan.source.keys;
+    let key = match plan.source.access_key_id() {
+        Some(id) => format!("key {id}"),
+        None => "the key it prints".to_owned(),
+    };
     let mut chain: Vec<String> = plan
         .hops
         .iter()
@@ -145,17 +188,17 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Strin
         .map(|h| format!("`{}` (role {})", h.profile, h.role_arn))
         .collect();
     chain.push(format!(
-        "{} ({} key {})",
+        "{} ({})",
         plan.source.describe(),
-        if keys.is_temporary() {
-            "temporary"
-        } else {
-            "long-term"
-        },
-        keys.access_key_id
+        match (&plan.source.kind, plan.source.access_key_id()) {
+            (_, None) => "keys printed when it runs".to_owned(),
+            (_, Some(id)) if plan.source.is_temporary() => format!("temporary key {id}"),
+            (_, Some(id)) => format!("long-term key {id}"),
+        }
     ));
     line("profile", plan.profile.clone());
     line("chain", chain.join(" <- "));
+    line("keys", keys_text(plan, env));
     let code_from = match (&plan.mfa, &args.token_code) {
         (None, _) => "no MFA".to_owned(),
         (Some(m), Some(_)) => format!(
@@ -177,8 +220,7 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Strin
         line(
             "call",
             format!(
-                "sts:GetFederationToken with key {} of {}; name {name}, a policy passing the user's own permissions through, no MFA",
-                keys.access_key_id,
+                "sts:GetFederationToken with {key} of {}; name {name}, a policy passing the user's own permissions through, no MFA",
                 plan.source.describe()
             ),
         );
@@ -186,19 +228,14 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Strin
         line(
             "call",
             format!(
-                "sts:GetSessionToken with key {} of {}; {code_from}",
-                keys.access_key_id,
+                "sts:GetSessionToken with {key} of {}; {code_from}",
                 plan.source.describe()
             ),
         );
     }
     for (i, hop) in plan.hops.iter().enumerate() {
         let signer = if i == 0 {
-            format!(
-                "key {} of {}; {code_from}",
-                keys.access_key_id,
-                plan.source.describe()
-            )
+            format!("{key} of {}; {code_from}", plan.source.describe())
         } else {
             format!("the session of {}", plan.hops[i - 1].role_arn)
         };

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod fake_sts;
+pub mod keyring;
 pub mod net;
 pub mod pty;
 pub mod totp;

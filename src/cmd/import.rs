@@ -1,0 +1,107 @@
+//! `mfaexec import [PROFILE]... | --all`: moves long-term keys from the credentials file into
+//! the key store. For each profile: write to the store, read the key back and compare, and only
+//! then delete the two key lines from the file (byte-preserving, under its lock). A crash at any
+//! point leaves the key in the file, in the store, or in both; never in neither. No copy or
+//! backup of the file is made.
+
+use std::time::Duration;
+
+use crate::cli::ImportArgs;
+use crate::credfile::CredFile;
+use crate::environ::Environment;
+use crate::error::{Error, Result};
+use crate::keys::{self, Store};
+use crate::profile;
+use crate::session::Keys;
+
+const FILE_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn run(args: &ImportArgs, env: &Environment) -> Result<()> {
+    let file = CredFile::locate(env)?;
+    let set = profile::load(env, args.profiles.first().map_or("default", String::as_str))?;
+    let names: Vec<String> = if args.all {
+        let mut found = Vec::new();
+        for name in profile::names(&set) {
+            if file.keys_of(&name)?.is_some() && !has_token(&set, &name) {
+                found.push(name);
+            }
+        }
+        if found.is_empty() {
+            return Err(Error::new(format!(
+                "{} holds no long-term keys to import",
+                file.describe()
+            )));
+        }
+        found
+    } else {
+        args.profiles.clone()
+    };
+    // Every profile is checked before anything moves.
+    let mut moves: Vec<(String, Keys)> = Vec::new();
+    for name in &names {
+        let Some((id, secret)) = file.keys_of(name)? else {
+            let why = if profile::has_file_keys(&set, name) {
+                "its keys are in the config file, not in the credentials file"
+            } else if set.get_profile(name).is_none() {
+                "it does not exist"
+            } else {
+                "it has no aws_access_key_id and aws_secret_access_key there"
+            };
+            return Err(Error::new(format!(
+                "profile `{name}`: nothing to import from {}: {why}",
+                file.describe()
+            ))
+            .hint("`mfaexec list` shows where each profile's keys are"));
+        };
+        if has_token(&set, name) {
+            return Err(Error::new(format!(
+                "profile `{name}` holds temporary credentials (aws_session_token): only long-term keys are imported"
+            )));
+        }
+        let keys = Keys {
+            access_key_id: id,
+            secret_access_key: secret,
+            session_token: None,
+        };
+        keys::check_keys(&keys)
+            .map_err(|e| Error::new(format!("profile `{name}`: {}", e.message())))?;
+        moves.push((name.clone(), keys));
+    }
+    let store = Store::open(env)?;
+    for (name, keys) in &moves {
+        store.set(name, keys)?;
+        match store.get(name)? {
+            Some(back) if &back == keys => {}
+            _ => {
+                return Err(Error::new(format!(
+                    "profile `{name}`: the {} store did not give back the key just written; it stays in {}",
+                    store.name(),
+                    file.describe()
+                ))
+                .hint("check the store (is it unlocked? full?), then run mfaexec import again"));
+            }
+        }
+        if !file.remove_keys(name, &keys.access_key_id, FILE_LOCK_TIMEOUT)? {
+            return Err(Error::new(format!(
+                "profile `{name}`: {} changed while importing; key {} is now in the {} store, and the file was left as it is",
+                file.describe(),
+                keys.access_key_id,
+                store.name()
+            ))
+            .hint(format!("look at the file, then run `mfaexec import {name}` again")));
+        }
+        crate::say!(
+            "mfaexec: moved key {} of profile `{name}` from {} into the {} store",
+            keys.access_key_id,
+            file.describe(),
+            store.name()
+        );
+    }
+    Ok(())
+}
+
+fn has_token(set: &aws_config::profile::ProfileSet, name: &str) -> bool {
+    set.get_profile(name)
+        .and_then(|p| p.get("aws_session_token"))
+        .is_some_and(|v| !v.trim().is_empty())
+}

@@ -1,0 +1,204 @@
+//! The file store: every profile's keys in one file, `$XDG_DATA_HOME/mfaexec/keys` (else
+//! `~/.local/share/mfaexec/keys`), encrypted with age to a scrypt passphrase. The directory is
+//! 0700 and the file 0600, replaced atomically (src/atomic.rs), so a crash leaves the old file
+//! or the new one. For servers, SSH sessions and WSL, where no Secret Service runs.
+//!
+//! The passphrase comes from `MFAEXEC_FILE_PASSPHRASE` (for scripts: weaker, as the variable is
+//! visible to the process's own user and may end up in shell history), else from the terminal
+//! (`/dev/tty`), asked at most once per run, twice when the file is created.
+
+use std::cell::OnceCell;
+use std::path::PathBuf;
+
+use age::secrecy::SecretString;
+use zeroize::Zeroizing;
+
+use super::{Backend, index};
+use crate::atomic;
+use crate::environ::Environment;
+use crate::error::{Error, Result};
+use crate::session::{Keys, Secret};
+
+const HEADER: &str = "mfaexec keys v1";
+const FILE: &str = "keys";
+/// The most kept of a typed passphrase.
+const PASSPHRASE_CAP: usize = 1024;
+
+pub struct FileStore {
+    dir: PathBuf,
+    from_env: Option<SecretString>,
+    passphrase: OnceCell<SecretString>,
+}
+
+/// The decrypted content: profile, id, secret.
+type Table = Vec<(String, String, Secret)>;
+
+impl FileStore {
+    pub fn new(env: &Environment) -> Result<FileStore> {
+        Ok(FileStore {
+            dir: index::dir(env)?,
+            from_env: env
+                .get("MFAEXEC_FILE_PASSPHRASE")
+                .map(|p| SecretString::from(p.to_owned())),
+            passphrase: OnceCell::new(),
+        })
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.join(FILE)
+    }
+
+    fn passphrase(&self, creating: bool) -> Result<&SecretString> {
+        if let Some(p) = self.passphrase.get() {
+            return Ok(p);
+        }
+        let phrase = match &self.from_env {
+            Some(p) => p.clone(),
+            None => ask(creating, &self.path())?,
+        };
+        Ok(self.passphrase.get_or_init(|| phrase))
+    }
+
+    fn read(&self) -> Result<Option<Table>> {
+        let path = self.path();
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::new(format!("cannot read {}: {e}", path.display()))),
+        };
+        let identity = age::scrypt::Identity::new(self.passphrase(false)?.clone());
+        let plain = Zeroizing::new(age::decrypt(&identity, &bytes).map_err(|e| {
+            use age::DecryptError as D;
+            match e {
+                D::NoMatchingKeys
+                | D::KeyDecryptionFailed
+                | D::DecryptionFailed
+                | D::InvalidMac => Error::new(format!(
+                    "cannot decrypt {}: wrong passphrase, or the file is damaged",
+                    path.display()
+                ))
+                .hint("check MFAEXEC_FILE_PASSPHRASE or retype the passphrase"),
+                D::Io(e) => Error::new(format!(
+                    "cannot decrypt {}: the file is damaged ({e})",
+                    path.display()
+                ))
+                .hint("restore it from a backup, or move it away and add the keys again"),
+                other => Error::new(format!(
+                    "{} is not a readable key file ({other})",
+                    path.display()
+                ))
+                .hint("restore it from a backup, or move it away and add the keys again"),
+            }
+        })?);
+        let text = std::str::from_utf8(&plain)
+            .map_err(|_| Error::new(format!("{} holds no valid key table", path.display())))?;
+        parse(text)
+            .map(Some)
+            .ok_or_else(|| Error::new(format!("{} holds no valid key table", path.display())))
+    }
+
+    fn write(&self, table: &Table) -> Result<()> {
+        let dir = self.dir.clone();
+        let mut text = Zeroizing::new(format!("{HEADER}\n"));
+        for (profile, id, secret) in table {
+            // Piece by piece: a format! would leave a copy of the secret in freed memory.
+            for part in [profile.as_str(), "\t", id, "\t", secret.expose(), "\n"] {
+                text.push_str(part);
+            }
+        }
+        let recipient = age::scrypt::Recipient::new(self.passphrase(true)?.clone());
+        let sealed = age::encrypt(&recipient, text.as_bytes())
+            .map_err(|e| Error::new(format!("cannot encrypt the key file: {e}")))?;
+        atomic::replace(&dir, &self.path(), ".keys.tmp-", &sealed)
+    }
+}
+
+fn parse(text: &str) -> Option<Table> {
+    let mut lines = text.lines();
+    if lines.next()? != HEADER {
+        return None;
+    }
+    lines
+        .map(|line| {
+            let mut parts = line.split('\t');
+            let row = (
+                parts.next()?.to_owned(),
+                parts.next()?.to_owned(),
+                Secret::new(parts.next()?),
+            );
+            parts.next().is_none().then_some(row)
+        })
+        .collect()
+}
+
+/// Asks on the terminal; twice when the file is new, so a typo cannot lock the keys away.
+fn ask(creating: bool, path: &std::path::Path) -> Result<SecretString> {
+    let none = || {
+        Error::new(format!(
+            "the passphrase of {} is needed, but there is no terminal to ask on",
+            path.display()
+        ))
+        .hint("run mfaexec from a terminal, or set MFAEXEC_FILE_PASSPHRASE (weaker: for scripts)")
+    };
+    if !crate::mfa::has_terminal() {
+        return Err(none());
+    }
+    let prompt = if creating && !path.exists() {
+        "New passphrase for the mfaexec key file: "
+    } else {
+        "Passphrase of the mfaexec key file: "
+    };
+    let first = crate::mfa::read_secret(prompt, "the passphrase", PASSPHRASE_CAP)?;
+    if first.is_empty() {
+        return Err(Error::new("the passphrase is empty").hint("type a passphrase"));
+    }
+    if creating && !path.exists() {
+        let again =
+            crate::mfa::read_secret("Same passphrase again: ", "the passphrase", PASSPHRASE_CAP)?;
+        if *again != *first {
+            return Err(Error::new("the two passphrases differ; nothing was stored"));
+        }
+    }
+    Ok(SecretString::from(first.to_string()))
+}
+
+impl Backend for FileStore {
+    fn get(&self, profile: &str) -> Result<Option<Keys>> {
+        let Some(table) = self.read()? else {
+            return Ok(None);
+        };
+        Ok(table
+            .into_iter()
+            .find(|(p, _, _)| p == profile)
+            .map(|(_, id, secret)| Keys {
+                access_key_id: id,
+                secret_access_key: secret,
+                session_token: None,
+            }))
+    }
+
+    fn set(&self, profile: &str, keys: &Keys) -> Result<()> {
+        index::prepare_dir(&self.dir)?;
+        let mut table = self.read()?.unwrap_or_default();
+        table.retain(|(p, _, _)| p != profile);
+        table.push((
+            profile.to_owned(),
+            keys.access_key_id.clone(),
+            keys.secret_access_key.clone(),
+        ));
+        self.write(&table)
+    }
+
+    fn delete(&self, profile: &str) -> Result<bool> {
+        let Some(mut table) = self.read()? else {
+            return Ok(false);
+        };
+        let before = table.len();
+        table.retain(|(p, _, _)| p != profile);
+        if table.len() == before {
+            return Ok(false);
+        }
+        self.write(&table)?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,306 @@
+//! Where an IAM user's long-term keys live when they are not in the credentials file: a key
+//! store. One small interface (`Store`: get, set, delete a profile's keys, and the store's name
+//! for messages) over three back ends, each in its own file:
+//!
+//! - `secret-service`: the freedesktop Secret Service on the session D-Bus (GNOME Keyring,
+//!   KWallet, KeePassXC), through keyring-core's zbus store (pure Rust, no libdbus);
+//! - `keychain`: the macOS login keychain (built only on macOS);
+//! - `file`: one age-encrypted file (scrypt passphrase), for servers, SSH sessions and WSL.
+//!
+//! `MFAEXEC_STORE` chooses one; else macOS uses the keychain, and other systems the Secret
+//! Service when one answers on the session bus, else the file.
+//!
+//! Opening a store may unlock it (a prompt, a passphrase), so a cache hit must never open one.
+//! Which store holds a profile's keys, and their access key id, are therefore recorded in a
+//! plain index (`index.rs`) that planning reads instead: the cache key is built from it.
+
+mod file;
+pub mod index;
+#[cfg(target_os = "macos")]
+mod keychain;
+pub mod process;
+#[cfg(not(target_os = "macos"))]
+mod secret_service;
+
+use crate::environ::Environment;
+use crate::error::{Error, Result};
+use crate::profile::{Source, SourceKind};
+use crate::session::{Keys, Secret};
+
+/// The service name under which keys are filed (keychain service, Secret Service attribute).
+pub const SERVICE: &str = "mfaexec";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    SecretService,
+    Keychain,
+    File,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::SecretService => "secret-service",
+            Kind::Keychain => "keychain",
+            Kind::File => "file",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        match text {
+            "secret-service" => Some(Kind::SecretService),
+            "keychain" => Some(Kind::Keychain),
+            "file" => Some(Kind::File),
+            _ => None,
+        }
+    }
+}
+
+/// What each back end does; the keys cross it whole (id and secret together), so a store is
+/// self-contained and the index only repeats the id.
+trait Backend {
+    fn get(&self, profile: &str) -> Result<Option<Keys>>;
+    fn set(&self, profile: &str, keys: &Keys) -> Result<()>;
+    /// `false`: there was nothing to delete.
+    fn delete(&self, profile: &str) -> Result<bool>;
+}
+
+/// An open key store.
+pub struct Store {
+    kind: Kind,
+    backend: Box<dyn Backend>,
+    env: Environment,
+}
+
+impl Store {
+    /// The store chosen by `MFAEXEC_STORE`, else the system's default.
+    pub fn open(env: &Environment) -> Result<Store> {
+        match env.get("MFAEXEC_STORE") {
+            Some(text) if !text.is_empty() => {
+                let kind = Kind::parse(text).ok_or_else(|| {
+                    Error::usage(format!("MFAEXEC_STORE `{text}` is not a key store"))
+                        .hint("use secret-service, keychain or file")
+                })?;
+                Store::open_kind(kind, env)
+            }
+            _ => Store::open_default(env),
+        }
+    }
+
+    /// The store that holds `profile`'s keys according to the index, else the chosen one.
+    pub fn open_for(profile: &str, env: &Environment) -> Result<Store> {
+        match index::lookup(env, profile)? {
+            Some(record) => Store::open_kind(record.store, env),
+            None => Store::open(env),
+        }
+    }
+
+    #[cfg(target_os = "macos")]
+    fn open_default(env: &Environment) -> Result<Store> {
+        Store::open_kind(Kind::Keychain, env)
+    }
+
+    /// The Secret Service when one answers on the session bus, else the file.
+    #[cfg(not(target_os = "macos"))]
+    fn open_default(env: &Environment) -> Result<Store> {
+        match secret_service::SecretService::connect() {
+            Ok(backend) => Ok(Store {
+                kind: Kind::SecretService,
+                backend: Box::new(backend),
+                env: env.clone(),
+            }),
+            Err(_) => Store::open_kind(Kind::File, env),
+        }
+    }
+
+    pub fn open_kind(kind: Kind, env: &Environment) -> Result<Store> {
+        let backend: Box<dyn Backend> = match kind {
+            Kind::File => Box::new(file::FileStore::new(env)?),
+            #[cfg(not(target_os = "macos"))]
+            Kind::SecretService => Box::new(secret_service::SecretService::connect()?),
+            #[cfg(target_os = "macos")]
+            Kind::Keychain => Box::new(keychain::Keychain::new()?),
+            #[cfg(target_os = "macos")]
+            Kind::SecretService => {
+                return Err(
+                    Error::new("the secret-service store is not available on macOS")
+                        .hint("use MFAEXEC_STORE=keychain or MFAEXEC_STORE=file"),
+                );
+            }
+            #[cfg(not(target_os = "macos"))]
+            Kind::Keychain => {
+                return Err(Error::new("the keychain store exists only on macOS")
+                    .hint("use MFAEXEC_STORE=secret-service or MFAEXEC_STORE=file"));
+            }
+        };
+        Ok(Store {
+            kind,
+            backend,
+            env: env.clone(),
+        })
+    }
+
+    /// `secret-service`, `keychain` or `file`, for messages.
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
+    }
+
+    /// The keys stored for `profile`.
+    pub fn get(&self, profile: &str) -> Result<Option<Keys>> {
+        self.backend
+            .get(profile)
+            .map_err(|e| self.about(profile, e))
+    }
+
+    /// Stores `keys` for `profile` (replacing any), then records their id in the index.
+    pub fn set(&self, profile: &str, keys: &Keys) -> Result<()> {
+        check_keys(keys)?;
+        let _lock = index::lock(&self.env)?;
+        self.backend
+            .set(profile, keys)
+            .map_err(|e| self.about(profile, e))?;
+        index::record(&self.env, profile, self.kind, &keys.access_key_id)
+    }
+
+    /// Deletes `profile`'s keys and their index line. `false`: the store had none.
+    pub fn delete(&self, profile: &str) -> Result<bool> {
+        let _lock = index::lock(&self.env)?;
+        let deleted = self
+            .backend
+            .delete(profile)
+            .map_err(|e| self.about(profile, e))?;
+        index::forget(&self.env, profile)?;
+        Ok(deleted)
+    }
+
+    fn about(&self, profile: &str, e: Error) -> Error {
+        let named = Error::new(format!(
+            "profile `{profile}`: {} store: {}",
+            self.name(),
+            e.message()
+        ));
+        match e.hint_text() {
+            Some(hint) => named.hint(hint),
+            None => named,
+        }
+    }
+}
+
+/// The keys of a source that planning could not read without unlocking or running something:
+/// a store (opened here, once) or a credential_process (run here, once).
+pub fn load(source: &Source, env: &Environment) -> Result<Keys> {
+    if let Some(keys) = &source.keys {
+        return Ok(keys.clone());
+    }
+    match &source.kind {
+        SourceKind::Store {
+            profile,
+            store,
+            access_key_id,
+        } => {
+            let opened = Store::open_kind(*store, env)?;
+            let keys = opened.get(profile)?.ok_or_else(|| {
+                Error::new(format!(
+                    "profile `{profile}`: the {} store has no key for it, though the index of stored keys says it holds {access_key_id}",
+                    store.name()
+                ))
+                .hint(format!("add it again: mfaexec remove {profile} -f; mfaexec add {profile}"))
+            })?;
+            if &keys.access_key_id != access_key_id {
+                return Err(Error::new(format!(
+                    "profile `{profile}`: the {} store holds key {}, but the index of stored keys says {access_key_id}",
+                    store.name(),
+                    keys.access_key_id
+                ))
+                .hint(format!("store it again so both agree: mfaexec remove {profile} -f; mfaexec add {profile}")));
+            }
+            Ok(keys)
+        }
+        SourceKind::Process { profile, command } => process::run(profile, command, env),
+        SourceKind::Profile(p) => Err(Error::new(format!(
+            "profile `{p}`: its keys were not read from the files"
+        ))),
+        SourceKind::Environment => Err(Error::new(
+            "the keys of credential_source = Environment were not read",
+        )),
+    }
+}
+
+/// Long-term keys as AWS issues them: an id of letters and digits, a secret without spaces or
+/// line breaks (it must survive every store's encoding and the INI files).
+pub fn check_keys(keys: &Keys) -> Result<()> {
+    let id = &keys.access_key_id;
+    if id.len() < 16 || id.len() > 128 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(Error::new(format!("`{id}` is not an AWS access key id"))
+            .hint("an access key id is 16 to 128 letters and digits, like AKIAIOSFODNN7EXAMPLE"));
+    }
+    let secret = keys.secret_access_key.expose();
+    if secret.is_empty() || secret.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Error::new(format!(
+            "the secret access key of {id} is empty or holds spaces or line breaks"
+        ))
+        .hint("paste the secret exactly as IAM showed it"));
+    }
+    if keys.session_token.is_some() {
+        return Err(Error::new(format!(
+            "{id} has a session token: a key store holds only long-term keys"
+        )));
+    }
+    Ok(())
+}
+
+/// The stored form: the id and the secret on two lines.
+fn encode(keys: &Keys) -> Secret {
+    Secret::new(format!(
+        "{}\n{}",
+        keys.access_key_id,
+        keys.secret_access_key.expose()
+    ))
+}
+
+fn decode(text: &str) -> Result<Keys> {
+    let mut lines = text.lines();
+    match (lines.next(), lines.next(), lines.next()) {
+        (Some(id), Some(secret), None) if !id.is_empty() && !secret.is_empty() => Ok(Keys {
+            access_key_id: id.to_owned(),
+            secret_access_key: Secret::new(secret),
+            session_token: None,
+        }),
+        _ => Err(Error::new(
+            "the stored item is not an mfaexec key (an access key id and a secret on two lines)",
+        )
+        .hint("delete it with `mfaexec remove PROFILE -f` and add the key again")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_round_trip_through_the_stored_form() {
+        let keys = Keys {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            session_token: None,
+        };
+        assert_eq!(decode(encode(&keys).expose()).unwrap(), keys);
+        assert!(decode("AKIA only").is_err());
+        assert!(decode("a\nb\nc").is_err());
+    }
+
+    #[test]
+    fn keys_are_checked_before_they_are_stored() {
+        let mut keys = Keys {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_access_key: Secret::new("secret"),
+            session_token: None,
+        };
+        assert!(check_keys(&keys).is_ok());
+        keys.secret_access_key = Secret::new("two words");
+        assert!(check_keys(&keys).is_err());
+        keys.secret_access_key = Secret::new("secret");
+        keys.access_key_id = "AKIA-bad".into();
+        assert!(check_keys(&keys).is_err());
+    }
+}

@@ -1,0 +1,647 @@
+//! Long-term keys out of plaintext (issue 9): the key stores (a real gnome-keyring on a private
+//! D-Bus, checked with `secret-tool`; the age-encrypted file), `add`, `import`, `remove`, and a
+//! profile's credential_process as the source of its keys.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::credential_process::aws_program;
+use crate::support::keyring::Keyring;
+use crate::support::*;
+
+/// alice's keys as `add` reads them from stdin: the id, then the secret.
+fn key_lines(s: &Sandbox) -> String {
+    format!("{}\n{}\n", s.alice.access_key_id, s.alice.secret_access_key)
+}
+
+/// What the Secret Service item holds for a stored key.
+fn stored(s: &Sandbox) -> String {
+    format!("{}\n{}", s.alice.access_key_id, s.alice.secret_access_key)
+}
+
+/// A sandbox whose role profile `prod` takes its keys from profile `alice`, which has none in
+/// the files.
+fn alice_in_no_file() -> Sandbox {
+    let s = Sandbox::standard();
+    s.credentials("");
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {ADMIN}\nsource_profile = alice\nmfa_serial = {}\nregion = eu-west-1\n",
+        s.serial()
+    ));
+    s
+}
+
+fn index(s: &Sandbox) -> String {
+    std::fs::read_to_string(s.home().join(".local/share/mfaexec/key-ids")).unwrap_or_default()
+}
+
+/// Files under HOME whose bytes hold `secret` (`grep -r`, as a user would look).
+fn files_holding(s: &Sandbox, secret: &str) -> String {
+    let out = std::process::Command::new("grep")
+        .args(["-r", "-l", "-a", "-F", secret])
+        .arg(s.home())
+        .output()
+        .expect("grep");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn add_from_stdin_tests_the_key_and_stores_it_in_the_secret_service() {
+    let mut s = alice_in_no_file();
+    let keyring = Keyring::start(&mut s);
+    let out = s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    out.stderr_has("stored key")
+        .stderr_has(&s.alice.access_key_id)
+        .stderr_has("secret-service store");
+    assert_no_secret(&out.stderr());
+    assert_eq!(
+        keyring.lookup("alice").as_deref(),
+        Some(stored(&s).as_str())
+    );
+    // One GetCallerIdentity, signed by the new key; no MFA.
+    let calls = s.calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].action, "GetCallerIdentity");
+    assert_eq!(calls[0].access_key_id, s.alice.access_key_id);
+    // The profile did not exist: added to the config, every other byte kept.
+    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    assert!(config.starts_with("[profile prod]\n"), "{config}");
+    assert!(
+        config.ends_with("region = eu-west-1\n[profile alice]\n"),
+        "{config}"
+    );
+    assert_eq!(
+        index(&s),
+        format!("alice\tsecret-service\t{}\n", s.alice.access_key_id)
+    );
+    let list = s.run(["list"]).success().stdout();
+    let row = list
+        .lines()
+        .find(|l| l.starts_with("alice "))
+        .unwrap_or_default();
+    assert!(row.contains(" static "), "{list}");
+    assert!(
+        row.contains(&format!("secret-service {}", s.alice.access_key_id)),
+        "{list}"
+    );
+    // The stored key signs the AssumeRole of a chain.
+    let code = s.code();
+    s.run(["env", "prod", "-t", &code]).success();
+    let assume = of(&s.calls(), "AssumeRole");
+    assert_eq!(assume.len(), 1);
+    assert_eq!(assume[0].access_key_id, s.alice.access_key_id);
+}
+
+#[test]
+fn add_with_a_wrong_key_stores_nothing() {
+    let mut s = alice_in_no_file();
+    let keyring = Keyring::start(&mut s);
+    let config_before = std::fs::read(s.home().join(".aws/config")).unwrap();
+    // The fake knows keys by their id (it does not check signatures): a key it never issued.
+    let wrong = "AKIANOTANISSUEDKEY01\nSECRETLONGTERMnotthekey\n";
+    let out = s.run(["add", "alice"]).stdin(wrong).failure(1);
+    out.one_line_error()
+        .stderr_has("access key AKIANOTANISSUEDKEY01 (profile `alice`) is not valid")
+        .stderr_has("nothing was stored");
+    assert_no_secret(&out.stderr());
+    assert_eq!(keyring.lookup("alice"), None);
+    assert_eq!(index(&s), "");
+    assert_eq!(
+        std::fs::read(s.home().join(".aws/config")).unwrap(),
+        config_before
+    );
+    assert_eq!(of(&s.calls(), "GetCallerIdentity").len(), 1);
+}
+
+#[test]
+fn add_from_a_terminal_asks_for_the_secret_without_echo() {
+    let mut s = alice_in_no_file();
+    let keyring = Keyring::start(&mut s);
+    let mut term = s.terminal(&["add", "alice"]);
+    term.expect("Access key ID:", 1);
+    term.send_line(&s.alice.access_key_id);
+    term.expect("Secret access key:", 1);
+    term.send_line(&s.alice.secret_access_key);
+    let (code, screen) = term.finish();
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("stored key"), "{screen}");
+    assert!(
+        !screen.contains(&s.alice.secret_access_key),
+        "the secret was echoed:\n{screen}"
+    );
+    assert_eq!(
+        keyring.lookup("alice").as_deref(),
+        Some(stored(&s).as_str())
+    );
+}
+
+#[test]
+fn add_refuses_a_profile_with_keys_in_the_files_and_points_to_import() {
+    let mut s = Sandbox::standard();
+    let keyring = Keyring::start(&mut s);
+    s.run(["add", "default"])
+        .stdin(&key_lines(&s))
+        .failure(1)
+        .one_line_error()
+        .stderr_has("profile `default` already has keys in the AWS files")
+        .stderr_has("hint: move them into the key store with `mfaexec import default`");
+    assert_eq!(keyring.lookup("default"), None);
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn import_moves_the_keys_keeping_every_other_byte() {
+    let mut s = Sandbox::standard();
+    let keyring = Keyring::start(&mut s);
+    let (id, secret) = (&s.alice.access_key_id, &s.alice.secret_access_key);
+    let before = format!(
+        "# my keys\r\n[default]\r\n; alice, the IAM user\r\naws_access_key_id = {id}\r\naws_secret_access_key = {secret}\r\nregion = eu-west-1\r\n\r\n\
+         [other]\r\naws_access_key_id=AKIAOTHEROTHEROTHER1\r\naws_secret_access_key=SECRETLONGTERMother\r\n\r\n\
+         # temporary ones stay\r\n[temp]\r\naws_access_key_id = ASIAXXXXXXXXXXXXXXXX\r\naws_secret_access_key = tempsecret\r\naws_session_token = temptoken\r\n# the end, no final newline"
+    );
+    s.credentials(&before);
+    let out = s.run(["import", "--all"]).success();
+    out.stderr_has("moved key")
+        .stderr_has("AKIAOTHEROTHEROTHER1");
+    assert_no_secret(&out.stderr());
+    let after = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    assert_eq!(
+        after,
+        "# my keys\r\n[default]\r\n; alice, the IAM user\r\nregion = eu-west-1\r\n\r\n\r\n\
+         # temporary ones stay\r\n[temp]\r\naws_access_key_id = ASIAXXXXXXXXXXXXXXXX\r\naws_secret_access_key = tempsecret\r\naws_session_token = temptoken\r\n# the end, no final newline"
+    );
+    assert_eq!(
+        keyring.lookup("default").as_deref(),
+        Some(stored(&s).as_str())
+    );
+    assert_eq!(
+        keyring.lookup("other").as_deref(),
+        Some("AKIAOTHEROTHEROTHER1\nSECRETLONGTERMother")
+    );
+    assert!(s.calls().is_empty(), "import makes no STS call");
+    assert_eq!(files_holding(&s, secret), "");
+}
+
+#[test]
+fn after_import_the_aws_cli_works_and_a_cache_hit_needs_no_keyring() {
+    let mut s = Sandbox::standard();
+    let mut keyring = Keyring::start(&mut s);
+    s.run(["import", "default"]).success();
+    assert_eq!(
+        std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
+        "",
+        "the section held only the keys, so it is gone"
+    );
+    let aws = aws_program().display().to_string();
+    let code = s.code();
+    let out = s
+        .run([
+            "prod",
+            "-v",
+            "-t",
+            &code,
+            "--",
+            &aws,
+            "sts",
+            "get-caller-identity",
+            "--output",
+            "text",
+        ])
+        .success();
+    assert!(
+        out.stdout().contains("assumed-role/admin"),
+        "{}",
+        out.stdout()
+    );
+    let calls = s.calls();
+    let assume = of(&calls, "AssumeRole");
+    assert_eq!(assume.len(), 1);
+    assert_eq!(assume[0].access_key_id, s.alice.access_key_id);
+    assert_eq!(of(&calls, "GetCallerIdentity").len(), 1);
+    assert_eq!(files_holding(&s, &s.alice.secret_access_key), "");
+
+    // A cache hit opens no store: it works with the keyring gone.
+    keyring.stop_daemon();
+    s.run(["prod", "--", "true"]).success();
+    assert_eq!(s.calls().len(), calls.len());
+    // --dry-run and list say where the keys are without opening the store.
+    s.run(["prod", "--dry-run"]).success().stdout_has(&format!(
+        "from the secret-service store, key {}",
+        s.alice.access_key_id
+    ));
+    s.run(["list"])
+        .success()
+        .stdout_has("KEYS")
+        .stdout_has(&format!("secret-service {}", s.alice.access_key_id));
+    // A new session does need it, and says which store failed.
+    s.run(["prod", "--refresh", "--", "true"])
+        .failure(1)
+        .stderr_has("secret-service store");
+}
+
+#[test]
+fn import_killed_at_random_points_never_loses_the_key() {
+    let mut s = Sandbox::standard();
+    let keyring = Keyring::start(&mut s);
+    let file = s.home().join(".aws/credentials");
+    let original = std::fs::read(&file).unwrap();
+    let id = s.alice.access_key_id.clone();
+    let secret = s.alice.secret_access_key.clone();
+    // How long a whole import takes here, to spread the kills over it.
+    let started = Instant::now();
+    s.run(["import", "default"]).success();
+    let whole = started.elapsed().as_micros() as u64;
+    let mut seed = (std::process::id() as u64) ^ (whole << 7) ^ 0x9e37_79b9;
+    let (mut in_file, mut in_store_only) = (0, 0);
+    for round in 0..30 {
+        std::fs::write(&file, &original).unwrap();
+        keyring.clear("default");
+        let _ = std::fs::remove_file(s.home().join(".local/share/mfaexec/key-ids"));
+        seed = seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        let delay = Duration::from_micros((seed >> 33) % (whole + whole / 4 + 1));
+        let mut child = s
+            .command(["import", "default"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        let _ = child.wait();
+        let now = std::fs::read(&file).unwrap();
+        let file_has = String::from_utf8_lossy(&now).contains(&secret);
+        assert!(
+            now == original || now.is_empty(),
+            "round {round}: the credentials file is neither the old one nor the new one"
+        );
+        let store_has = keyring.lookup("default").as_deref() == Some(&format!("{id}\n{secret}"));
+        assert!(
+            file_has || store_has,
+            "round {round} (killed after {delay:?}): the key is in neither place"
+        );
+        if file_has {
+            in_file += 1;
+        } else {
+            in_store_only += 1;
+        }
+    }
+    eprintln!(
+        "{in_file} rounds ended with the key still in the file, {in_store_only} with it moved"
+    );
+    // Finished for good: no copy of the secret anywhere under HOME.
+    std::fs::write(&file, &original).unwrap();
+    s.run(["import", "default"]).success();
+    assert_eq!(files_holding(&s, &secret), "");
+}
+
+#[test]
+fn remove_asks_then_deletes_the_key_and_its_cached_sessions() {
+    let mut s = alice_in_no_file();
+    let keyring = Keyring::start(&mut s);
+    s.run(["add", "alice", "--no-verify"])
+        .stdin(&key_lines(&s))
+        .success();
+    let code = s.code();
+    s.run(["env", "prod", "-t", &code]).success();
+    s.run(["remove", "alice"])
+        .failure(1)
+        .one_line_error()
+        .stderr_has("no terminal")
+        .stderr_has("hint: pass -f");
+    assert!(keyring.lookup("alice").is_some());
+    // On a terminal, anything but yes keeps it.
+    let mut term = s.terminal(&["remove", "alice"]);
+    term.expect("Delete key", 1);
+    term.send_line("n");
+    assert_eq!(term.finish().0, Some(1));
+    assert!(keyring.lookup("alice").is_some());
+    let mut term = s.terminal(&["remove", "alice"]);
+    term.expect("[y/N]", 1);
+    term.send_line("y");
+    let (code, screen) = term.finish();
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("dropped 1 cached session"), "{screen}");
+    assert_eq!(keyring.lookup("alice"), None);
+    assert_eq!(index(&s), "");
+    s.run(["env", "prod"])
+        .failure(1)
+        .stderr_has("profile `alice` (source of profile `prod`) has no credentials");
+    s.run(["remove", "alice", "-f"])
+        .failure(1)
+        .stderr_has("has no key");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file store
+// ---------------------------------------------------------------------------------------------
+
+fn file_store(s: &mut Sandbox) {
+    s.set("MFAEXEC_STORE", "file");
+    s.set("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple");
+}
+
+#[test]
+fn file_store_round_trip_holds_no_plaintext() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut s = alice_in_no_file();
+    file_store(&mut s);
+    s.run(["add", "alice"])
+        .stdin(&key_lines(&s))
+        .success()
+        .stderr_has("in the file store");
+    let dir = s.home().join(".local/share/mfaexec");
+    let path = dir.join("keys");
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.starts_with(b"age-encryption.org/v1\n-> scrypt "));
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(!text.contains(&s.alice.secret_access_key) && !text.contains(&s.alice.access_key_id));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    assert_eq!(mode(&path), 0o600);
+    let code = s.code();
+    s.run(["env", "prod", "-t", &code]).success();
+    let assume = of(&s.calls(), "AssumeRole");
+    assert_eq!(assume[0].access_key_id, s.alice.access_key_id);
+    assert_eq!(files_holding(&s, &s.alice.secret_access_key), "");
+}
+
+#[test]
+fn file_store_wrong_passphrase_and_damaged_file_are_one_line_errors() {
+    let mut s = alice_in_no_file();
+    file_store(&mut s);
+    s.run(["add", "alice", "--no-verify"])
+        .stdin(&key_lines(&s))
+        .success();
+    let code = s.code();
+    let out = s
+        .run(["env", "prod", "-t", &code])
+        .env("MFAEXEC_FILE_PASSPHRASE", "wrong")
+        .failure(1);
+    out.one_line_error().stderr_has("wrong passphrase");
+    assert_no_secret(&out.stderr());
+    let path = s.home().join(".local/share/mfaexec/keys");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let middle = bytes.len() - 20;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&path, bytes).unwrap();
+    let out = s.run(["env", "prod", "-t", &code]).failure(1);
+    out.one_line_error().stderr_has("cannot decrypt");
+    assert_no_secret(&out.stderr());
+    std::fs::write(&path, b"not an age file").unwrap();
+    s.run(["env", "prod", "-t", &code])
+        .failure(1)
+        .one_line_error()
+        .stderr_has("is not a readable key file");
+    assert!(of(&s.calls(), "AssumeRole").is_empty(), "no code was spent");
+}
+
+#[test]
+fn file_store_without_passphrase_or_terminal_says_how() {
+    let s = alice_in_no_file();
+    s.run(["add", "alice", "--no-verify"])
+        .env("MFAEXEC_STORE", "file")
+        .stdin(&key_lines(&s))
+        .failure(1)
+        .one_line_error()
+        .stderr_has("no terminal")
+        .stderr_has("MFAEXEC_FILE_PASSPHRASE");
+}
+
+// ---------------------------------------------------------------------------------------------
+// credential_process as the source of the keys
+// ---------------------------------------------------------------------------------------------
+
+/// `prod` (a role) takes its keys from profile `vault`, whose credential_process is `script`.
+fn with_process(script: &str) -> Sandbox {
+    let s = Sandbox::standard();
+    let path = s.path("vault.sh");
+    std::fs::write(&path, script).unwrap();
+    s.config(&format!(
+        "[profile vault]\ncredential_process = /bin/sh {}\n\n\
+         [profile prod]\nrole_arn = {ADMIN}\nsource_profile = vault\nmfa_serial = {}\nduration_seconds = 43200\n",
+        path.display(),
+        s.serial()
+    ));
+    s.credentials("");
+    s
+}
+
+fn printing_keys(s: &Sandbox) -> String {
+    format!(
+        "echo run >> {}\nprintf '{{\"Version\": 1, \"AccessKeyId\": \"%s\", \"SecretAccessKey\": \"%s\"}}' {} {}\n",
+        s.path("runs").display(),
+        s.alice.access_key_id,
+        s.alice.secret_access_key
+    )
+}
+
+#[test]
+fn credential_process_runs_once_per_new_session_and_never_on_a_hit() {
+    let s = with_process("");
+    std::fs::write(s.path("vault.sh"), printing_keys(&s)).unwrap();
+    let runs = || {
+        std::fs::read_to_string(s.path("runs"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    s.run(["prod", "--dry-run"])
+        .success()
+        .stdout_has("from the credential_process of profile `vault`, run only for a new session")
+        .stdout_has("role chaining, capped at 1h");
+    s.run(["list"]).success().stdout_has("credential_process");
+    assert_eq!(runs(), 0, "--dry-run and list run nothing");
+    let code = s.code();
+    let out = s.run(["env", "prod", "-t", &code, "-v"]).success();
+    assert_no_secret(&out.stderr());
+    out.stderr_has("running the credential_process of profile `vault`");
+    assert_eq!(runs(), 1);
+    let assume = of(&s.calls(), "AssumeRole");
+    assert_eq!(assume.len(), 1);
+    assert_eq!(assume[0].access_key_id, s.alice.access_key_id);
+    assert_eq!(
+        assume[0].params["DurationSeconds"], "43200",
+        "long-term keys: no chain"
+    );
+    s.run(["env", "prod"]).success();
+    assert_eq!(runs(), 1, "a cache hit runs nothing");
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
+}
+
+#[test]
+fn credential_process_failures_are_named_and_show_nothing_it_printed() {
+    for (script, expected) in [
+        (
+            "printf 'not json SECRETLONGTERMxyz'\n",
+            "the credential_process of profile `vault` printed no valid JSON object",
+        ),
+        (
+            "printf '{\"Version\": 2, \"AccessKeyId\": \"AKIA1\", \"SecretAccessKey\": \"SECRETLONGTERMx\"}'\n",
+            "printed JSON without \"Version\": 1",
+        ),
+        (
+            "echo SECRETLONGTERMonstdout; exit 3\n",
+            "the credential_process of profile `vault` failed with exit status 3",
+        ),
+    ] {
+        let s = with_process(script);
+        let code = s.code();
+        let out = s.run(["env", "prod", "-t", &code]).failure(1);
+        out.one_line_error().stderr_has(expected);
+        assert_no_secret(&out.stderr());
+        assert!(s.calls().is_empty(), "no code spent");
+    }
+    let s = with_process("sleep 30\n");
+    let started = Instant::now();
+    let code = s.code();
+    s.run(["env", "prod", "-t", &code])
+        .env("MFAEXEC_CREDENTIAL_PROCESS_TIMEOUT", "1s")
+        .failure(1)
+        .one_line_error()
+        .stderr_has("did not finish within 1s")
+        .stderr_has("MFAEXEC_CREDENTIAL_PROCESS_TIMEOUT");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn credential_process_with_a_session_token_makes_a_chain_capped_at_1h() {
+    let s = with_process("");
+    // Temporary credentials, as `aws-vault export` would print them: a session of alice's.
+    s.append_config(&format!("\n[profile alice]\nmfa_serial = {}\n", s.serial()));
+    s.credentials(&format!(
+        "[alice]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        s.alice.access_key_id, s.alice.secret_access_key
+    ));
+    let code = s.code();
+    let json = s
+        .run(["env", "alice", "-t", &code, "--format", "json"])
+        .success()
+        .stdout();
+    std::fs::write(s.path("session.json"), &json).unwrap();
+    std::fs::write(
+        s.path("vault.sh"),
+        format!("cat {}\n", s.path("session.json").display()),
+    )
+    .unwrap();
+    let token: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let temp_id = token["AccessKeyId"].as_str().unwrap().to_owned();
+    let code = s.code();
+    let out = s.run(["env", "prod", "-t", &code]).success();
+    out.stderr_has("returned temporary credentials (a SessionToken): the AssumeRole is role chaining, capped at 1h");
+    assert_no_secret(&out.stderr());
+    let assume = of(&s.calls(), "AssumeRole");
+    assert_eq!(assume.len(), 1);
+    assert_eq!(assume[0].access_key_id, temp_id);
+    assert!(assume[0].session_token.is_some());
+    assert_eq!(assume[0].params["DurationSeconds"], "3600");
+}
+
+#[test]
+fn mfaexec_as_the_credential_process_stays_refused() {
+    let s = Sandbox::standard();
+    s.config(&format!(
+        "[profile vault]\ncredential_process = mfaexec credential-process vault\n\n\
+         [profile prod]\nrole_arn = {ADMIN}\nsource_profile = vault\n"
+    ));
+    s.credentials("");
+    s.run(["env", "prod"])
+        .failure(1)
+        .stderr_has("credential_process runs `mfaexec credential-process vault`");
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn without_a_secret_service_the_default_store_is_the_file() {
+    let mut s = alice_in_no_file();
+    // A session bus nobody listens on: no Secret Service answers.
+    s.set(
+        "DBUS_SESSION_BUS_ADDRESS",
+        &format!("unix:path={}", s.path("no-bus").display()),
+    );
+    s.set("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple");
+    s.run(["add", "alice", "--no-verify"])
+        .stdin(&key_lines(&s))
+        .success()
+        .stderr_has("in the file store");
+    assert!(s.home().join(".local/share/mfaexec/keys").is_file());
+    assert_eq!(
+        index(&s),
+        format!("alice\tfile\t{}\n", s.alice.access_key_id)
+    );
+    s.run(["add", "bob"])
+        .env("MFAEXEC_STORE", "vault")
+        .stdin(&key_lines(&s))
+        .failure(2)
+        .one_line_error()
+        .stderr_has("MFAEXEC_STORE `vault` is not a key store")
+        .stderr_has("hint: use secret-service, keychain or file");
+    s.run(["add", "bob"])
+        .env("MFAEXEC_STORE", "keychain")
+        .stdin(&key_lines(&s))
+        .failure(1)
+        .stderr_has("the keychain store exists only on macOS");
+}
+
+#[test]
+fn a_new_session_of_a_chain_opens_the_store_once() {
+    let s = alice_in_no_file();
+    s.append_config(&format!(
+        "\n[profile deploy]\nrole_arn = {DEPLOY}\nsource_profile = prod\n"
+    ));
+    s.run(["add", "alice", "--no-verify"])
+        .env("MFAEXEC_STORE", "file")
+        .env("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple")
+        .stdin(&key_lines(&s))
+        .success();
+    // Two hops (prod, then deploy), the first cached on its own: one passphrase prompt.
+    let mut term = s.terminal(&["env", "deploy"]);
+    term.expect("Passphrase of the mfaexec key file:", 1);
+    term.send_line("correct horse battery staple");
+    term.expect("Enter MFA code", 1);
+    term.send_line(&s.code());
+    let (code, screen) = term.finish();
+    assert_eq!(code, Some(0), "{screen}");
+    assert_eq!(
+        screen
+            .matches("Passphrase of the mfaexec key file:")
+            .count(),
+        1,
+        "{screen}"
+    );
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 2);
+    // A hit: no prompt at all (one would wait for ever, and `finish` would fail).
+    let (code, screen) = s.terminal(&["env", "deploy"]).finish();
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(!screen.contains("Passphrase"), "{screen}");
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 2);
+}
+
+#[test]
+fn import_that_cannot_store_leaves_the_file_as_it_was() {
+    let s = Sandbox::standard();
+    let file = s.home().join(".aws/credentials");
+    let before = std::fs::read(&file).unwrap();
+    // The file store without a passphrase and without a terminal: nothing can be stored.
+    s.run(["import", "default"])
+        .env("MFAEXEC_STORE", "file")
+        .failure(1)
+        .one_line_error()
+        .stderr_has("no terminal");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    assert_eq!(index(&s), "");
+    // A profile without keys in the credentials file is named before anything moves.
+    s.run(["import", "default", "prod"])
+        .env("MFAEXEC_STORE", "file")
+        .env("MFAEXEC_FILE_PASSPHRASE", "pw")
+        .failure(1)
+        .one_line_error()
+        .stderr_has("profile `prod`: nothing to import");
+    assert_eq!(std::fs::read(&file).unwrap(), before);
+    assert!(!s.home().join(".local/share/mfaexec/keys").exists());
+}

@@ -203,7 +203,11 @@ fn post_form(
         // The proxy decision and the trusted roots are the STS client's (src/net.rs).
         let connector = net.federation_connector(endpoint)?;
         let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-        let request = http::Request::post(uri)
+        let mut request = http::Request::post(uri);
+        if let Some(auth) = net.forward_proxy_auth(endpoint) {
+            request = request.header(http::header::PROXY_AUTHORIZATION, auth);
+        }
+        let request = request
             .header(
                 http::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
@@ -221,6 +225,13 @@ fn post_form(
                     .unwrap_or_else(|| unreachable(&cause_chain(&e)))
             })?;
             let status = response.status().as_u16();
+            // Only a proxy answers 407: on the forward route (an http:// endpoint) it is the
+            // proxy's own answer.
+            if let (407, crate::net::Route::Proxy(p), true) =
+                (status, net.route(endpoint), endpoint.starts_with("http://"))
+            {
+                return Err(crate::net::proxy_auth_error(&p, status));
+            }
             let oversized = || {
                 Error::new(format!(
                     "unusable answer from the sign-in endpoint {endpoint}: over the size limit of {} KiB",

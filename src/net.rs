@@ -121,10 +121,11 @@ pub fn settings(top: &Profile, env: &Environment) -> Result<Settings> {
         l
     });
     Ok(Settings {
-        // Upper case first, as the SDK's own client and hyper-util read them.
-        https_proxy: var(&["HTTPS_PROXY", "https_proxy"]),
-        http_proxy: var(&["HTTP_PROXY", "http_proxy"]),
-        no_proxy: var(&["NO_PROXY", "no_proxy"]),
+        // Lower case first, as curl and botocore (the AWS CLI) read them: with both set, the
+        // command mfaexec runs and mfaexec then take the same proxy.
+        https_proxy: var(&["https_proxy", "HTTPS_PROXY"]),
+        http_proxy: var(&["http_proxy", "HTTP_PROXY"]),
+        no_proxy: var(&["no_proxy", "NO_PROXY"]),
         ca_bundle,
         use_fips: flag("AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint")?,
         use_dual_stack: flag("AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint")?,
@@ -239,8 +240,9 @@ impl Network {
     }
 
     /// The SDK's HTTP client for calls to `endpoint`: its own connector (aws-smithy-http-client,
-    /// rustls with aws-lc) given this decision and these roots.
-    pub fn sdk_client(&self, endpoint: &str) -> aws_sdk_sts::config::SharedHttpClient {
+    /// rustls with aws-lc) given this decision and these roots, and the [`Progress`] of its
+    /// calls.
+    pub fn sdk_client(&self, endpoint: &str) -> (aws_sdk_sts::config::SharedHttpClient, Progress) {
         use aws_smithy_http_client::proxy::ProxyConfig;
         use aws_smithy_http_client::tls::{self, TlsContext, TrustStore};
         use aws_smithy_runtime_api::client::http::{SharedHttpConnector, http_client_fn};
@@ -261,7 +263,9 @@ impl Network {
             .with_trust_store(trust)
             .build()
             .unwrap_or_default();
-        http_client_fn(move |settings, components| {
+        let progress = Progress::default();
+        let watch = progress.clone();
+        let client = http_client_fn(move |settings, components| {
             let mut builder = aws_smithy_http_client::Connector::builder()
                 .tls_provider(tls::Provider::Rustls(
                     tls::rustls_provider::CryptoMode::AwsLc,
@@ -270,17 +274,27 @@ impl Network {
             builder.set_connector_settings(Some(settings.clone()));
             builder.set_sleep_impl(components.sleep_impl());
             builder.set_proxy_config(Some(proxy.clone()));
-            SharedHttpConnector::new(builder.build())
-        })
+            SharedHttpConnector::new(Watched {
+                inner: SharedHttpConnector::new(builder.build()),
+                progress: watch.clone(),
+            })
+        });
+        (client, progress)
     }
 
     /// The connector of the federation POST to `url`: direct, or a CONNECT tunnel through the
-    /// proxy (basic auth from its URL), then TLS with these roots.
+    /// proxy (basic auth from its URL), then TLS with these roots; an http:// URL through a
+    /// proxy goes to it as a forward request, as the STS calls do (see
+    /// [`Network::forward_proxy_auth`] for its header).
     pub fn federation_connector(&self, url: &str) -> Result<FederationConnector> {
         let config = Arc::new(self.rustls_config()?);
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         Ok(match self.route(url) {
+            Route::Proxy(p) if url.starts_with("http://") => FederationConnector::Forward {
+                proxy: p.intercept.uri().clone(),
+                http,
+            },
             Route::Proxy(p) => {
                 let mut tunnel = Tunnel::new(p.intercept.uri().clone(), http);
                 if let Some(auth) = p.intercept.basic_auth() {
@@ -292,6 +306,15 @@ impl Network {
                 FederationConnector::Direct(hyper_rustls::HttpsConnector::from((http, config)))
             }
         })
+    }
+
+    /// The `Proxy-Authorization` of a forward request to `url` (an http:// URL through a proxy
+    /// whose URL has a user name and password): a tunnel sends it with its CONNECT instead.
+    pub fn forward_proxy_auth(&self, url: &str) -> Option<http::HeaderValue> {
+        match self.route(url) {
+            Route::Proxy(p) if url.starts_with("http://") => p.intercept.basic_auth().cloned(),
+            _ => None,
+        }
     }
 
     fn rustls_config(&self) -> Result<rustls::ClientConfig> {
@@ -329,6 +352,42 @@ impl Network {
             None => "the system's root certificates (AWS_CA_BUNDLE and ca_bundle are not set)"
                 .to_owned(),
         }
+    }
+}
+
+/// Whether a call's request was handed to the connection: the HTTP client reads the request's
+/// body only once the connection (TCP, the proxy's tunnel, TLS) is up. Until then the request,
+/// and its MFA code, cannot have reached anyone; after it, a forward proxy or STS may have it.
+#[derive(Clone, Debug, Default)]
+pub struct Progress(Arc<std::sync::atomic::AtomicBool>);
+
+impl Progress {
+    pub fn request_sent(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// The SDK's connector, with the request body watched for [`Progress`].
+#[derive(Debug)]
+struct Watched {
+    inner: aws_smithy_runtime_api::client::http::SharedHttpConnector,
+    progress: Progress,
+}
+
+impl aws_smithy_runtime_api::client::http::HttpConnector for Watched {
+    fn call(
+        &self,
+        mut request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
+    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
+        use aws_smithy_types::body::SdkBody;
+        let flag = Arc::clone(&self.progress.0);
+        let body = request.take_body();
+        *request.body_mut() =
+            SdkBody::from_body_1_x(http_body_util::BodyExt::map_frame(body, move |frame| {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                frame
+            }));
+        self.inner.call(request)
     }
 }
 
@@ -384,6 +443,19 @@ fn proxy(found: &Located) -> Result<Proxy> {
         Error::usage(format!("{} `{shown}`: {why}", found.from))
             .hint(format!("set it to http://HOST:PORT, or http://USER:PASSWORD@HOST:PORT for basic auth (percent-encode special characters), e.g. {}=http://proxy.example.com:3128", found.from))
     };
+    // A raw `@` in the password would end the user info there: the rest would be taken for
+    // the host, or silently dropped.
+    let authority = url
+        .split_once("://")
+        .map_or(url.as_str(), |(_, rest)| rest)
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("");
+    if authority.matches('@').count() > 1 {
+        return Err(bad(
+            "the user name or password holds a raw `@`: write @ as %40",
+        ));
+    }
     let uri: Uri = url.parse().map_err(|_| bad("not a URL"))?;
     if uri.scheme_str() != Some("http") {
         return Err(bad("only http:// proxies are supported"));
@@ -430,26 +502,36 @@ pub fn mask(url: &str) -> String {
 }
 
 /// Reads and checks a CA bundle: a PEM file with at least one certificate, each one usable as
-/// a root (the SDK's client panics on one that is not, so they are checked here first).
+/// a root (the SDK's client panics on one that is not, so they are checked here first). As curl
+/// and Python do, a leading UTF-8 byte order mark is skipped, and `TRUSTED CERTIFICATE` blocks
+/// (`openssl x509 -trustout`) count for the certificate they lead with.
 fn roots(found: &Located) -> Result<Roots> {
     let path = &found.value;
     let fix = "AWS_CA_BUNDLE (or ca_bundle) must name a PEM file of one or more certificates (-----BEGIN CERTIFICATE-----), such as your company's root certificate";
-    let pem = std::fs::read(path).map_err(|e| {
+    let raw = std::fs::read(path).map_err(|e| {
         Error::new(format!(
             "CA bundle {path} (from {}): cannot read it: {e}",
             found.from
         ))
         .hint(fix)
     })?;
-    let certs = CertificateDer::pem_slice_iter(&pem)
+    let text = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&raw);
+    let not_pem = |e: String| {
+        Error::new(format!(
+            "CA bundle {path} (from {}): not a PEM file: {e}",
+            found.from
+        ))
+        .hint(fix)
+    };
+    let mut certs = CertificateDer::pem_slice_iter(text)
         .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|e| {
-            Error::new(format!(
-                "CA bundle {path} (from {}): not a PEM file: {e}",
-                found.from
-            ))
-            .hint(fix)
-        })?;
+        .map_err(|e| not_pem(e.to_string()))?;
+    certs.extend(trusted_certificates(text).map_err(|e| {
+        not_pem(e).hint(format!(
+            "write its certificate as plain PEM with `openssl x509 -in {path} -out root.pem`, and point {} at root.pem",
+            found.from
+        ))
+    })?);
     if certs.is_empty() {
         return Err(Error::new(format!(
             "CA bundle {path} (from {}): no certificate in it",
@@ -471,26 +553,119 @@ fn roots(found: &Located) -> Result<Roots> {
     Ok(Roots {
         path: path.clone(),
         from: found.from.clone(),
-        pem,
+        // The SDK's trust store reads PEM `CERTIFICATE` blocks only: it gets them clean.
+        pem: certs
+            .iter()
+            .map(|c| pem_certificate(c))
+            .collect::<String>()
+            .into_bytes(),
         certs,
     })
 }
 
-/// The federation POST's connector: one type for both ways, so the client is one type.
+/// The certificates leading the `TRUSTED CERTIFICATE` blocks of a PEM text: OpenSSL's format
+/// of a certificate followed by its trust settings.
+fn trusted_certificates(text: &[u8]) -> std::result::Result<Vec<CertificateDer<'static>>, String> {
+    const BEGIN: &[u8] = b"-----BEGIN TRUSTED CERTIFICATE-----";
+    const END: &[u8] = b"-----END TRUSTED CERTIFICATE-----";
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let mut found = Vec::new();
+    let mut rest = text;
+    // Each turn consumes one block, so this ends.
+    while let Some(start) = find(rest, BEGIN) {
+        let block = &rest[start..];
+        let end =
+            find(block, END).ok_or("a TRUSTED CERTIFICATE block has no END line")? + END.len();
+        let (_, pem) = x509_parser::pem::parse_x509_pem(&block[..end])
+            .map_err(|_| "a TRUSTED CERTIFICATE block is not valid base64".to_owned())?;
+        let (after, _) = x509_parser::parse_x509_certificate(&pem.contents).map_err(|_| {
+            "a TRUSTED CERTIFICATE block does not start with a certificate".to_owned()
+        })?;
+        let length = pem.contents.len() - after.len();
+        found.push(CertificateDer::from(pem.contents[..length].to_vec()));
+        rest = &block[end..];
+    }
+    Ok(found)
+}
+
+fn pem_certificate(cert: &CertificateDer<'_>) -> String {
+    let base64 = data_encoding::BASE64.encode(cert.as_ref());
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for line in base64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
+
+/// The federation POST's connector: one type for every way, so the client is one type.
 #[derive(Clone)]
 pub enum FederationConnector {
     Direct(hyper_rustls::HttpsConnector<HttpConnector>),
     Tunnel(hyper_rustls::HttpsConnector<Tunnel<HttpConnector>>),
+    /// Every connection goes to the proxy, and the request carries the absolute URL.
+    Forward {
+        proxy: Uri,
+        http: HttpConnector,
+    },
 }
 
 type Stream = hyper_rustls::MaybeHttpsStream<hyper_util::rt::TokioIo<tokio::net::TcpStream>>;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// A connection of the federation POST; `forward` marks one to a forward proxy, so hyper sends
+/// the request's absolute URL (`POST http://host/path`), as a proxy needs.
+pub struct Conn {
+    io: Stream,
+    forward: bool,
+}
+
+impl hyper_util::client::legacy::connect::Connection for Conn {
+    fn connected(&self) -> hyper_util::client::legacy::connect::Connected {
+        self.io.connected().proxy(self.forward)
+    }
+}
+
+impl hyper::rt::Read for Conn {
+    fn poll_read(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl hyper::rt::Write for Conn {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.get_mut().io).poll_shutdown(cx)
+    }
+}
+
 impl tower_service::Service<Uri> for FederationConnector {
-    type Response = Stream;
+    type Response = Conn;
     type Error = BoxError;
     type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = std::result::Result<Stream, BoxError>> + Send>,
+        Box<dyn std::future::Future<Output = std::result::Result<Conn, BoxError>> + Send>,
     >;
 
     fn poll_ready(
@@ -500,15 +675,65 @@ impl tower_service::Service<Uri> for FederationConnector {
         match self {
             FederationConnector::Direct(c) => c.poll_ready(cx),
             FederationConnector::Tunnel(c) => c.poll_ready(cx),
+            FederationConnector::Forward { http, .. } => http.poll_ready(cx).map_err(Into::into),
         }
     }
 
     fn call(&mut self, dst: Uri) -> Self::Future {
+        let plain = |io| Conn { io, forward: false };
         match self {
-            FederationConnector::Direct(c) => Box::pin(c.call(dst)),
-            FederationConnector::Tunnel(c) => Box::pin(c.call(dst)),
+            FederationConnector::Direct(c) => {
+                let connecting = c.call(dst);
+                Box::pin(async move { connecting.await.map(plain) })
+            }
+            FederationConnector::Tunnel(c) => {
+                let connecting = c.call(dst);
+                Box::pin(async move { connecting.await.map(plain) })
+            }
+            FederationConnector::Forward { proxy, http } => {
+                let connecting = http.call(proxy.clone());
+                Box::pin(async move {
+                    let io = connecting.await?;
+                    Ok(Conn {
+                        io: hyper_rustls::MaybeHttpsStream::Http(io),
+                        forward: true,
+                    })
+                })
+            }
         }
     }
+}
+
+/// A proxy's own 407 (or tinyproxy's 401, its answer to wrong credentials) to a forward
+/// request: it wants credentials, or refused those in its URL.
+pub fn proxy_auth_error(p: &Proxy, status: u16) -> Error {
+    let (what_happened, hint) = if p.has_auth {
+        (
+            "refused the user name and password in its URL",
+            format!(
+                "check the user name and password in {} (http://USER:PASSWORD@HOST:PORT, special characters percent-encoded)",
+                p.from
+            ),
+        )
+    } else {
+        (
+            "asks for a user name and password",
+            format!(
+                "put them in the proxy URL: {}=http://USER:PASSWORD@HOST:PORT (special characters percent-encoded)",
+                p.from
+            ),
+        )
+    };
+    let status = if status == 407 {
+        "407 Proxy Authentication Required".to_owned()
+    } else {
+        format!("HTTP {status}")
+    };
+    Error::new(format!(
+        "the proxy {} (from {}) {what_happened} ({status})",
+        p.shown, p.from
+    ))
+    .hint(hint)
 }
 
 /// What went wrong on the way to a server, in the user's terms, when the cause is the proxy or
@@ -623,31 +848,114 @@ pub fn explain_connect(
             _ => String::new(),
         };
         return match cert {
-            C::UnknownIssuer | C::BadSignature | C::UnhandledCriticalExtension => Some(
-                Error::new(format!(
-                    "the certificate of {host}{through} is not trusted: {}",
-                    match net.peer_issuer(url) {
-                        Some(issuer) => format!("its issuer `{issuer}` is not a known certificate authority"),
-                        None => "it was not issued by a known certificate authority".to_owned(),
-                    }
-                ))
-                .hint("on a network that inspects TLS, set AWS_CA_BUNDLE (or ca_bundle in the profile) to your company's root certificate (a PEM file)"),
-            ),
+            C::UnknownIssuer | C::BadSignature | C::UnhandledCriticalExtension => {
+                let issuer = net.peer_issuer(url);
+                let its_issuer = match &issuer {
+                    Some(issuer) => format!("its issuer `{issuer}`"),
+                    None => "its issuer".to_owned(),
+                };
+                Some(match &net.roots {
+                    // The bundle is set: it is the bundle that lacks the root.
+                    Some(r) => Error::new(format!(
+                        "the certificate of {host}{through} is not trusted: {its_issuer} is not among the {} certificate{} of {} (from {})",
+                        r.count(),
+                        if r.count() == 1 { "" } else { "s" },
+                        r.path,
+                        r.from
+                    ))
+                    .hint(format!(
+                        "{} must hold the root certificate that issued it (on a network that inspects TLS, your company's root), in PEM; or unset {} to trust the system's roots",
+                        r.path, r.from
+                    )),
+                    None => Error::new(format!(
+                        "the certificate of {host}{through} is not trusted: {}",
+                        match &issuer {
+                            Some(issuer) => format!("its issuer `{issuer}` is not a known certificate authority"),
+                            None => "it was not issued by a known certificate authority".to_owned(),
+                        }
+                    ))
+                    .hint("on a network that inspects TLS, set AWS_CA_BUNDLE (or ca_bundle in the profile) to your company's root certificate (a PEM file)"),
+                })
+            }
             C::NotValidForName | C::NotValidForNameContext { .. } => Some(
                 Error::new(format!(
                     "the certificate of {host}{through} is for another host name"
                 ))
                 .hint(format!("check the endpoint's host name ({what}); a proxy or a wrong DNS entry may be answering for it")),
             ),
+            C::ExpiredContext { not_after, .. } => Some(
+                Error::new(format!(
+                    "the certificate of {host}{through} expired on {}",
+                    crate::session::rfc3339(i64::try_from(not_after.as_secs()).unwrap_or(i64::MAX))
+                ))
+                .hint(format!("check this machine's clock; else {host} (or a proxy that inspects TLS) must renew its certificate")),
+            ),
+            C::Expired => Some(
+                Error::new(format!("the certificate of {host}{through} has expired"))
+                .hint(format!("check this machine's clock; else {host} (or a proxy that inspects TLS) must renew its certificate")),
+            ),
+            C::NotValidYetContext { not_before, .. } => Some(
+                Error::new(format!(
+                    "the certificate of {host}{through} is not valid before {}",
+                    crate::session::rfc3339(i64::try_from(not_before.as_secs()).unwrap_or(i64::MAX))
+                ))
+                .hint("check this machine's clock"),
+            ),
+            C::NotValidYet => Some(
+                Error::new(format!("the certificate of {host}{through} is not valid yet"))
+                .hint("check this machine's clock"),
+            ),
             other => Some(
                 Error::new(format!(
-                    "the certificate of {host}{through} is not acceptable: {other:?}"
+                    "the certificate of {host}{through} is not acceptable: {other}"
                 ))
                 .hint("check the machine's clock, and on a network that inspects TLS set AWS_CA_BUNDLE to your company's root certificate"),
             ),
         };
     }
     None
+}
+
+impl Network {
+    /// Whether the proxy of `url` opens a tunnel (CONNECT) to its host within `wait`: asked
+    /// again on a second connection that sends nothing through the tunnel, only to tell the
+    /// user which of the proxy or the server did not answer. None when `url` is not proxied.
+    pub fn tunnel_opens(&self, url: &str, wait: std::time::Duration) -> Option<bool> {
+        let uri: Uri = url.parse().ok()?;
+        let Route::Proxy(p) = self.route(url) else {
+            return None;
+        };
+        let ask = move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async move {
+                use tower_service::Service;
+                let mut http = HttpConnector::new();
+                http.enforce_http(false);
+                let mut tunnel = Tunnel::new(p.intercept.uri().clone(), http);
+                if let Some(auth) = p.intercept.basic_auth() {
+                    tunnel = tunnel.with_auth(auth.clone());
+                }
+                let open = async {
+                    std::future::poll_fn(|cx| tunnel.poll_ready(cx))
+                        .await
+                        .ok()?;
+                    tunnel.call(uri).await.ok().map(|_| ())
+                };
+                Some(
+                    tokio::time::timeout(wait, open)
+                        .await
+                        .ok()
+                        .flatten()
+                        .is_some(),
+                )
+            })
+        };
+        // Its own thread and runtime: the callers are inside the runtime of the failed call.
+        std::thread::scope(|scope| scope.spawn(ask).join().ok().flatten())
+    }
 }
 
 impl Network {
@@ -768,33 +1076,6 @@ impl rustls::client::danger::ServerCertVerifier for Capture {
 fn is_connect_error(e: &(dyn std::error::Error + 'static)) -> bool {
     e.downcast_ref::<hyper_util::client::legacy::Error>()
         .is_some_and(|h| h.is_connect())
-}
-
-/// Whether the request was never sent: the connection (to the server, the proxy, or TLS) failed.
-pub fn failed_before_request(err: &(dyn std::error::Error + 'static)) -> bool {
-    let mut next = Some(err);
-    let mut n = 0;
-    while let Some(e) = next {
-        if is_connect_error(e) {
-            return true;
-        }
-        let text = e.to_string();
-        if text.contains("tunnel error") || e.downcast_ref::<rustls::Error>().is_some() {
-            return true;
-        }
-        next = match e
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
-            None => e.source(),
-        };
-        n += 1;
-        if n > 32 {
-            break;
-        }
-    }
-    false
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
             .iter()
             .map(|a| shell_words::quote(&a.to_string_lossy()).into_owned())
             .collect();
-        let mut report = crate::cmd::dry_run_plan(plan, &args.session, env);
+        let mut report = crate::cmd::dry_run_plan(plan, &args.session, env)?;
         report.push_str(&format!(
             "{:<11} a credentials endpoint on 127.0.0.1, on a port the kernel picks; the command runs as mfaexec's child and gets no keys\n",
             "server"

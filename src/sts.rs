@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use aws_sdk_sts::config::StalledStreamProtectionConfig;
 use aws_sdk_sts::config::endpoint::{
     DefaultResolver, Endpoint, EndpointFuture, Params, ResolveEndpoint,
 };
@@ -15,7 +16,7 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use crate::error::{Error, cause_chain};
 use crate::limits;
 use crate::limits::BODY_CAP;
-use crate::net::Network;
+use crate::net::{Network, Progress, Route};
 use crate::profile::{Hop, Plan};
 use crate::session::{Keys, Secret, Session};
 
@@ -115,13 +116,11 @@ pub fn caller_identity(
         .build()
         .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
-        let result = client(plan, keys, false, timeout, net)
-            .get_caller_identity()
-            .send()
-            .await;
+        let (client, progress) = client(plan, keys, false, timeout, net);
+        let result = client.get_caller_identity().send().await;
         match result {
             Ok(out) => Ok(out.arn().unwrap_or("").to_owned()),
-            Err(e) => Err(failure(plan, net, false, &e, || {
+            Err(e) => Err(failure(plan, net, false, &progress, timeout, &e, || {
                 explain(
                     plan,
                     None,
@@ -143,7 +142,7 @@ fn client(
     carries_code: bool,
     timeout: Duration,
     net: &Network,
-) -> aws_sdk_sts::Client {
+) -> (aws_sdk_sts::Client, Progress) {
     let credentials = Credentials::new(
         keys.access_key_id.clone(),
         keys.secret_access_key.expose().to_owned(),
@@ -163,14 +162,20 @@ fn client(
         .region(Region::new(plan.sts_region().to_owned()))
         .credentials_provider(credentials)
         .retry_config(retry)
+        // The SDK's stalled-stream protection gives up on a request body not read for 5s, as
+        // while a proxy or a TLS handshake does not answer: it would cut the wait short with a
+        // misleading "timeout". These requests and answers are a few KiB; the timeouts below
+        // bound them.
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .timeout_config(
             TimeoutConfig::builder()
-                .connect_timeout(timeout.min(Duration::from_secs(10)))
+                .connect_timeout(connect_timeout(timeout))
                 .operation_attempt_timeout(timeout)
                 .operation_timeout(timeout)
                 .build(),
         );
-    builder = builder.http_client(net.sdk_client(&endpoint_text(plan)));
+    let (http, progress) = net.sdk_client(&endpoint_text(plan));
+    builder = builder.http_client(http);
     if let Some(endpoint) = &plan.endpoint {
         // An explicit endpoint wins over the FIPS and dual-stack variants (AWS-RULES §11).
         builder = builder.endpoint_url(&endpoint.value);
@@ -184,7 +189,12 @@ fn client(
             });
     }
     builder = builder.interceptor(BodyCap);
-    aws_sdk_sts::Client::from_conf(builder.build())
+    (aws_sdk_sts::Client::from_conf(builder.build()), progress)
+}
+
+/// How long the connection (TCP, a proxy's tunnel, TLS) may take, within the call's timeout.
+fn connect_timeout(timeout: Duration) -> Duration {
+    timeout.min(Duration::from_secs(10))
 }
 
 /// Caps what is read of an STS answer at BODY_CAP, whatever HTTP client the SDK uses: a
@@ -252,7 +262,8 @@ async fn get_session_token(
             .unwrap_or_default(),
         limits::format(plan.duration.secs),
     ));
-    let result = client(plan, keys, mfa.is_some(), timeout, net)
+    let (client, progress) = client(plan, keys, mfa.is_some(), timeout, net);
+    let result = client
         .get_session_token()
         .duration_seconds(plan.duration.secs as i32)
         .set_serial_number(mfa.map(|(s, _)| s.to_owned()))
@@ -267,17 +278,25 @@ async fn get_session_token(
             out.credentials(),
             log,
         ),
-        Err(e) => Err(failure(plan, net, mfa.is_some(), &e, || {
-            explain(
-                plan,
-                None,
-                &Signer::source(plan, keys),
-                mfa.is_some(),
-                plan.duration.secs,
-                timeout,
-                &e,
-            )
-        })),
+        Err(e) => Err(failure(
+            plan,
+            net,
+            mfa.is_some(),
+            &progress,
+            timeout,
+            &e,
+            || {
+                explain(
+                    plan,
+                    None,
+                    &Signer::source(plan, keys),
+                    mfa.is_some(),
+                    plan.duration.secs,
+                    timeout,
+                    &e,
+                )
+            },
+        )),
     }
 }
 
@@ -302,7 +321,8 @@ async fn get_federation_token(
         plan.source.describe(),
         limits::format(plan.duration.secs),
     ));
-    let result = client(plan, keys, false, timeout, net)
+    let (client, progress) = client(plan, keys, false, timeout, net);
+    let result = client
         .get_federation_token()
         .name(name)
         .policy(PASS_THROUGH_POLICY)
@@ -317,7 +337,7 @@ async fn get_federation_token(
             out.credentials(),
             log,
         ),
-        Err(e) => Err(failure(plan, net, false, &e, || {
+        Err(e) => Err(failure(plan, net, false, &progress, timeout, &e, || {
             explain(
                 plan,
                 None,
@@ -357,7 +377,8 @@ async fn assume_role(
         hop.session_name,
         limits::format(secs),
     ));
-    let result = client(plan, keys, mfa.is_some(), timeout, net)
+    let (client, progress) = client(plan, keys, mfa.is_some(), timeout, net);
+    let result = client
         .assume_role()
         .role_arn(&hop.role_arn)
         .role_session_name(&hop.session_name)
@@ -380,9 +401,15 @@ async fn assume_role(
                     is_source: false,
                 }
             };
-            Err(failure(plan, net, mfa.is_some(), &e, || {
-                explain(plan, Some(hop), &signer, mfa.is_some(), secs, timeout, &e)
-            }))
+            Err(failure(
+                plan,
+                net,
+                mfa.is_some(),
+                &progress,
+                timeout,
+                &e,
+                || explain(plan, Some(hop), &signer, mfa.is_some(), secs, timeout, &e),
+            ))
         }
     }
 }
@@ -535,11 +562,14 @@ fn resolve(params: &Params, global: bool) -> Result<Endpoint, aws_sdk_sts::error
 }
 
 /// A failed call: proxy and TLS causes told as such, else `explain`'s reading; and when the
-/// call carried an MFA code, whether STS can have used it.
+/// call carried an MFA code, whether STS can have used it: only a request that was sent can
+/// have been (`progress`), and only an answer from STS itself says it was.
 fn failure<E>(
     plan: &Plan,
     net: &Network,
     sent_code: bool,
+    progress: &Progress,
+    timeout: Duration,
     err: &SdkError<E, HttpResponse>,
     explain: impl FnOnce() -> Failure,
 ) -> Failure
@@ -549,38 +579,66 @@ where
     let endpoint = endpoint_text(plan);
     let route = net.route(&endpoint);
     let what = format!("STS at {endpoint}");
+    let sent = progress.request_sent();
     let connect = match err {
         SdkError::DispatchFailure(_) => crate::net::explain_connect(net, err, &endpoint, &what),
         _ => None,
     };
-    let proxy_auth = matches!(err, SdkError::ResponseError(_) | SdkError::ServiceError(_))
-        && err
-            .raw_response()
-            .is_some_and(|r| r.status().as_u16() == 407);
-    let result = match (connect, &route) {
-        (Some(e), _) => Failure::Other(e),
-        // A forward proxy (an http:// endpoint) answers 407 itself.
-        (None, crate::net::Route::Proxy(p))
-            if proxy_auth =>
+    // Which timeout fired: the connection's (the SDK's connector reports it), or the call's.
+    let fired = match err {
+        SdkError::TimeoutError(_) => Some(timeout),
+        SdkError::DispatchFailure(d) if d.is_timeout() => Some(connect_timeout(timeout)),
+        _ => None,
+    };
+    let answered = matches!(err, SdkError::ResponseError(_) | SdkError::ServiceError(_));
+    // On a forward proxy's route (an http:// endpoint), an answer without STS's request id is
+    // the proxy's own.
+    let proxy_answer = match (&route, err.raw_response()) {
+        (Route::Proxy(p), Some(r))
+            if answered
+                && endpoint.starts_with("http://")
+                && r.headers().get("x-amzn-RequestId").is_none() =>
         {
-            Failure::Other(
-                Error::new(format!(
-                    "the proxy {} (from {}) {} (407 Proxy Authentication Required)",
-                    p.shown,
-                    p.from,
-                    if p.has_auth {
-                        "refused the user name and password in its URL"
-                    } else {
-                        "asks for a user name and password"
-                    }
-                ))
-                .hint(format!(
-                    "put them in the proxy URL: {}=http://USER:PASSWORD@HOST:PORT (special characters percent-encoded)",
-                    p.from
-                )),
+            Some((p, r.status().as_u16()))
+        }
+        _ => None,
+    };
+    let (result, note) = if let Some(e) = connect {
+        (Failure::Other(e), NOT_USED)
+    } else if let (Some(fired), false) = (fired, sent) {
+        (
+            Failure::Other(connect_timed_out(net, &route, &endpoint, fired)),
+            NOT_USED,
+        )
+    } else if let Some((p, status)) = proxy_answer {
+        let proxy = format!("the proxy {} (from {})", p.shown, p.from);
+        if matches!(status, 401 | 407) {
+            // tinyproxy answers wrong credentials with 401, not 407.
+            (
+                Failure::Other(crate::net::proxy_auth_error(p, status)),
+                "the MFA code was not used (the proxy stopped the request)",
+            )
+        } else {
+            (
+                Failure::Other(
+                    Error::new(format!(
+                        "{proxy} answered HTTP {status} instead of passing on an answer from {what}"
+                    ))
+                    .hint(format!(
+                        "the proxy may not reach or allow {endpoint}; check the endpoint, ask the proxy's administrators, or add the host to NO_PROXY if it is reachable without the proxy"
+                    )),
+                ),
+                MAY_HAVE_BEEN_USED,
             )
         }
-        (None, _) => explain(),
+    } else {
+        let note = match err {
+            SdkError::ConstructionFailure(_) => "the MFA code was not used",
+            _ if !sent => NOT_USED,
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => MAY_HAVE_BEEN_USED,
+            _ => "STS received the MFA code: use the next one",
+        };
+        (explain(), note)
     };
     let Failure::Other(e) = result else {
         return result;
@@ -588,22 +646,55 @@ where
     if !sent_code {
         return Failure::Other(e);
     }
-    let note = match err {
-        SdkError::DispatchFailure(_) if crate::net::failed_before_request(err) => {
-            "the MFA code was not used (the request never reached STS)"
-        }
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            "the MFA code may have been used: use the next one"
-        }
-        SdkError::ConstructionFailure(_) => "the MFA code was not used",
-        _ if proxy_auth => "the MFA code was not used (the proxy stopped the request)",
-        _ => "STS received the MFA code: use the next one",
-    };
     let mut amended = Error::new(format!("{}; {note}", e.message())).exit_code(e.code());
     if let Some(hint) = e.hint_text() {
         amended = amended.hint(hint);
     }
     Failure::Other(amended)
+}
+
+const NOT_USED: &str = "the MFA code was not used (the request never reached STS)";
+const MAY_HAVE_BEEN_USED: &str = "the MFA code may have been used: use the next one";
+
+/// A connection (TCP, the proxy's tunnel, TLS) that did not complete within `fired`: which
+/// part did not answer.
+fn connect_timed_out(net: &Network, route: &Route, endpoint: &str, fired: Duration) -> Error {
+    let within = limits::format(fired.as_secs().max(1));
+    let host = endpoint
+        .parse::<http::Uri>()
+        .ok()
+        .and_then(|u| u.authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| endpoint.to_owned());
+    let wait_hint = "MFAEXEC_STS_TIMEOUT sets how long to wait (e.g. 60s)";
+    match route {
+        Route::Proxy(p) if endpoint.starts_with("https://") => {
+            let proxy = format!("the proxy {} (from {})", p.shown, p.from);
+            match net.tunnel_opens(endpoint, Duration::from_secs(3)) {
+                Some(true) => Error::new(format!(
+                    "no TLS handshake with {host} through {proxy} within {within}: the proxy opened the tunnel (CONNECT), but nothing answered through it"
+                ))
+                .hint(format!("check the endpoint (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile's endpoint_url), or ask the proxy's administrators; {wait_hint}")),
+                _ => Error::new(format!(
+                    "{proxy} did not answer the request to tunnel (CONNECT) to {host} within {within}"
+                ))
+                .hint(format!("check {} (host and port of the proxy), or unset it if there is no proxy; {wait_hint}", p.from)),
+            }
+        }
+        Route::Proxy(p) => Error::new(format!(
+            "cannot connect to the proxy {} (from {}): no connection within {within}",
+            p.shown, p.from
+        ))
+        .hint(format!(
+            "check {} (host and port of the proxy), or unset it if there is no proxy; {wait_hint}",
+            p.from
+        )),
+        Route::Direct { .. } | Route::Bypassed { .. } => Error::new(format!(
+            "no connection to STS at {endpoint} within {within} (the TCP connection or the TLS handshake did not complete)"
+        ))
+        .hint(format!(
+            "check the network, a proxy, and the endpoint (AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL, the profile's endpoint_url); {wait_hint}"
+        )),
+    }
 }
 
 /// Who signed a failing call: the source's keys, or (on a later hop) the previous role's session.

@@ -6,7 +6,10 @@
 
 use std::net::SocketAddr;
 
-use crate::support::net::{ClosingProxy, TestCa, Tinyproxy, TlsFront, free_port};
+use crate::support::fake_sts::Fault;
+use crate::support::net::{
+    Answer, ClosingProxy, StandInProxy, TestCa, Tinyproxy, TlsFront, free_port, silent_server,
+};
 use crate::support::*;
 
 /// The standard sandbox with STS and the federation endpoint at `https://localhost:PORT`,
@@ -622,6 +625,591 @@ fn login_names_a_proxy_failure_on_the_way_to_the_federation_endpoint() {
         front.addr.port()
     ));
     assert_eq!(proxy.connects(), 1);
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
+    assert!(s.sts.federation_calls().is_empty());
+}
+
+/// The MFA-code note of a failed run: what follows the last "; " of the error line.
+fn note(out: &Out) -> String {
+    let err = out.stderr();
+    let line = err.lines().next().unwrap_or("");
+    line.rsplit_once("; ")
+        .map(|(_, n)| n.to_owned())
+        .unwrap_or_default()
+}
+
+// See: net-review finding 1. The SDK's stalled-stream protection cut every wait at ~6s with
+// "no answer ... within 30s; the MFA code may have been used", though nothing was sent.
+#[test]
+fn a_proxy_that_never_answers_the_connect() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let proxy = StandInProxy::start(Answer::Nothing);
+    let start = std::time::Instant::now();
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("HTTPS_PROXY", proxy.url())
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .env("MFAEXEC_STS_TIMEOUT", "8")
+        .failure(1);
+    let waited = start.elapsed();
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the proxy {} (from HTTPS_PROXY) did not answer the request to tunnel (CONNECT) to localhost:{} within 8s; the MFA code was not used (the request never reached STS)",
+        proxy.url(),
+        front.addr.port()
+    ));
+    out.stderr_has("hint: check HTTPS_PROXY");
+    // The wait named is the wait made.
+    assert!(waited >= std::time::Duration::from_secs(8), "{waited:?}");
+    assert!(proxy.requests().iter().all(|r| r.starts_with("CONNECT ")));
+    assert!(s.calls().is_empty());
+    assert_eq!(front.handshakes(), 0);
+}
+
+#[test]
+fn a_proxy_whose_tunnel_stays_silent() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let proxy = StandInProxy::start(Answer::TunnelThenNothing);
+    for timeout in ["3", "8"] {
+        let out = s
+            .run(["env", "prod", "-t", &s.code(), "-r"])
+            .env("HTTPS_PROXY", proxy.url())
+            .env("AWS_CA_BUNDLE", bundle(&s))
+            .env("MFAEXEC_STS_TIMEOUT", timeout)
+            .failure(1);
+        out.one_line_error();
+        out.stderr_has(&format!(
+            "mfaexec: no TLS handshake with localhost:{} through the proxy {} (from HTTPS_PROXY) within {timeout}s: the proxy opened the tunnel (CONNECT), but nothing answered through it",
+            front.addr.port(),
+            proxy.url(),
+        ));
+        assert_eq!(
+            note(&out),
+            "the MFA code was not used (the request never reached STS)"
+        );
+    }
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn a_server_that_never_completes_the_tls_handshake() {
+    let (s, _front) = tls_sandbox(&["localhost"]);
+    let silent = silent_server();
+    let endpoint = format!("https://localhost:{}", silent.port);
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("AWS_ENDPOINT_URL_STS", &endpoint)
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .env("MFAEXEC_STS_TIMEOUT", "7")
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: no connection to STS at {endpoint} within 7s (the TCP connection or the TLS handshake did not complete); the MFA code was not used (the request never reached STS)"
+    ));
+    assert!(s.calls().is_empty());
+}
+
+// See: net-review finding 3. A timeout after the request was sent: STS may have the code.
+#[test]
+fn a_timeout_after_the_request_was_sent_may_have_used_the_code() {
+    let s = Sandbox::standard();
+    s.sts
+        .inject(Fault::Delay(std::time::Duration::from_secs(3)));
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("MFAEXEC_STS_TIMEOUT", "1")
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: no answer from STS at {} within 1s",
+        s.sts.url()
+    ));
+    assert_eq!(
+        note(&out),
+        "the MFA code may have been used: use the next one"
+    );
+}
+
+#[test]
+fn an_sts_failure_says_sts_received_the_code() {
+    let s = Sandbox::standard();
+    s.sts.inject(Fault::Status(503));
+    let out = s.run(["env", "prod", "-t", &s.code()]).failure(1);
+    out.one_line_error();
+    out.stderr_has("mfaexec: STS failed with HTTP 503 for AssumeRole");
+    assert_eq!(note(&out), "STS received the MFA code: use the next one");
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
+}
+
+// See: net-review finding 2. A forward proxy's own answer is not STS's.
+#[test]
+fn a_forward_proxys_own_error_is_not_an_sts_answer() {
+    let s = Sandbox::standard();
+    let proxy = Tinyproxy::start();
+    // Nothing listens at this endpoint: tinyproxy answers 500 "Unable to connect" itself.
+    let closed = format!("http://127.0.0.1:{}", free_port());
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("AWS_ENDPOINT_URL_STS", &closed)
+        .env("HTTP_PROXY", proxy.url())
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the proxy {} (from HTTP_PROXY) answered HTTP 500 instead of passing on an answer from STS at {closed}",
+        proxy.url()
+    ));
+    assert_eq!(
+        note(&out),
+        "the MFA code may have been used: use the next one"
+    );
+    assert!(
+        !out.stderr().contains("AWS had a problem"),
+        "{}",
+        out.stderr()
+    );
+    let busy = StandInProxy::start(Answer::Status(503));
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("HTTP_PROXY", busy.url())
+        .failure(1);
+    out.stderr_has(&format!(
+        "mfaexec: the proxy {} (from HTTP_PROXY) answered HTTP 503 instead of passing on an answer from STS at {}",
+        busy.url(),
+        s.sts.url()
+    ));
+    assert_eq!(
+        note(&out),
+        "the MFA code may have been used: use the next one"
+    );
+    assert_eq!(
+        busy.requests(),
+        vec![format!("POST {}/ HTTP/1.1", s.sts.url())]
+    );
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn a_forward_proxy_refusing_the_credentials() {
+    let s = Sandbox::standard();
+    let proxy = Tinyproxy::with_basic_auth("alice", "s3cret");
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env(
+            "HTTP_PROXY",
+            format!("http://alice:wr0ng@127.0.0.1:{}", proxy.port),
+        )
+        .failure(1);
+    out.one_line_error();
+    // tinyproxy answers wrong credentials with 401.
+    out.stderr_has(&format!(
+        "mfaexec: the proxy http://alice:****@127.0.0.1:{} (from HTTP_PROXY) refused the user name and password in its URL (HTTP 401); the MFA code was not used (the proxy stopped the request)",
+        proxy.port
+    ));
+    assert!(!out.stderr().contains("wr0ng"));
+    assert!(s.calls().is_empty());
+}
+
+// See: net-review finding 9. A forward proxy answering 407 to given credentials: check them.
+#[test]
+fn a_forward_proxy_answering_407_to_given_credentials() {
+    let s = Sandbox::standard();
+    let proxy = StandInProxy::start(Answer::Status(407));
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env(
+            "HTTP_PROXY",
+            format!("http://bob:hunter2@127.0.0.1:{}", proxy.port),
+        )
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the proxy http://bob:****@127.0.0.1:{} (from HTTP_PROXY) refused the user name and password in its URL (407 Proxy Authentication Required); the MFA code was not used (the proxy stopped the request)",
+        proxy.port
+    ));
+    out.stderr_has("hint: check the user name and password in HTTP_PROXY");
+    assert!(!out.stderr().contains("hunter2"));
+    // The credentials were sent, as basic auth.
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 1);
+    assert!(
+        heads[0]
+            .to_ascii_lowercase()
+            .contains("proxy-authorization: basic"),
+        "{}",
+        heads[0]
+    );
+}
+
+// See: net-review finding 4. curl and botocore take https_proxy and no_proxy over the upper
+// case; so does mfaexec, or the command it runs would use another proxy than it did.
+#[test]
+fn lower_case_proxy_variables_win_as_for_curl_and_the_aws_cli() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let proxy = Tinyproxy::start();
+    let unused = format!("http://127.0.0.1:{}", free_port());
+    let out = s
+        .run(["env", "prod", "-t", &s.code(), "-v"])
+        .env("https_proxy", proxy.url())
+        .env("HTTPS_PROXY", &unused)
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .success();
+    out.stderr_has(&format!(
+        "through the proxy {} (from https_proxy)",
+        proxy.url()
+    ));
+    assert_eq!(connects_to(&proxy, &front), 1, "{}", proxy.log());
+    let out = s
+        .run(["env", "prod", "--dry-run"])
+        .env("https_proxy", proxy.url())
+        .env("no_proxy", "localhost")
+        .env("NO_PROXY", "example.com")
+        .success();
+    out.stdout_has("proxy       STS: directly: `localhost` of no_proxy bypasses the proxy");
+    let out = s
+        .run(["env", "prod", "--dry-run"])
+        .env("http_proxy", proxy.url())
+        .env("HTTP_PROXY", &unused)
+        .env("AWS_ENDPOINT_URL_STS", s.sts.url())
+        .success();
+    out.stdout_has(&format!(
+        "proxy       STS: through the proxy {} (from http_proxy)",
+        proxy.url()
+    ));
+}
+
+// See: net-review finding 5. The bundle is set but lacks the root: say so, not "set AWS_CA_BUNDLE".
+#[test]
+fn a_bundle_without_the_right_root_is_named() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let other = TestCa::new("Some other root");
+    let wrong = s.path("other.pem");
+    std::fs::write(
+        &wrong,
+        format!("{}{}", other.pem(), TestCa::new("A third root").pem()),
+    )
+    .unwrap();
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("AWS_CA_BUNDLE", &wrong)
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the certificate of localhost:{} is not trusted: its issuer `CN=mfaexec test root CA` is not among the 2 certificates of {} (from AWS_CA_BUNDLE); the MFA code was not used",
+        front.addr.port(),
+        wrong.display()
+    ));
+    out.stderr_has(&format!(
+        "hint: {} must hold the root certificate that issued it",
+        wrong.display()
+    ));
+    assert!(
+        !out.stderr()
+            .contains("hint: on a network that inspects TLS, set"),
+        "{}",
+        out.stderr()
+    );
+    assert!(s.calls().is_empty());
+}
+
+// See: net-review finding 6. Bundles curl and Python accept: a UTF-8 byte order mark first, and
+// `openssl x509 -trustout`'s TRUSTED CERTIFICATE blocks.
+#[test]
+fn bundles_with_a_bom_or_trusted_certificate_blocks_are_read() {
+    let (s, _front) = tls_sandbox(&["localhost"]);
+    let pem = std::fs::read_to_string(s.path("ca.pem")).unwrap();
+    let bom = s.path("bom.pem");
+    std::fs::write(&bom, format!("\u{feff}{pem}")).unwrap();
+    let trusted = s.path("trusted.pem");
+    let made = std::process::Command::new("openssl")
+        .args(["x509", "-trustout", "-addtrust", "serverAuth", "-in"])
+        .arg(s.path("ca.pem"))
+        .arg("-out")
+        .arg(&trusted)
+        .status()
+        .expect("run openssl (scripts/test installs it)");
+    assert!(made.success());
+    let text = std::fs::read_to_string(&trusted).unwrap();
+    assert!(
+        text.contains("-----BEGIN TRUSTED CERTIFICATE-----"),
+        "{text}"
+    );
+    for bundle in [&bom, &trusted] {
+        let out = s
+            .run(["env", "prod", "-t", &s.code(), "-r", "-v"])
+            .env("AWS_CA_BUNDLE", bundle)
+            .success();
+        out.stderr_has(&format!(
+            "trusting {} (from AWS_CA_BUNDLE): 1 certificate",
+            bundle.display()
+        ));
+    }
+    assert_eq!(of(&s.calls(), "AssumeRole").len(), 2);
+    // A damaged block is named, with the command that writes plain PEM.
+    let broken = s.path("broken.pem");
+    std::fs::write(
+        &broken,
+        "-----BEGIN TRUSTED CERTIFICATE-----\nnot base64!\n-----END TRUSTED CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let out = s
+        .run(["env", "prod", "-t", &s.code(), "-r"])
+        .env("AWS_CA_BUNDLE", &broken)
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: CA bundle {} (from AWS_CA_BUNDLE): not a PEM file: a TRUSTED CERTIFICATE block is not valid base64",
+        broken.display()
+    ));
+    out.stderr_has(&format!(
+        "hint: write its certificate as plain PEM with `openssl x509 -in {} -out root.pem`",
+        broken.display()
+    ));
+}
+
+// See: net-review finding 10. `http://alice:p@ss@host` was cut to the password `p`.
+#[test]
+fn a_raw_at_sign_in_the_proxy_password_is_refused() {
+    let s = Sandbox::standard();
+    let proxy = StandInProxy::start(Answer::Status(407));
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env(
+            "HTTP_PROXY",
+            format!("http://alice:p@ss@127.0.0.1:{}", proxy.port),
+        )
+        .failure(2);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: HTTP_PROXY `http://alice:****@127.0.0.1:{}`: the user name or password holds a raw `@`: write @ as %40",
+        proxy.port
+    ));
+    assert!(!out.stderr().contains("ss@"), "{}", out.stderr());
+    assert!(s.calls().is_empty());
+    assert!(proxy.heads().is_empty());
+    // Written as %40, the whole password is sent.
+    s.run(["env", "prod", "-t", &s.code()])
+        .env(
+            "HTTP_PROXY",
+            format!("http://alice:p%40ss@127.0.0.1:{}", proxy.port),
+        )
+        .failure(1);
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 1);
+    // alice:p@ss
+    assert!(heads[0].contains("Basic YWxpY2U6cEBzcw=="), "{}", heads[0]);
+}
+
+// See: net-review finding 11. An expired certificate was "not acceptable: Expired".
+#[test]
+fn an_expired_certificate_says_when_it_expired() {
+    let mut s = Sandbox::standard();
+    let ca = TestCa::new("mfaexec test root CA");
+    let (chain, key) = ca.expired_server_cert(&["localhost"]);
+    let backend: SocketAddr = s.sts.url().trim_start_matches("http://").parse().unwrap();
+    let front = TlsFront::start(backend, chain, key);
+    s.set("AWS_ENDPOINT_URL_STS", &front.url("localhost"));
+    ca.write_bundle(&s.path("ca.pem"));
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the certificate of localhost:{} expired on 2020-01-02T00:00:00Z; the MFA code was not used",
+        front.addr.port()
+    ));
+    out.stderr_has("hint: check this machine's clock");
+    assert!(s.calls().is_empty());
+}
+
+// See: net-review finding 12. A dry run exited 0 with "network unusable: ...".
+#[test]
+fn dry_run_fails_on_an_unusable_proxy_or_bundle() {
+    let s = Sandbox::standard();
+    let missing = s.path("no-such.pem");
+    let commands: [&[&str]; 3] = [
+        &["env", "prod", "--dry-run"],
+        &["login", "prod", "--dry-run"],
+        &["prod", "--server", "--dry-run", "--", "true"],
+    ];
+    for command in commands {
+        let out = s.run(command).env("AWS_CA_BUNDLE", &missing).failure(1);
+        out.one_line_error();
+        out.stderr_has(&format!(
+            "mfaexec: CA bundle {} (from AWS_CA_BUNDLE): cannot read it",
+            missing.display()
+        ));
+        assert!(out.stdout().is_empty(), "{}", out.stdout());
+        let out = s
+            .run(command)
+            .env("HTTPS_PROXY", "socks5://127.0.0.1:1080")
+            .env("HTTP_PROXY", "socks5://127.0.0.1:1080")
+            .failure(2);
+        out.stderr_has("only http:// proxies are supported");
+    }
+    assert!(s.calls().is_empty());
+}
+
+// See: net-review finding 7. The real call goes to the host the endpoint rules give: the
+// CONNECT target proves it, with no network (the proxy closes each tunnel).
+#[test]
+fn the_call_goes_to_the_fips_dual_stack_or_global_host() {
+    let s = Sandbox::standard();
+    let proxy = ClosingProxy::start();
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "us-east-1",
+            "AWS_USE_FIPS_ENDPOINT",
+            "true",
+            "sts-fips.us-east-1.amazonaws.com:443",
+        ),
+        (
+            "eu-west-1",
+            "AWS_USE_DUALSTACK_ENDPOINT",
+            "true",
+            "sts.eu-west-1.api.aws:443",
+        ),
+        (
+            "eu-west-1",
+            "AWS_STS_REGIONAL_ENDPOINTS",
+            "legacy",
+            "sts.amazonaws.com:443",
+        ),
+    ];
+    for (region, var, value, _) in cases {
+        let out = s
+            .run(["env", "prod", "-t", &s.code(), "--region", region])
+            .env_remove("AWS_ENDPOINT_URL_STS")
+            .env(var, value)
+            .env("HTTPS_PROXY", proxy.url())
+            .failure(1);
+        out.stderr_has("closed the connection when asked to tunnel (CONNECT)");
+    }
+    let expected: Vec<String> = cases.iter().map(|c| c.3.to_owned()).collect();
+    assert_eq!(proxy.targets(), expected);
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn a_connect_proxy_answering_407_to_given_credentials() {
+    let (s, front) = tls_sandbox(&["localhost"]);
+    let proxy = StandInProxy::start(Answer::Status(407));
+    let out = s
+        .run(["env", "prod", "-t", &s.code()])
+        .env(
+            "HTTPS_PROXY",
+            format!("http://bob:hunter2@127.0.0.1:{}", proxy.port),
+        )
+        .env("AWS_CA_BUNDLE", bundle(&s))
+        .failure(1);
+    out.one_line_error();
+    out.stderr_has(&format!(
+        "mfaexec: the proxy http://bob:****@127.0.0.1:{} (from HTTPS_PROXY) refused the user name and password in its URL (407 Proxy Authentication Required); the MFA code was not used",
+        proxy.port
+    ));
+    out.stderr_has("hint: check the user name and password in HTTPS_PROXY");
+    assert!(!out.stderr().contains("hunter2"));
+    let requests = proxy.requests();
+    assert_eq!(
+        requests.first().map(String::as_str),
+        Some(format!("CONNECT localhost:{} HTTP/1.1", front.addr.port()).as_str())
+    );
+    assert!(
+        proxy.heads()[0]
+            .to_ascii_lowercase()
+            .contains("proxy-authorization: basic"),
+        "{}",
+        proxy.heads()[0]
+    );
+    assert!(s.calls().is_empty());
+}
+
+/// A proxy host name that cannot be resolved. Resolving needs no network to fail: mfaexec runs
+/// in a network namespace of its own (util-linux `unshare`), where the resolver is unreachable
+/// and fails at once, so no query leaves the machine.
+#[test]
+fn a_proxy_host_that_cannot_be_resolved() {
+    let s = Sandbox::standard();
+    let namespaces = std::process::Command::new("unshare")
+        .args(["-rn", "true"])
+        .status()
+        .is_ok_and(|st| st.success());
+    assert!(
+        namespaces,
+        "`unshare -rn` (util-linux, user and network namespaces) is needed"
+    );
+    let output = std::process::Command::new("unshare")
+        .arg("-rn")
+        .arg(bin())
+        .args(["env", "prod", "-t", &s.code()])
+        .env_clear()
+        .envs(s.vars().iter().map(|(k, v)| (k, v)))
+        .env("AWS_ENDPOINT_URL_STS", "https://sts.example.com")
+        .env("HTTPS_PROXY", "http://proxy.invalid:3128")
+        .output()
+        .unwrap();
+    let out = Out(output);
+    assert_eq!(out.code(), Some(1), "{}", out.stderr());
+    out.one_line_error();
+    out.stderr_has(
+        "mfaexec: cannot connect to the proxy http://proxy.invalid:3128 (from HTTPS_PROXY): its host name cannot be resolved; the MFA code was not used",
+    );
+    out.stderr_has("hint: check HTTPS_PROXY");
+}
+
+// See: net-review finding 8. An http:// federation URL went through HTTP_PROXY as a CONNECT
+// tunnel, while STS over http:// is forwarded; both are forward requests now.
+#[test]
+fn an_http_federation_endpoint_is_forwarded_through_the_proxy() {
+    let mut s = Sandbox::standard();
+    let federation = s.sts.federation_url();
+    s.set("MFAEXEC_FEDERATION_ENDPOINT", &federation);
+    let proxy = Tinyproxy::with_basic_auth("alice", "s3cret");
+    let out = s
+        .run(["login", "prod", "--print", "-t", &s.code()])
+        .env(
+            "HTTP_PROXY",
+            format!("http://alice:s3cret@127.0.0.1:{}", proxy.port),
+        )
+        .success();
+    out.stdout_has("SigninToken=");
+    assert!(!out.stderr().contains("s3cret"));
+    assert_eq!(
+        proxy.requests(),
+        vec![
+            format!("POST {}/ HTTP/1.1", s.sts.url()),
+            format!("POST {federation} HTTP/1.1"),
+        ],
+        "{}",
+        proxy.log()
+    );
+    assert_eq!(s.sts.federation_calls().len(), 1);
+}
+
+#[test]
+fn a_forward_proxy_asking_for_credentials_on_the_way_to_the_federation_endpoint() {
+    let mut s = Sandbox::standard();
+    let federation = s.sts.federation_url();
+    s.set("MFAEXEC_FEDERATION_ENDPOINT", &federation);
+    // STS at localhost bypasses the proxy; the federation endpoint at 127.0.0.1 goes through it.
+    let port = s.sts.url().rsplit(':').next().unwrap().to_owned();
+    s.set("AWS_ENDPOINT_URL_STS", &format!("http://localhost:{port}"));
+    let proxy = StandInProxy::start(Answer::Status(407));
+    let out = s
+        .run(["login", "prod", "--print", "-t", &s.code()])
+        .env("HTTP_PROXY", proxy.url())
+        .env("NO_PROXY", "localhost")
+        .failure(1);
+    // The session was made (and cached); the error is the last line before the hint.
+    out.stderr_has(&format!(
+        "mfaexec: the proxy {} (from HTTP_PROXY) asks for a user name and password (407 Proxy Authentication Required)",
+        proxy.url()
+    ));
+    out.stderr_has("hint: put them in the proxy URL: HTTP_PROXY=http://USER:PASSWORD@HOST:PORT");
+    assert_eq!(
+        proxy.requests(),
+        vec![format!("POST {federation} HTTP/1.1")]
+    );
     assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
     assert!(s.sts.federation_calls().is_empty());
 }

@@ -14,7 +14,7 @@ use crate::{mfa, shell, vars};
 pub fn run(args: &CredentialProcessArgs, env: &Environment) -> Result<()> {
     let plan = super::plan(&args.session, env)?;
     if args.session.dry_run {
-        return super::print_stdout(&super::dry_run_report(&plan, &args.session, env));
+        return super::print_stdout(&super::dry_run_report(&plan, &args.session, env)?);
     }
     let session = crate::obtain::session(&plan, &args.session, env).map_err(|e| {
         // The generic hint (-t CODE) is no help in a config file: the code changes every 30s.

@@ -24,7 +24,7 @@ pub fn run(args: &ExecArgs, env: &Environment) -> Result<()> {
             .iter()
             .map(|a| shell_words::quote(&a.to_string_lossy()).into_owned())
             .collect();
-        let report = super::dry_run_report(&plan, &args.session, env);
+        let report = super::dry_run_report(&plan, &args.session, env)?;
         return super::print_stdout(&format!("{report}{:<11} {}\n", "command", shown.join(" ")));
     }
     // Find the program before asking for a code: a typo must not cost an MFA code.

@@ -53,7 +53,7 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
     let duration_kind = console_duration(&plan);
 
     if args.session.dry_run {
-        let mut report = super::dry_run_report(&plan, &args.session, env);
+        let mut report = super::dry_run_report(&plan, &args.session, env)?;
         let duration_text = match &duration_kind {
             ConsoleDuration::Sent if plan.duration.origin == Origin::Default => {
                 "SessionDuration = what the session has left".to_owned()
@@ -72,13 +72,12 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
             "{:<11} POST getSigninToken to {} (from {}); {duration_text}\n{:<11} {destination}\n",
             "sign-in", endpoint.value, endpoint.from, "console"
         ));
-        if let Ok(net) = crate::net::Network::load(&plan.net) {
-            report.push_str(&format!(
-                "{:<11} sign-in: {}\n",
-                "proxy",
-                net.route(&endpoint.value).describe()
-            ));
-        }
+        let net = crate::net::Network::load(&plan.net)?;
+        report.push_str(&format!(
+            "{:<11} sign-in: {}\n",
+            "proxy",
+            net.route(&endpoint.value).describe()
+        ));
         return super::print_stdout(&report);
     }
 

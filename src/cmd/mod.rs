@@ -174,7 +174,10 @@ fn endpoint_report(plan: &Plan) -> String {
 
 /// The `--dry-run` report: what would be called, with what, for how long; `dry_run_report`
 /// adds what the child would get (secrets masked). Nothing secret is in a plan's printable parts.
-pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> String {
+pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<String> {
+    // An unusable proxy or CA bundle fails the dry run with the error the run gives before
+    // any MFA code: a dry run that exits 0 would say the settings are fine.
+    let net = crate::net::Network::load(&plan.net)?;
     let mut out = String::new();
     let mut line = |label: &str, text: String| out.push_str(&format!("{label:<11} {text}\n"));
     let key = match plan.source.access_key_id() {
@@ -273,14 +276,9 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Strin
         },
     );
     line("endpoint", endpoint_report(plan));
-    match crate::net::Network::load(&plan.net) {
-        Ok(net) => {
-            let endpoint = sts::endpoint_text(plan);
-            line("proxy", format!("STS: {}", net.route(&endpoint).describe()));
-            line("CA bundle", net.describe_roots());
-        }
-        Err(e) => line("network", format!("unusable: {}", e.message())),
-    }
+    let endpoint = sts::endpoint_text(plan);
+    line("proxy", format!("STS: {}", net.route(&endpoint).describe()));
+    line("CA bundle", net.describe_roots());
     line(
         "cache",
         if args.refresh {
@@ -301,11 +299,11 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Strin
             ),
         );
     }
-    out
+    Ok(out)
 }
 
 /// The `--dry-run` report of a command given the session's keys.
-pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> String {
+pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<String> {
     let placeholder = Session {
         keys: crate::session::Keys {
             access_key_id: "<from STS>".into(),
@@ -314,9 +312,9 @@ pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Str
         },
         expiration: 0,
     };
-    let mut out = dry_run_plan(plan, args, env);
+    let mut out = dry_run_plan(plan, args, env)?;
     out.push_str(&vars_report(&vars::for_session(plan, &placeholder)));
-    out
+    Ok(out)
 }
 
 /// The `unset` and `set` lines of a `--dry-run` report; values that come only from STS or

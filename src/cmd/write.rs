@@ -36,7 +36,7 @@ pub fn run(args: &WriteArgs, env: &Environment) -> Result<()> {
     check_profiles(&set, &name)?;
     file.check(&name)?;
     if args.session.dry_run {
-        let report = super::dry_run_report(&plan, &args.session, env);
+        let report = super::dry_run_report(&plan, &args.session, env)?;
         return super::print_stdout(&format!(
             "{report}{:<11} section [{name}] of {}\n",
             "write",

@@ -152,10 +152,30 @@ impl TestCa {
         &self,
         names: &[&str],
     ) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+        self.server_cert_with(names, |_| {})
+    }
+
+    /// A server certificate that expired on 2020-01-02.
+    pub fn expired_server_cert(
+        &self,
+        names: &[&str],
+    ) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+        self.server_cert_with(names, |params| {
+            params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2020, 1, 2);
+        })
+    }
+
+    fn server_cert_with(
+        &self,
+        names: &[&str],
+        adjust: impl FnOnce(&mut CertificateParams),
+    ) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
         let key = KeyPair::generate().unwrap();
         let mut params =
             CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>())
                 .unwrap();
+        adjust(&mut params);
         params.distinguished_name.push(
             DnType::CommonName,
             names.first().copied().unwrap_or("server"),
@@ -295,6 +315,7 @@ fn serve_tls(
 pub struct ClosingProxy {
     pub port: u16,
     seen: Arc<std::sync::atomic::AtomicUsize>,
+    targets: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl ClosingProxy {
@@ -303,6 +324,8 @@ impl ClosingProxy {
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = Arc::clone(&seen);
+        let targets = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let asked = Arc::clone(&targets);
         thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
@@ -310,12 +333,24 @@ impl ClosingProxy {
                 let mut reader = BufReader::new(&stream);
                 let mut line = String::new();
                 if reader.read_line(&mut line).is_ok() && line.starts_with("CONNECT ") {
+                    if let Some(target) = line.split_whitespace().nth(1) {
+                        asked.lock().unwrap().push(target.to_owned());
+                    }
                     counter.fetch_add(1, Ordering::SeqCst);
                 }
                 let _ = stream.shutdown(Shutdown::Both);
             }
         });
-        ClosingProxy { port, seen }
+        ClosingProxy {
+            port,
+            seen,
+            targets,
+        }
+    }
+
+    /// The `HOST:PORT` of each CONNECT it was sent.
+    pub fn targets(&self) -> Vec<String> {
+        self.targets.lock().unwrap().clone()
     }
 
     pub fn url(&self) -> String {
@@ -325,4 +360,163 @@ impl ClosingProxy {
     pub fn connects(&self) -> usize {
         self.seen.load(Ordering::SeqCst)
     }
+}
+
+/// How a [`StandInProxy`] answers.
+#[derive(Clone, Copy, Debug)]
+pub enum Answer {
+    /// Reads the request and says nothing, holding the connection open: a proxy (or a server
+    /// in a TLS handshake) that never answers.
+    Nothing,
+    /// Answers `200 Connection established` to a CONNECT, then says nothing more: the tunnel is
+    /// open but nothing comes back through it.
+    TunnelThenNothing,
+    /// Answers this HTTP status to every request, as a proxy does (`Server: stand-in`, a short
+    /// text body, no AWS request id), and closes.
+    Status(u16),
+}
+
+/// A stand-in for a misbehaving proxy (or server) on 127.0.0.1, for what tinyproxy cannot be
+/// made to do. It records the head of every request it reads. A connection it holds open is
+/// let go after [`HOLD`] or when the stand-in is dropped, so nothing waits forever.
+pub struct StandInProxy {
+    pub port: u16,
+    heads: Arc<std::sync::Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+}
+
+/// The longest a stand-in holds a connection it does not answer.
+pub const HOLD: Duration = Duration::from_secs(90);
+
+impl StandInProxy {
+    pub fn start(answer: Answer) -> StandInProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let heads = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        {
+            let heads = Arc::clone(&heads);
+            let stop = Arc::clone(&stop);
+            thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let heads = Arc::clone(&heads);
+                    let stop = Arc::clone(&stop);
+                    thread::spawn(move || stand_in(stream, answer, &heads, &stop));
+                }
+            });
+        }
+        StandInProxy { port, heads, stop }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The heads of the requests read so far (request line and headers, CRLFs kept).
+    pub fn heads(&self) -> Vec<String> {
+        self.heads.lock().unwrap().clone()
+    }
+
+    /// The request lines read so far (`CONNECT localhost:4443 HTTP/1.1`).
+    pub fn requests(&self) -> Vec<String> {
+        self.heads()
+            .iter()
+            .map(|h| h.lines().next().unwrap_or("").to_owned())
+            .collect()
+    }
+}
+
+impl Drop for StandInProxy {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect_timeout(
+            &SocketAddr::from(([127, 0, 0, 1], self.port)),
+            Duration::from_secs(1),
+        );
+    }
+}
+
+fn stand_in(
+    mut stream: TcpStream,
+    answer: Answer,
+    heads: &std::sync::Mutex<Vec<String>>,
+    stop: &AtomicBool,
+) {
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    // The head, up to the blank line; a client in a TLS handshake sends no such thing, and is
+    // held all the same.
+    let started = Instant::now();
+    let mut head = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") && started.elapsed() < IO_TIMEOUT {
+        match stream.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                if matches!(answer, Answer::Nothing) && !head.is_empty() {
+                    break;
+                }
+            }
+            Err(_) => return,
+        }
+    }
+    if !head.is_empty() {
+        heads
+            .lock()
+            .unwrap()
+            .push(String::from_utf8_lossy(&head).into_owned());
+    }
+    let reply = match answer {
+        Answer::Nothing => None,
+        Answer::TunnelThenNothing => Some("HTTP/1.1 200 Connection established\r\n\r\n".to_owned()),
+        Answer::Status(status) => {
+            let body = format!("stand-in proxy: {status}\n");
+            let challenge = if status == 407 {
+                "Proxy-Authenticate: Basic realm=\"stand-in\"\r\n"
+            } else {
+                ""
+            };
+            Some(format!(
+                "HTTP/1.1 {status} Stand-in\r\nServer: stand-in\r\n{challenge}Content-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            ))
+        }
+    };
+    if let Some(reply) = reply {
+        if stream.write_all(reply.as_bytes()).is_err() {
+            return;
+        }
+        if matches!(answer, Answer::Status(_)) {
+            let _ = stream.shutdown(Shutdown::Write);
+            return;
+        }
+    }
+    // Hold the connection, reading and dropping whatever comes, until dropped or HOLD passes.
+    while started.elapsed() < HOLD && !stop.load(Ordering::SeqCst) {
+        match stream.read(&mut buf) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// A server on 127.0.0.1 that accepts connections and never says anything (a TLS endpoint
+/// whose handshake never completes).
+pub fn silent_server() -> StandInProxy {
+    StandInProxy::start(Answer::Nothing)
 }

@@ -3,6 +3,8 @@
 //! - `/bin/true` alone, and `mfaexec prod -- /bin/true` answered from the session cache: the
 //!   median of many runs and the difference, which is what mfaexec adds to every command;
 //! - the cold path: a new session from the fake STS on 127.0.0.1 (AssumeRole with an MFA code);
+//! - with many profiles (issue 10): `list` with 1,000 profiles in the config file, and a cache
+//!   hit with 1,000 profiles against the same hit with 5 (the files are read and parsed once);
 //! - the peak RSS of each: each scenario runs in a measuring copy of this program, whose
 //!   getrusage(RUSAGE_CHILDREN) then holds the largest of its own runs only (the high-water mark
 //!   is kept across exec, so it covers mfaexec before it becomes /bin/true).
@@ -26,6 +28,7 @@ use nix::sys::resource::{UsageWho, getrusage};
 
 const HIT_RUNS: usize = 500;
 const COLD_RUNS: usize = 30;
+const MANY_RUNS: usize = 100;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -67,26 +70,42 @@ fn main() {
         ("USER", "alice".to_owned()),
         ("AWS_ENDPOINT_URL_STS", sts.url()),
     ];
-    // Runs `argv` `runs` times in a measuring child; returns each run's time and the peak RSS.
-    let measured = |runs: usize, argv: &[&str]| -> (Vec<Duration>, i64) {
-        let out = Command::new(std::env::current_exe().unwrap())
-            .arg("--measure")
-            .arg(runs.to_string())
-            .args(argv)
-            .env_clear()
-            .envs(vars.iter().map(|(k, v)| (k, v)))
-            .stderr(Stdio::inherit())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "measuring {argv:?} failed");
-        let text = String::from_utf8(out.stdout).unwrap();
-        let mut fields = text.split_whitespace();
-        let rss: i64 = fields.next().unwrap().parse().unwrap();
-        let times = fields
-            .map(|n| Duration::from_nanos(n.parse().unwrap()))
-            .collect();
-        (times, rss)
+    // Config files with prod and 4, or 999, other role profiles.
+    let config_with = |others: usize| {
+        let mut text = std::fs::read_to_string(home.join(".aws/config")).unwrap();
+        for i in 0..others {
+            text.push_str(&format!(
+                "\n[profile team-{i}]\nrole_arn = arn:aws:iam::222222222222:role/r{i}\nsource_profile = default\nmfa_serial = {serial}\nregion = eu-west-1\n"
+            ));
+        }
+        let path = home.join(format!("config-{}", others + 1));
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
     };
+    let (config_5, config_1000) = (config_with(4), config_with(999));
+    // Runs `argv` `runs` times in a measuring child; returns each run's time and the peak RSS.
+    let measured_with =
+        |config: Option<&str>, runs: usize, argv: &[&str]| -> (Vec<Duration>, i64) {
+            let mut cmd = Command::new(std::env::current_exe().unwrap());
+            cmd.arg("--measure")
+                .arg(runs.to_string())
+                .args(argv)
+                .env_clear()
+                .envs(vars.iter().map(|(k, v)| (k, v)));
+            if let Some(config) = config {
+                cmd.env("AWS_CONFIG_FILE", config);
+            }
+            let out = cmd.stderr(Stdio::inherit()).output().unwrap();
+            assert!(out.status.success(), "measuring {argv:?} failed");
+            let text = String::from_utf8(out.stdout).unwrap();
+            let mut fields = text.split_whitespace();
+            let rss: i64 = fields.next().unwrap().parse().unwrap();
+            let times = fields
+                .map(|n| Duration::from_nanos(n.parse().unwrap()))
+                .collect();
+            (times, rss)
+        };
+    let measured = |runs: usize, argv: &[&str]| measured_with(None, runs, argv);
     let bin_str = bin.to_str().unwrap();
 
     // Create the cached session, and warm the page cache.
@@ -114,6 +133,23 @@ fn main() {
         cold_rss = cold_rss.max(rss);
     }
     assert_eq!(sts.calls().len(), 1 + COLD_RUNS);
+
+    let hit_argv = [bin_str, "prod", "--", "/bin/true"];
+    measured_with(Some(&config_1000), 5, &hit_argv);
+    let (mut hit_5, _) = measured_with(Some(&config_5), MANY_RUNS, &hit_argv);
+    let (mut hit_1000, _) = measured_with(Some(&config_1000), MANY_RUNS, &hit_argv);
+    let (mut list_1000, list_rss) =
+        measured_with(Some(&config_1000), MANY_RUNS, &[bin_str, "list"]);
+    assert_eq!(
+        sts.calls().len(),
+        1 + COLD_RUNS,
+        "the hits made no STS call"
+    );
+    let (h5, h1000, l1000) = (
+        median(&mut hit_5),
+        median(&mut hit_1000),
+        median(&mut list_1000),
+    );
 
     let (a, h, c) = (median(&mut alone), median(&mut hit), median(&mut cold));
     println!("mfaexec startup, {} on {} cores", bin.display(), cores());
@@ -144,6 +180,26 @@ fn main() {
     println!(
         "  peak RSS, cold path                        {:>8.1} MiB",
         mib(cold_rss)
+    );
+    println!(
+        "  cache hit, 5 profiles in the config        median {:>8.3} ms  ({MANY_RUNS} runs)",
+        ms(h5)
+    );
+    println!(
+        "  cache hit, 1,000 profiles in the config    median {:>8.3} ms  ({MANY_RUNS} runs)",
+        ms(h1000)
+    );
+    println!(
+        "  1,000 profiles over 5, for a hit           median {:>8.3} ms  (target <= 1 ms)",
+        ms(h1000) - ms(h5)
+    );
+    println!(
+        "  mfaexec list, 1,000 profiles               median {:>8.3} ms  ({MANY_RUNS} runs; target <= 50 ms)",
+        ms(l1000)
+    );
+    println!(
+        "  peak RSS, list of 1,000 profiles                  {:>8.1} MiB",
+        mib(list_rss)
     );
 }
 

@@ -688,7 +688,7 @@ fn value_span(content: &[u8]) -> Option<(usize, usize)> {
 /// `bytes` with section `name` holding `entries`: its first occurrence replaced in place (later
 /// ones removed, as the SDKs would merge them), else the section appended. Every other byte is
 /// kept. New lines end like the section's header, else like the file's first line, else `\n`.
-fn with_section(bytes: &[u8], name: &str, entries: &[(&str, String)]) -> Vec<u8> {
+pub(crate) fn with_section(bytes: &[u8], name: &str, entries: &[(&str, String)]) -> Vec<u8> {
     let all = lines(bytes);
     let found = occurrences(bytes, &all, name);
     let eol_of = |line: &Line| -> Option<&[u8]> {

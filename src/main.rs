@@ -18,6 +18,9 @@ mod mfa;
 mod net;
 mod obtain;
 mod profile;
+#[cfg(test)]
+mod properties;
+mod sdklog;
 mod server;
 mod session;
 mod shell;
@@ -50,6 +53,15 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    let verbose = match &cli.command {
+        Command::Exec(a) => a.session.verbose,
+        Command::Env(a) => a.session.verbose,
+        Command::Login(a) => a.session.verbose,
+        Command::CredentialProcess(a) => a.session.verbose,
+        Command::Write(a) => a.session.verbose,
+        _ => false,
+    };
+    sdklog::install(verbose);
     let env = Environment::from_process();
     let result = match &cli.command {
         Command::Exec(args) => cmd::exec::run(args, &env),

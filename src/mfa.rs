@@ -212,11 +212,12 @@ const AFTER_EXIT_GRACE: Duration = Duration::from_millis(200);
 ///
 /// Either way a background child it leaves (`sleep 30 & echo 123456`) must not hold mfaexec:
 /// stdout is read only until the shell has exited (plus a short grace) or the deadline, and
-/// mfaexec is the children's subreaper meanwhile, so every leftover descendant is reparented
-/// to it and killed.
+/// mfaexec is the children's subreaper meanwhile, so every leftover of its process group is
+/// reparented to mfaexec and killed (a daemon in a session of its own is left running).
 ///
 /// In a session of its own (`--server`, see `detach_from_terminal`) it has no terminal at all,
-/// mfaexec is not a subreaper, and what is left in its process group is killed.
+/// mfaexec is not a subreaper (it would adopt the command's orphans), and what is left in its
+/// process group is killed.
 pub(crate) fn run_bounded(
     command: &str,
     stderr: Stdio,
@@ -244,22 +245,44 @@ pub(crate) fn run_bounded(
     if place != Place::Terminal && !own_session {
         cmd.process_group(0);
     }
-    let _reaper = (place != Place::OwnSession).then(|| {
+    let reaping = place != Place::OwnSession;
+    if reaping {
         let _ = nix::sys::prctl::set_child_subreaper(true);
-        Leftovers {
-            before: children_of(std::process::id()),
-        }
-    });
+    }
+    let mut reaper = Leftovers {
+        before: if reaping {
+            children_of(std::process::id())
+        } else {
+            Vec::new()
+        },
+        group: None,
+    };
     let mut child = cmd.spawn().map_err(Bounded::Start)?;
-    // Dropped before `_reaper`: the group's leftovers are killed, then reaped.
-    let _group = (place != Place::Terminal).then(|| Group(child.id() as i32));
+    // Dropped before `reaper`: in a session of its own, its group's leftovers are killed.
+    let _group = (!reaping).then(|| Group(child.id() as i32));
+    // Its own group off a terminal; on one, the group it shares with mfaexec.
+    if reaping {
+        reaper.group = Some(if place == Place::Terminal {
+            nix::unistd::getpgrp()
+        } else {
+            nix::unistd::Pid::from_raw(child.id() as i32)
+        });
+    }
     let mut pipe = child.stdout.take().expect("stdout is piped");
     let (chunks, received) = mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
-        let mut chunk = [0u8; 1024];
+        // Past the cap the output is read and dropped here: a command printing without end
+        // (`yes`) must neither fill the channel nor block on a full pipe.
+        let (mut chunk, mut sent) = ([0u8; 4096], 0usize);
         while let Ok(n) = pipe.read(&mut chunk) {
-            if n == 0 || chunks.send(chunk[..n].to_vec()).is_err() {
+            if n == 0 {
                 break;
+            }
+            if sent < cap {
+                sent += n;
+                if chunks.send(chunk[..n].to_vec()).is_err() {
+                    break;
+                }
             }
         }
     });
@@ -305,7 +328,8 @@ pub(crate) fn run_bounded(
     })
 }
 
-/// The process group an mfa_process leads, killed when dropped: what it left running in it.
+/// The process group an mfa_process in a session of its own leads, killed when dropped: what
+/// it left running in it (mfaexec is no subreaper then; init reaps them).
 struct Group(i32);
 
 impl Drop for Group {
@@ -317,21 +341,31 @@ impl Drop for Group {
     }
 }
 
-/// Kills and reaps what an mfa_process left running (reparented to mfaexec, its subreaper),
-/// and stops being a subreaper: dropped on every way out of `run_bounded`. Children mfaexec
-/// had before (the command of `--server`, which renews with mfa_process) are not its leftovers.
+/// Kills and reaps what an mfa_process left running in its process group (reparented to
+/// mfaexec, its subreaper), and stops being a subreaper: dropped on every way out of
+/// `run_bounded`. A daemon it started in a session of its own (an agent such as gpg-agent) is
+/// left alone, and so are children mfaexec had before (the command of `--server`, which
+/// renews with mfa_process and may share the terminal's group).
 struct Leftovers {
     before: Vec<nix::unistd::Pid>,
+    group: Option<nix::unistd::Pid>,
 }
 
 impl Drop for Leftovers {
     fn drop(&mut self) {
         use nix::sys::signal::{Signal, kill};
         use nix::sys::wait::{WaitPidFlag, waitpid};
+        let Some(group) = self.group else {
+            let _ = nix::sys::prctl::set_child_subreaper(false);
+            return;
+        };
         // Killing one may reparent its own children to mfaexec: a few rounds catch them.
         for _ in 0..8 {
-            let mut children = children_of(std::process::id());
-            children.retain(|pid| !self.before.contains(pid));
+            let children: Vec<_> = children_of(std::process::id())
+                .into_iter()
+                .filter(|pid| !self.before.contains(pid))
+                .filter(|pid| nix::unistd::getpgid(Some(*pid)) == Ok(group))
+                .collect();
             if children.is_empty() {
                 break;
             }

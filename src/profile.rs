@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use aws_config::profile::{Profile, ProfileSet};
@@ -29,39 +30,225 @@ pub const FILE_CAP: u64 = 4 * 1024 * 1024;
 ///
 /// mfaexec reads the files itself, with the checks aws-config does not make (a regular file
 /// through symlinks, at most FILE_CAP, an OS error named with the path), and hands aws-config
-/// only their contents to parse.
-pub fn load(env: &Environment, selected: &str) -> Result<ProfileSet> {
+/// only their contents to parse. They are read and parsed once per run (see `Files`).
+pub fn load(env: &Environment, selected: &str) -> Result<Arc<ProfileSet>> {
+    Files::for_run(env)?.parsed_for(env, selected)
+}
+
+/// The AWS files of this run, read once and parsed once: `list` with a thousand profiles, or a
+/// long chain with its cached prefixes, plans every profile from the same parse (a re-read and
+/// re-parse per profile made `list` take seconds). A profile is resolved from a parse made with
+/// it selected only when its own endpoint settings (`services`, `endpoint_url`,
+/// `ignore_configured_endpoint_urls`, which aws-config reads from the selected profile) differ
+/// from those of the first parse's selected profile; such parses are kept too.
+struct Files {
+    paths: Vec<std::path::PathBuf>,
+    /// (kind, path) in the order aws-config merges them; the contents are in `contents`.
+    sources: Vec<(
+        aws_runtime::env_config::file::EnvConfigFileKind,
+        std::path::PathBuf,
+    )>,
+    contents: std::collections::HashMap<std::ffi::OsString, Vec<u8>>,
+    parsed: Mutex<Vec<Arc<ProfileSet>>>,
+}
+
+/// The keys by which a selected profile changes the STS endpoint (see `endpoint`).
+const ENDPOINT_KEYS: [&str; 3] = [
+    "services",
+    "endpoint_url",
+    "ignore_configured_endpoint_urls",
+];
+
+static RUN_FILES: Mutex<Option<Arc<Files>>> = Mutex::new(None);
+
+impl Files {
+    fn for_run(env: &Environment) -> Result<Arc<Files>> {
+        use aws_runtime::env_config::file::EnvConfigFileKind as Kind;
+        let locations = [
+            (Kind::Config, "AWS_CONFIG_FILE", "~/.aws/config"),
+            (
+                Kind::Credentials,
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "~/.aws/credentials",
+            ),
+        ];
+        let paths: Vec<_> = locations
+            .iter()
+            .map(|(_, variable, default)| aws_file_path(env, variable, default))
+            .collect();
+        let mut memo = RUN_FILES.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(files) = memo.as_ref().filter(|f| f.paths == paths) {
+            return Ok(Arc::clone(files));
+        }
+        let mut sources = Vec::new();
+        let mut contents = std::collections::HashMap::new();
+        for ((kind, variable, _), path) in locations.iter().zip(&paths) {
+            if let Some(bytes) = read_aws_file(path, variable)? {
+                contents.insert(path.clone().into_os_string(), bytes);
+                sources.push((*kind, path.clone()));
+            }
+        }
+        let files = Arc::new(Files {
+            paths,
+            sources,
+            contents,
+            parsed: Mutex::new(Vec::new()),
+        });
+        *memo = Some(Arc::clone(&files));
+        Ok(files)
+    }
+
+    /// A parse whose selected profile decides the endpoint as `selected` would.
+    fn parsed_for(&self, env: &Environment, selected: &str) -> Result<Arc<ProfileSet>> {
+        let mut parsed = self.parsed.lock().unwrap_or_else(|p| p.into_inner());
+        let settings = |set: &ProfileSet, name: &str| {
+            let profile = set.get_profile(name);
+            ENDPOINT_KEYS.map(|k| profile.and_then(|p| p.get(k)).map(str::to_owned))
+        };
+        if let Some(first) = parsed.first() {
+            let wanted = settings(first, selected);
+            if let Some(set) = parsed.iter().find(|set| {
+                set.selected_profile() == selected
+                    || settings(set, set.selected_profile()) == wanted
+            }) {
+                return Ok(Arc::clone(set));
+            }
+        }
+        let set = Arc::new(self.parse(env, selected)?);
+        parsed.push(Arc::clone(&set));
+        Ok(set)
+    }
+
+    /// The plan of one profile from a parse of only the sections it can read, when no whole
+    /// parse was needed yet: a cache hit in a config of a thousand profiles then costs what it
+    /// costs with five. The other sections are blanked line by line (so line numbers in errors
+    /// stay right). `None` on any error: the whole parse then gives the error with all its
+    /// context (closest names, loops through other profiles).
+    fn quick_plan(&self, env: &Environment, req: &Request<'_>) -> Option<Plan> {
+        if !self
+            .parsed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+        {
+            let set = self.parsed_for(env, req.profile).ok()?;
+            check_chain_length(&set, req.profile).ok()?;
+            return resolve(&set, req, env).ok();
+        }
+        let contents = self.relevant_to(req.profile);
+        let set = self.parse_contents(env, req.profile, contents).ok()?;
+        check_chain_length(&set, req.profile).ok()?;
+        resolve(&set, req, env).ok()
+    }
+
+    /// The files with only the sections `profile`'s plan can read: its own, those of its
+    /// source_profile chain and `default`, in both files, and in the config file every section
+    /// that is not a `[profile NAME]` (services, sso-session, and invalid ones the SDK warns
+    /// about). Every other line is left empty.
+    fn relevant_to(&self, profile: &str) -> std::collections::HashMap<std::ffi::OsString, Vec<u8>> {
+        use aws_runtime::env_config::file::EnvConfigFileKind as Kind;
+        let texts: Vec<(Kind, &std::path::PathBuf, &str)> = self
+            .sources
+            .iter()
+            .map(|(kind, path)| {
+                let bytes = &self.contents[path.as_os_str()];
+                (*kind, path, std::str::from_utf8(bytes).unwrap_or(""))
+            })
+            .collect();
+        let mut needed = vec![profile.to_owned(), "default".to_owned()];
+        let mut i = 0;
+        while i < needed.len() && needed.len() <= MAX_CHAIN + 3 {
+            for (kind, _, text) in &texts {
+                let mut inside = false;
+                for line in text.lines() {
+                    if line.starts_with('[') {
+                        inside = section_profile(line, *kind).as_deref() == Some(&needed[i]);
+                    } else if inside
+                        && let Some((key, value)) = line.split_once('=')
+                        && key.trim().eq_ignore_ascii_case("source_profile")
+                    {
+                        let value = value.trim().to_owned();
+                        if !needed.contains(&value) {
+                            needed.push(value);
+                        }
+                    }
+                }
+            }
+            i += 1;
+        }
+        texts
+            .into_iter()
+            .map(|(kind, path, text)| {
+                let mut out = String::with_capacity(text.len());
+                let mut keep = true;
+                for line in text.split_inclusive('\n') {
+                    if line.starts_with('[') {
+                        keep = match section_profile(line, kind) {
+                            Some(name) => needed.contains(&name),
+                            None => true,
+                        };
+                    }
+                    if keep {
+                        out.push_str(line);
+                    } else if line.ends_with('\n') {
+                        out.push('\n');
+                    }
+                }
+                (path.clone().into_os_string(), out.into_bytes())
+            })
+            .collect()
+    }
+
+    fn parse(&self, env: &Environment, selected: &str) -> Result<ProfileSet> {
+        self.parse_contents(env, selected, self.contents.clone())
+    }
+
+    fn parse_contents(
+        &self,
+        env: &Environment,
+        selected: &str,
+        contents: std::collections::HashMap<std::ffi::OsString, Vec<u8>>,
+    ) -> Result<ProfileSet> {
+        use aws_runtime::env_config::file::EnvConfigFileKind as Kind;
+        let mut builder = EnvConfigFiles::builder();
+        for (kind, path) in &self.sources {
+            builder = builder.with_file(*kind, path);
+        }
+        if self.sources.is_empty() {
+            builder = builder.with_contents(Kind::Config, "");
+        }
+        let fs = Fs::from_raw_map(contents);
+        let (aws_env, files) = (env.to_aws_env(), builder.build());
+        let future =
+            aws_config::profile::load(&fs, &aws_env, &files, Some(Cow::Owned(selected.to_owned())));
+        block_on(future).map_err(|e| {
+            Error::new(format!("cannot read the AWS config files: {}", cause_chain(&e)))
+                .hint("fix the file named above; `aws configure list-profiles` shows what the AWS CLI makes of it")
+        })
+    }
+}
+
+/// The profile a section header line names, as aws-config reads it: `[profile NAME]` or
+/// `[default]` in the config file, `[NAME]` in the credentials file; None for any other
+/// section of the config file (`[services x]`, `[sso-session y]`, an unprefixed `[name]`).
+fn section_profile(
+    line: &str,
+    kind: aws_runtime::env_config::file::EnvConfigFileKind,
+) -> Option<String> {
     use aws_runtime::env_config::file::EnvConfigFileKind as Kind;
-    let mut builder = EnvConfigFiles::builder();
-    let mut contents = std::collections::HashMap::new();
-    for (kind, variable, default) in [
-        (Kind::Config, "AWS_CONFIG_FILE", "~/.aws/config"),
-        (
-            Kind::Credentials,
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "~/.aws/credentials",
-        ),
-    ] {
-        let path = aws_file_path(env, variable, default);
-        if let Some(bytes) = read_aws_file(&path, variable)? {
-            contents.insert(path.clone().into_os_string(), bytes);
-            builder = builder.with_file(kind, path);
+    let inner = line.trim_end().strip_prefix('[')?;
+    let inner = inner.split(']').next()?.trim();
+    match kind {
+        Kind::Credentials => Some(inner.to_owned()),
+        Kind::Config => {
+            let mut words = inner.splitn(2, char::is_whitespace);
+            match (words.next(), words.next()) {
+                (Some("profile"), Some(name)) => Some(name.trim().to_owned()),
+                (Some("default"), None) => Some("default".to_owned()),
+                _ => None,
+            }
         }
     }
-    if contents.is_empty() {
-        builder = builder.with_contents(Kind::Config, "");
-    }
-    let (fs, aws_env, files) = (
-        Fs::from_raw_map(contents),
-        env.to_aws_env(),
-        builder.build(),
-    );
-    let future =
-        aws_config::profile::load(&fs, &aws_env, &files, Some(Cow::Owned(selected.to_owned())));
-    block_on(future).map_err(|e| {
-        Error::new(format!("cannot read the AWS config files: {}", cause_chain(&e)))
-            .hint("fix the file named above; `aws configure list-profiles` shows what the AWS CLI makes of it")
-    })
 }
 
 /// Where aws-config looks: the variable's path, else the default, with a leading `~`
@@ -325,8 +512,44 @@ pub fn profile_name<'a>(arg: Option<&'a str>, env: &'a Environment) -> Result<&'
 /// Loads the files with `req.profile` selected (its `[services]` section decides the endpoint)
 /// and resolves it. Every command plans through here, so all agree on a profile's cache key.
 pub fn plan(env: &Environment, req: &Request<'_>) -> Result<Plan> {
-    let set = load(env, req.profile)?;
+    let files = Files::for_run(env)?;
+    if let Some(plan) = files.quick_plan(env, req) {
+        return Ok(plan);
+    }
+    let set = files.parsed_for(env, req.profile)?;
+    check_chain_length(&set, req.profile)?;
     resolve(&set, req, env)
+}
+
+/// The most `source_profile` links a plan follows. Real chains have two or three; each hop is
+/// an STS call, and AWS caps chained sessions at 1h anyway.
+pub const MAX_CHAIN: usize = 32;
+
+/// Refuses a `source_profile` chain longer than MAX_CHAIN, naming it, before resolving it (a
+/// loop is left to `resolve`, which names it as a loop).
+fn check_chain_length(set: &ProfileSet, name: &str) -> Result<()> {
+    let mut chain: Vec<&str> = vec![name];
+    let mut current = name;
+    while let Some(profile) = set.get_profile(current) {
+        let next = match (get(profile, "role_arn"), get(profile, "source_profile")) {
+            (Some(_), Some(next)) if next != current && !chain.contains(&next) => next,
+            _ => return Ok(()),
+        };
+        chain.push(next);
+        if chain.len() > MAX_CHAIN + 1 {
+            let shown = format!(
+                "{} -> ... -> {}",
+                chain[..3].join(" -> "),
+                chain[chain.len() - 2..].join(" -> ")
+            );
+            return Err(Error::new(format!(
+                "profile `{name}`: its source_profile chain is longer than {MAX_CHAIN} links: {shown} -> ..."
+            ))
+            .hint("point source_profile of a profile near the start at the profile that holds your keys"));
+        }
+        current = next;
+    }
+    Ok(())
 }
 
 pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result<Plan> {

@@ -823,3 +823,140 @@ fn an_unwritable_credentials_file_is_refused_before_the_mfa_code() {
         .stderr_has("hint: ");
     assert!(s.calls().is_empty(), "no STS call, no code spent");
 }
+
+// See: issue 10, defect 8: chains longer than the documented limit are refused, naming them.
+#[test]
+fn a_source_profile_chain_over_32_links_is_refused_naming_it() {
+    let s = Sandbox::standard();
+    let mut config = format!(
+        "[profile c0]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        s.alice.access_key_id, s.alice.secret_access_key
+    );
+    for i in 1..=40 {
+        config.push_str(&format!(
+            "\n[profile c{i}]\nrole_arn = arn:aws:iam::222222222222:role/r{i}\nsource_profile = c{}\n",
+            i - 1
+        ));
+    }
+    s.config(&config);
+    s.run(["exec", "c32", "--dry-run", "--", "true"]).success();
+    let out = s.run(["exec", "c33", "--dry-run", "--", "true"]).failure(1);
+    out.one_line_error().stderr_has(
+        "mfaexec: profile `c33`: its source_profile chain is longer than 32 links: c33 -> c32 -> c31 -> ... -> c1 -> c0 -> ...",
+    );
+    s.run(["exec", "c40", "--dry-run", "--", "true"])
+        .failure(1)
+        .stderr_has("c40 -> c39 -> c38 -> ... -> c8 -> c7 -> ...");
+}
+
+// See: issue 10, defect 8: the files are parsed once, not once per profile (3.8s with 1,000
+// profiles in a release build before; the figures are in `cargo bench --bench startup`). The
+// bound here is loose, for a debug build on a busy machine.
+#[test]
+fn list_of_a_thousand_profiles_is_quick() {
+    let s = Sandbox::standard();
+    let mut config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    for i in 0..1000 {
+        config.push_str(&format!(
+            "\n[profile team-{i}]\nrole_arn = arn:aws:iam::222222222222:role/r{i}\nsource_profile = default\nregion = eu-west-1\n"
+        ));
+    }
+    s.config(&config);
+    let start = std::time::Instant::now();
+    let out = s.run(["list"]).success();
+    let took = start.elapsed();
+    assert_eq!(out.stdout().lines().count(), 1 + 5 + 1000);
+    assert!(took.as_secs_f64() < 5.0, "list took {took:?}");
+}
+
+// See: issue 10, defect 15: the SDK's warnings reach stderr, one line each.
+#[test]
+fn the_sdks_warnings_are_shown_in_one_line() {
+    let s = Sandbox::standard();
+    s.append_config(&format!(
+        "\n[staging]\nrole_arn = {ADMIN}\nsource_profile = default\n"
+    ));
+    let out = s.run(["staging", "--", "true"]).failure(1);
+    let err = out.stderr();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].starts_with(
+            "mfaexec: warning: profile [staging] ignored; sections in the AWS config file"
+        ),
+        "{err}"
+    );
+    assert_eq!(lines[1], "mfaexec: profile `staging` does not exist");
+    assert!(lines[2].starts_with("hint: "));
+    // A run that works gets the same warning, and nothing else from the SDK.
+    let code = s.code();
+    let out = s.run(["prod", "-t", &code, "--", "true"]).success();
+    let err = out.stderr();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].contains("profile [staging] ignored"), "{err}");
+    assert!(
+        lines[1].starts_with("mfaexec: new session for prod"),
+        "{err}"
+    );
+}
+
+// See: issue 10, defect 5: only the mfa_process's process group is killed; a daemon it starts
+// in a session of its own (an agent such as gpg-agent) keeps running.
+#[test]
+fn a_daemon_started_by_mfa_process_in_its_own_session_is_left_alone() {
+    let s = Sandbox::standard();
+    let daemon = s.path("daemon");
+    with_mfa_process(
+        &s,
+        &format!(
+            "setsid sleep 30 > /dev/null 2>&1 < /dev/null & echo $! > '{}'; sleep 30 & echo $! > $PIDS; echo {}",
+            daemon.display(),
+            s.code()
+        ),
+    );
+    s.run(["orphan", "--", "true"]).success();
+    assert_left_nothing(&s);
+    let pid = std::fs::read_to_string(&daemon).unwrap().trim().to_owned();
+    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| !stat.contains(") Z "));
+    let _ = std::process::Command::new("kill").arg(&pid).status();
+    assert!(alive, "the daemon {pid} was killed");
+}
+
+// See: issue 10, defect 8: a plan reads only the sections it needs (the hit of a thousand
+// profiles costs what the hit of five does); what it reads is the same as from the whole files,
+// and an error still comes with the whole files' context.
+#[test]
+fn a_plan_from_the_sections_it_needs_matches_the_whole_files() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    s.run(["deploy", "-t", &code, "--", "true"]).success();
+    let mut config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    for i in 0..200 {
+        config.push_str(&format!(
+            "\n[profile team-{i}]\nrole_arn = arn:aws:iam::222222222222:role/r{i}\nsource_profile = default\n"
+        ));
+    }
+    config.push_str(&format!(
+        "\n[profile via-services]\nrole_arn = {ADMIN}\nsource_profile = default\nservices = local\n\
+         \n[services local]\nsts =\n  endpoint_url = http://127.0.0.1:9\n"
+    ));
+    s.config(&config);
+    // The profile's own [services] section decides its endpoint (the environment's is removed).
+    s.run(["exec", "via-services", "--dry-run", "--", "true"])
+        .env_remove("AWS_ENDPOINT_URL_STS")
+        .success()
+        .stdout_has("http://127.0.0.1:9");
+    // The chain deploy -> prod -> default, from the cache: same key, no call.
+    s.run(["deploy", "--", "true"]).success();
+    assert_eq!(s.calls().len(), 2);
+    let dry = s
+        .run(["exec", "deploy", "--dry-run", "--", "true"])
+        .success();
+    dry.stdout_has("`deploy`").stdout_has("`prod`");
+    // An error gets the closest names of all profiles.
+    s.run(["team-19x", "--", "true"])
+        .failure(1)
+        .stderr_has("did you mean `team-19`");
+}

@@ -32,7 +32,8 @@ pub fn run(args: &WriteArgs, env: &Environment) -> Result<()> {
         .unwrap_or_else(|| format!("{}-mfaexec", plan.profile));
     credfile::check_name(&name)?;
     let file = CredFile::locate(env)?;
-    check_profiles(&profile::load(env, &plan.profile)?, &name)?;
+    let set = profile::load(env, &plan.profile)?;
+    check_profiles(&set, &name)?;
     file.check(&name)?;
     if args.session.dry_run {
         let report = super::dry_run_report(&plan, &args.session, env)?;

@@ -61,7 +61,11 @@ fn waiting_command(dir: &Path) -> Vec<String> {
 
 /// mfaexec without a controlling terminal, stdout and stderr captured.
 fn spawn(s: &Sandbox, args: &[String]) -> Child {
+    // The signals start at their defaults whatever the test runner inherited: a runner started
+    // in the background (`nohup`, `&`) ignores SIGHUP and SIGINT, and an ignored signal is
+    // never delivered, so forwarding could not be seen.
     Command::new("setsid")
+        .args(["env", "--default-signal=INT,QUIT,TERM,HUP"])
         .arg(bin())
         .args(args)
         .env_clear()
@@ -703,11 +707,19 @@ fn a_command_killed_by_a_signal_makes_mfaexec_die_by_that_signal() {
         ])
         .output();
     assert_eq!(out.signal(), Some(9), "{:?}", out.0.status);
-    // SIGINT, which mfaexec holds back while the command runs, still ends it.
-    let out = s
-        .run(["prod", "--server", "--", "sh", "-c", "kill -INT $$"])
-        .output();
-    assert_eq!(out.signal(), Some(2), "{:?}", out.0.status);
+    // SIGINT, which mfaexec holds back while the command runs, still ends it. Started through
+    // spawn, so that mfaexec and the shell begin with SIGINT at its default even when the test
+    // runner ignores it (a run in the background): a shell cannot undo an ignored SIGINT.
+    let args: Vec<String> = ["prod", "--server", "--", "sh", "-c", "kill -INT $$"]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+    let status = spawn(&s, &args).wait_with_output().unwrap().status;
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(2),
+        "{status:?}"
+    );
 }
 
 // A renewal that fails for another reason than a missing code is said once and not tried

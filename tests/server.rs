@@ -772,9 +772,22 @@ fn ctrl_c_on_a_terminal_reaches_the_command_and_mfaexec_ends_with_its_status() {
     let s = sandbox();
     let code = s.code();
     let script = "trap 'echo caught INT; exit 5' INT; echo ready; while :; do sleep 0.05; done";
+    // `env --default-signal`: the terminal's default for SIGINT even when the test runner
+    // ignores it (a run in the background), which a shell could not undo.
     let mut term = on_terminal(
         &s,
-        &["prod", "-t", &code, "--server", "--", "sh", "-c", script],
+        &[
+            "prod",
+            "-t",
+            &code,
+            "--server",
+            "--",
+            "env",
+            "--default-signal=INT",
+            "sh",
+            "-c",
+            script,
+        ],
     );
     term.expect("ready", 1);
     // dash loses a SIGINT that arrives while it forks; let it reach `sleep` first.
@@ -790,6 +803,8 @@ fn ctrl_c_on_a_terminal_reaches_the_command_and_mfaexec_ends_with_its_status() {
             "prod",
             "--server",
             "--",
+            "env",
+            "--default-signal=INT",
             "sh",
             "-c",
             "echo ready; exec sleep 30",

@@ -110,16 +110,28 @@ pub fn log_to_stderr(verbose: bool) -> impl Fn(&str) {
 /// An error with its causes, `a: b: c`, as ripgrep prints them; a cause already contained in
 /// the text before it is left out (hyper and the SDK often repeat their source).
 pub fn cause_chain(err: &dyn std::error::Error) -> String {
-    let mut parts = vec![err.to_string()];
+    let mut parts = vec![without_request(err.to_string())];
     let mut source = err.source();
     while let Some(s) = source {
-        let text = s.to_string();
+        let text = without_request(s.to_string());
         if !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
         source = s.source();
     }
     parts.join(": ")
+}
+
+/// The SDK's "failed to apply endpoint" error quotes the whole request (its `Debug` text),
+/// the MFA code and the signature included: never let any of it into a message.
+fn without_request(text: String) -> String {
+    if text.contains("failed to apply endpoint") {
+        return "the endpoint could not be applied to the request".to_owned();
+    }
+    match text.find("Request {") {
+        Some(at) => format!("{}(request not shown)", &text[..at]),
+        None => text,
+    }
 }
 
 /// Keeps every error to one line even when a cause (an OS or AWS message) had several.
@@ -162,5 +174,16 @@ mod tests {
             "mfaexec: profile `\\x1b]0;x\\x07` does not exist\\x9b\nhint: a\\x09b\n"
         );
         assert_eq!(visible("plain é"), "plain é");
+    }
+
+    #[test]
+    fn a_cause_chain_never_quotes_the_request() {
+        let sdk = std::io::Error::other(
+            "failed to apply endpoint `x` to request `Request { body: SdkBody { TokenCode=123456 } }`",
+        );
+        let chain = cause_chain(&sdk);
+        assert_eq!(chain, "the endpoint could not be applied to the request");
+        let other = std::io::Error::other("bad: Request { TokenCode=123456 }");
+        assert_eq!(cause_chain(&other), "bad: (request not shown)");
     }
 }

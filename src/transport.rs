@@ -5,21 +5,41 @@
 
 use crate::error::{Error, Result};
 
-/// Refuses `url` (from `from`, for the error) when it is http:// to a host that is not loopback.
+/// Refuses `url` (from `from`, for the error) unless it is an absolute http:// or https:// URL
+/// with a host, and when it is http:// to a host that is not loopback. Checked before any
+/// call: a URL the SDK cannot apply fails only after the MFA code is in the request, and the
+/// SDK's error then quotes the whole request, code included.
 pub fn require_tls_beyond_loopback(url: &str, from: &str) -> Result<()> {
-    let Ok(uri) = url.trim().parse::<http::Uri>() else {
-        return Ok(()); // Not a URL at all: the caller's own parse names it.
+    let uri = url.trim().parse::<http::Uri>().ok();
+    let scheme = uri
+        .as_ref()
+        .and_then(|u| u.scheme_str())
+        .map(str::to_ascii_lowercase);
+    let host = uri
+        .as_ref()
+        .and_then(|u| u.host())
+        .filter(|h| !h.is_empty());
+    let (Some(scheme), Some(host)) = (scheme, host) else {
+        return Err(not_absolute(url, from));
     };
-    let plain = uri
-        .scheme_str()
-        .is_some_and(|s| s.eq_ignore_ascii_case("http"));
-    if !plain || uri.host().is_some_and(is_loopback) {
-        return Ok(());
+    match scheme.as_str() {
+        "https" => Ok(()),
+        "http" if is_loopback(host) => Ok(()),
+        "http" => Err(Error::new(format!(
+            "endpoint `{url}` from {from} would send credentials unencrypted: http:// is allowed only for a loopback host"
+        ))
+        .hint(format!("use https:// in {from}"))),
+        _ => Err(not_absolute(url, from)),
     }
-    Err(Error::new(format!(
-        "endpoint `{url}` from {from} would send credentials unencrypted: http:// is allowed only for a loopback host"
+}
+
+fn not_absolute(url: &str, from: &str) -> Error {
+    Error::new(format!(
+        "endpoint `{url}` from {from} is not an absolute http:// or https:// URL with a host"
     ))
-    .hint(format!("use https:// in {from}")))
+    .hint(format!(
+        "write it in full in {from}, e.g. https://sts.us-east-1.amazonaws.com"
+    ))
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -55,6 +75,18 @@ mod tests {
         ] {
             let e = require_tls_beyond_loopback(bad, "X").unwrap_err();
             assert!(e.message().contains("unencrypted"), "{bad}");
+        }
+        for bad in [
+            "127.0.0.1:18710",
+            "http:example.com",
+            "example.com",
+            "//example.com",
+            "ftp://example.com",
+            "https://",
+            "",
+        ] {
+            let e = require_tls_beyond_loopback(bad, "X").unwrap_err();
+            assert!(e.message().contains("not an absolute"), "{bad}");
         }
     }
 }

@@ -960,3 +960,47 @@ fn a_plan_from_the_sections_it_needs_matches_the_whole_files() {
         .failure(1)
         .stderr_has("did you mean `team-19`");
 }
+
+// See: hard-review, finding 2. An endpoint that is not an absolute http(s) URL with a host got
+// past the http check and reached the SDK, whose error quoted the request, MFA code included.
+#[test]
+fn a_malformed_endpoint_is_refused_before_any_call_and_never_echoes_the_code() {
+    let s = Sandbox::standard();
+    for url in [
+        "127.0.0.1:18710",
+        "http:example.com",
+        "example.com",
+        "//example.com",
+        "ftp://example.com",
+        "https://",
+    ] {
+        for variable in ["AWS_ENDPOINT_URL_STS", "AWS_ENDPOINT_URL"] {
+            let out = s
+                .run(["env", "prod", "-t", "123456"])
+                .env_remove("AWS_ENDPOINT_URL_STS")
+                .env(variable, url)
+                .failure(1);
+            out.one_line_error()
+                .stderr_has(&format!("endpoint `{url}` from"))
+                .stderr_has("not an absolute http:// or https:// URL");
+            assert!(!out.stderr().contains("123456"), "{}", out.stderr());
+            assert!(!out.stderr().contains("Request"), "{}", out.stderr());
+        }
+        let out = s
+            .run(["login", "prod", "-t", "123456", "--print"])
+            .env("MFAEXEC_FEDERATION_ENDPOINT", url)
+            .failure(1);
+        out.one_line_error()
+            .stderr_has("MFAEXEC_FEDERATION_ENDPOINT")
+            .stderr_has("not an absolute http:// or https:// URL");
+        assert!(!out.stderr().contains("123456"), "{}", out.stderr());
+    }
+    s.append_config("\n[profile badurl]\nrole_arn = arn:aws:iam::222222222222:role/admin\nsource_profile = default\nendpoint_url = example.com\n");
+    s.run(["badurl", "-t", "123456", "--", "true"])
+        .env_remove("AWS_ENDPOINT_URL_STS")
+        .failure(1)
+        .one_line_error()
+        .stderr_has("endpoint `example.com` from")
+        .stderr_has("not an absolute http:// or https:// URL");
+    assert!(s.calls().is_empty(), "no call, no MFA code spent");
+}

@@ -1004,3 +1004,83 @@ fn a_malformed_endpoint_is_refused_before_any_call_and_never_echoes_the_code() {
         .stderr_has("not an absolute http:// or https:// URL");
     assert!(s.calls().is_empty(), "no call, no MFA code spent");
 }
+
+/// `script` run by sh on a new terminal, with `$0` the mfaexec binary.
+fn sh_on_terminal(s: &Sandbox, script: &str) -> pty::Terminal {
+    let argv: Vec<String> = ["sh", "-c", script, bin().to_str().unwrap()]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+    pty::Terminal::start(&argv, s.vars())
+}
+
+fn rc_and_words(screen: &str) -> (String, Vec<String>) {
+    let rc = screen
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("rc="))
+        .unwrap_or_else(|| panic!("no rc= in {screen}"))
+        .to_owned();
+    let words = screen
+        .split([' ', ';', '\r', '\n'])
+        .map(str::to_owned)
+        .collect();
+    (rc, words)
+}
+
+// See: hard-review, finding 1. The prompt turns off ISIG; killed by a signal there, mfaexec
+// left the shell's terminal raw (-isig -icanon -echo).
+#[test]
+fn a_signal_at_the_prompt_restores_the_terminal_then_kills_as_it_would() {
+    let s = Sandbox::standard();
+    for (signal, rc) in [
+        ("TERM", "143"),
+        ("HUP", "129"),
+        ("INT", "130"),
+        ("QUIT", "131"),
+    ] {
+        // The inner sh is in the foreground (no signal ignored) and becomes mfaexec.
+        let mut t = sh_on_terminal(
+            &s,
+            "sh -c 'echo \"pid=$$\"; exec \"$0\" env prod > /dev/null' \"$0\"; echo \"rc=$?\"; stty -a",
+        );
+        t.expect("Enter MFA code", 1);
+        let screen = t.screen();
+        let pid = screen
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("pid="))
+            .unwrap_or_else(|| panic!("no pid= in {screen}"))
+            .to_owned();
+        let killed = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let (_, screen) = t.finish();
+        let (got, words) = rc_and_words(&screen);
+        assert_eq!(got, rc, "SIG{signal}: {screen}");
+        assert_cooked(&words);
+    }
+    assert!(s.calls().is_empty());
+}
+
+// See: hard-review, finding 1. The prompt took ^C and ^\ as interrupt whatever the terminal
+// said, and Ctrl-Z was "an MFA code is 6 digits".
+#[test]
+fn the_prompt_uses_the_terminals_own_interrupt_key_and_refuses_suspend() {
+    let s = Sandbox::standard();
+    let mut t = sh_on_terminal(
+        &s,
+        "stty intr '^G'; \"$0\" env prod > /dev/null; echo \"rc=$?\"; stty -a",
+    );
+    t.expect("Enter MFA code", 1);
+    t.send(b"\x1a");
+    t.expect("cannot suspend at this prompt", 1);
+    t.expect("Enter MFA code", 2);
+    t.send(b"\x07");
+    let (_, screen) = t.finish();
+    let (rc, words) = rc_and_words(&screen);
+    assert_eq!(rc, "130", "{screen}");
+    assert_cooked(&words);
+    assert!(!screen.contains("6 digits"), "{screen}");
+    assert!(s.calls().is_empty());
+}

@@ -752,10 +752,31 @@ fn mfaexec_prompt_shows_the_profile_literally_in_a_zsh_prompt() {
 #[test]
 fn the_advice_of_write_works_with_the_aws_cli() {
     let s = Sandbox::standard();
+    write_then_follow_the_advice(&s, "prod", "prod-session", ADMIN);
+}
+
+// See: hard-review, finding 5: with no region anywhere mfaexec reached STS in us-east-1 but
+// wrote no region, so the same advice failed with "You must specify a region".
+#[test]
+fn the_advice_of_write_works_with_no_region_set_anywhere() {
+    let s = Sandbox::standard();
+    assert!(
+        !s.vars()
+            .iter()
+            .any(|(k, _)| k == "AWS_REGION" || k == "AWS_DEFAULT_REGION"),
+        "the sandbox sets no region"
+    );
+    write_then_follow_the_advice(&s, "short", "nr-s", SHORT);
+    let text = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    let section = text.split("[nr-s]").nth(1).unwrap();
+    assert!(section.contains("region = us-east-1"), "{text}");
+}
+
+/// `mfaexec write PROFILE --to NAME`, then the printed advice run as printed with the real AWS
+/// CLI: it must succeed as `role`.
+fn write_then_follow_the_advice(s: &Sandbox, profile: &str, to: &str, role: &str) {
     let code = s.code();
-    let out = s
-        .run(["write", "prod", "--to", "prod-session", "-t", &code])
-        .success();
+    let out = s.run(["write", profile, "--to", to, "-t", &code]).success();
     let err = out.stderr();
     let advice = err
         .split('`')
@@ -764,7 +785,7 @@ fn the_advice_of_write_works_with_the_aws_cli() {
         .to_owned();
     assert_eq!(
         advice,
-        "AWS_PROFILE=prod-session aws sts get-caller-identity"
+        format!("AWS_PROFILE={to} aws sts get-caller-identity")
     );
     let words = shell_words::split(&advice).unwrap();
     let (assignment, argv) = words.split_first().unwrap();
@@ -785,8 +806,9 @@ fn the_advice_of_write_works_with_the_aws_cli() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    let role_name = role.rsplit('/').next().unwrap();
     assert!(
-        stdout.contains("arn:aws:sts::222222222222:assumed-role/admin/"),
+        stdout.contains(&format!(":assumed-role/{role_name}/")),
         "{stdout}"
     );
     let identity = of(&s.calls(), "GetCallerIdentity");

@@ -46,9 +46,18 @@ pub fn run(args: &WriteArgs, env: &Environment) -> Result<()> {
     file.check_writable()?;
     let session = crate::obtain::session(&plan, &args.session, env)?;
     // The region goes into the section too: without it `AWS_PROFILE=NAME aws ...` fails with
-    // "You must specify a region" when the region was in the config's [profile PROFILE].
-    let region = plan.region.as_ref().map(|r| r.value.as_str());
-    file.write_session(&name, &session, region, crate::cache::lock_timeout(env)?)?;
+    // "You must specify a region" when the region was in the config's [profile PROFILE]. With
+    // no region set anywhere, the one mfaexec used (us-east-1), so the advice below works.
+    let region = plan
+        .region
+        .as_ref()
+        .map_or(profile::DEFAULT_REGION, |r| r.value.as_str());
+    file.write_session(
+        &name,
+        &session,
+        Some(region),
+        crate::cache::lock_timeout(env)?,
+    )?;
     crate::say!(
         "mfaexec: wrote the session of {} to [{name}] in {}; it expires {} ({}); use it with AWS_PROFILE={name}, e.g. `AWS_PROFILE={name} aws sts get-caller-identity`",
         plan.profile,

@@ -1030,9 +1030,17 @@ fn check_role_arn(pname: &str, arn: &str) -> Result<()> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let ok = parts.len() == 6
         && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && parts[1]
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && parts[2] == "iam"
-        && parts[5].starts_with("role/")
-        && parts[5].len() > "role/".len();
+        && parts[3].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("role/")
+            .is_some_and(is_role_path_and_name);
     if ok {
         Ok(())
     } else {
@@ -1041,6 +1049,19 @@ fn check_role_arn(pname: &str, arn: &str) -> Result<()> {
         ))
         .hint("it looks like arn:aws:iam::123456789012:role/NAME (the role's page in the IAM console shows it)"))
     }
+}
+
+/// IAM's rules for a role's path and name (`/division/NAME`): the path printable ASCII without
+/// spaces, the name 1 to 64 letters, digits and `+=,.@_-`. Nothing else reaches STS, or the
+/// terminal through `list` and `--dry-run`.
+fn is_role_path_and_name(text: &str) -> bool {
+    let (path, name) = text.rsplit_once('/').unwrap_or(("", text));
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+        && path.len() <= 511
+        && path.bytes().all(|b| b.is_ascii_graphic())
 }
 
 /// A profile value checked against STS's shape rules (AWS-RULES §3) so a typo is named here

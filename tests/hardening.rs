@@ -1150,3 +1150,26 @@ fn sts_fields_and_cache_entries_must_have_the_shape_sts_gives() {
     s.run(["prod", "-t", &code, "--", "true"]).success();
     assert_eq!(s.calls().len(), 5);
 }
+
+// See: hard-review, finding 4. A role_arn with control characters was sent to STS and printed
+// raw by `list` and `--dry-run` on stdout.
+#[test]
+fn role_arns_outside_iams_characters_are_refused_and_list_escapes_them() {
+    let s = Sandbox::standard();
+    s.append_config(&format!(
+        "\n[profile ctl]\nrole_arn = arn:aws:iam::222222222222:role/ad\u{1b}]0;pwn\u{7}min\nsource_profile = default\nmfa_serial = {serial}\n\n\
+         [profile spaced]\nrole_arn = arn:aws:iam::222222222222:role/ad min\nsource_profile = default\n",
+        serial = s.serial()
+    ));
+    for profile in ["ctl", "spaced"] {
+        s.run([profile, "-t", "123456", "--", "true"])
+            .failure(1)
+            .one_line_error()
+            .stderr_has("is not an IAM role ARN");
+    }
+    let list = s.run(["list"]).output();
+    assert!(!list.stdout().contains('\u{1b}'), "{}", list.stdout());
+    assert!(!list.stdout().contains('\u{7}'), "{}", list.stdout());
+    assert!(list.stdout().contains("\\x1b"), "{}", list.stdout());
+    assert!(s.calls().is_empty(), "nothing sent to STS");
+}

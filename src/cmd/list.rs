@@ -38,7 +38,11 @@ pub fn run(args: &ListArgs, env: &Environment) -> Result<()> {
     let set = profile::load(env, selected)?;
     let names = profile::names(&set);
     if args.names {
-        let mut out = names.join("\n");
+        let mut out = names
+            .iter()
+            .map(|n| crate::error::visible(n))
+            .collect::<Vec<_>>()
+            .join("\n");
         if !out.is_empty() {
             out.push('\n');
         }
@@ -149,6 +153,8 @@ fn table(rows: &[Row]) -> String {
     let cells: Vec<[String; 6]> = rows
         .iter()
         .map(|r| {
+            // Escaped as stderr is: a profile's values (a role ARN, an error text) may hold
+            // control characters.
             [
                 r.name.clone(),
                 r.kind.to_owned(),
@@ -157,6 +163,7 @@ fn table(rows: &[Row]) -> String {
                 r.keys.clone(),
                 state_text(&r.state),
             ]
+            .map(|cell| crate::error::visible(&cell).into_owned())
         })
         .collect();
     let mut widths = header.map(str::len);

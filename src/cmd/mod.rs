@@ -315,7 +315,11 @@ pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Res
     };
     let mut out = dry_run_plan(plan, args, env)?;
     out.push_str(&vars_report(&vars::for_session(plan, &placeholder)));
-    Ok(out)
+    // Each line escaped as stderr is: the plan shows the profiles' own values.
+    Ok(out
+        .lines()
+        .map(|line| format!("{}\n", crate::error::visible(line)))
+        .collect())
 }
 
 /// The `unset` and `set` lines of a `--dry-run` report; values that come only from STS or

@@ -141,7 +141,15 @@ pub fn signin_token(
     let token = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v.get("SigninToken")?.as_str().map(str::to_owned))
-        .filter(|t| !t.is_empty() && t.len() <= SIGNIN_TOKEN_MAX);
+        .filter(|t| !t.is_empty());
+    if let Some(t) = token.as_ref().filter(|t| t.len() > SIGNIN_TOKEN_MAX) {
+        return Err(Error::new(format!(
+            "unexpected answer from the sign-in endpoint {endpoint}: a SigninToken of {} bytes, over the {} KiB a token may have",
+            t.len(),
+            SIGNIN_TOKEN_MAX / 1024
+        ))
+        .hint(fix_endpoint));
+    }
     token.ok_or_else(|| {
         Error::new(format!(
             "unexpected answer from the sign-in endpoint {endpoint}: no SigninToken"

@@ -265,6 +265,13 @@ fn aws_file_path(env: &Environment, variable: &str, default: &str) -> std::path:
     }
 }
 
+/// The null device (character device 1:3 on Linux), whatever its path.
+fn is_dev_null(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    meta.file_type().is_char_device()
+        && std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == meta.rdev())
+}
+
 /// The bytes of one AWS file, `None` when it does not exist (as for aws-config, an absent file
 /// is an empty one). Anything but a regular file (through symlinks) is refused before it is
 /// opened, so a FIFO cannot hang and /dev/zero cannot fill memory.
@@ -292,6 +299,8 @@ fn read_aws_file(path: &std::path::Path, variable: &str) -> Result<Option<Vec<u8
         Ok(())
     };
     match std::fs::metadata(path) {
+        // /dev/null (through symlinks too) is the usual way to switch a file off: empty.
+        Ok(meta) if is_dev_null(&meta) => return Ok(Some(Vec::new())),
         Ok(meta) => check(&meta)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(os_error(e)),
@@ -542,8 +551,13 @@ fn check_chain_length(set: &ProfileSet, name: &str) -> Result<()> {
                 chain[..3].join(" -> "),
                 chain[chain.len() - 2..].join(" -> ")
             );
+            // "-> ..." at the end only when the chain goes on past the last one shown.
+            let goes_on = set.get_profile(next).is_some_and(|p| {
+                get(p, "role_arn").is_some() && get(p, "source_profile").is_some()
+            });
+            let tail = if goes_on { " -> ..." } else { "" };
             return Err(Error::new(format!(
-                "profile `{name}`: its source_profile chain is longer than {MAX_CHAIN} links: {shown} -> ..."
+                "profile `{name}`: its source_profile chain is longer than {MAX_CHAIN} links: {shown}{tail}"
             ))
             .hint("point source_profile of a profile near the start at the profile that holds your keys"));
         }

@@ -160,7 +160,9 @@ fn oversized_federation_answers_are_refused() {
         format!("{{\"SigninToken\":\"{}\"}}", "t".repeat(20 * 1024))
     }));
     let out = s.run(["login", "prod", "--print"]).failure(1);
-    out.one_line_error().stderr_has("no SigninToken");
+    // See: hard-review, finding 9: it was reported as "no SigninToken".
+    out.one_line_error()
+        .stderr_has("a SigninToken of 20480 bytes, over the 8 KiB a token may have");
 }
 
 // See: issue 10, defect 3. `2>/dev/full`: every message fails to be written, after STS has
@@ -864,7 +866,8 @@ fn a_source_profile_chain_over_32_links_is_refused_naming_it() {
     s.run(["exec", "c32", "--dry-run", "--", "true"]).success();
     let out = s.run(["exec", "c33", "--dry-run", "--", "true"]).failure(1);
     out.one_line_error().stderr_has(
-        "mfaexec: profile `c33`: its source_profile chain is longer than 32 links: c33 -> c32 -> c31 -> ... -> c1 -> c0 -> ...",
+        // See: hard-review, finding 9: no "-> ..." after the chain's end.
+        "mfaexec: profile `c33`: its source_profile chain is longer than 32 links: c33 -> c32 -> c31 -> ... -> c1 -> c0\nhint:",
     );
     s.run(["exec", "c40", "--dry-run", "--", "true"])
         .failure(1)
@@ -1172,4 +1175,30 @@ fn role_arns_outside_iams_characters_are_refused_and_list_escapes_them() {
     assert!(!list.stdout().contains('\u{7}'), "{}", list.stdout());
     assert!(list.stdout().contains("\\x1b"), "{}", list.stdout());
     assert!(s.calls().is_empty(), "nothing sent to STS");
+}
+
+// See: hard-review, finding 9: /dev/null, the usual way to switch a file off, was refused as
+// "not a regular file".
+#[test]
+fn dev_null_as_an_aws_file_is_an_empty_file() {
+    let s = Sandbox::standard();
+    let null_link = s.path("null-link");
+    std::os::unix::fs::symlink("/dev/null", &null_link).unwrap();
+    for path in ["/dev/null", null_link.to_str().unwrap()] {
+        s.run(["list"])
+            .env("AWS_SHARED_CREDENTIALS_FILE", path)
+            .success()
+            .stdout_has("prod");
+        let out = s
+            .run(["list", "--names"])
+            .env("AWS_CONFIG_FILE", path)
+            .success();
+        assert!(!out.stdout().contains("prod"), "{}", out.stdout());
+    }
+    // With the credentials file off, prod's source has no keys: named, no call made.
+    s.run(["prod", "-t", "123456", "--", "true"])
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .failure(1)
+        .one_line_error();
+    assert!(s.calls().is_empty());
 }

@@ -140,6 +140,9 @@ fn value() -> impl Strategy<Value = String> {
     prop_oneof![
         any::<String>(),
         "[\\PC\\p{Cc}'\"`$\\\\!{}();&|<>*?~#% \t\r\n\u{2018}\u{2019}\u{202e}\u{feff}]{0,40}",
+        // Only the characters some format treats specially (in the larger classes above they
+        // are drawn too rarely to matter): every quote PowerShell knows, and the shells'.
+        "['\u{2018}\u{2019}\u{201a}\u{201b}\"`$\\\\ \n\ra]{0,20}",
     ]
     .prop_map(|s| s.replace('\0', ""))
 }
@@ -160,6 +163,30 @@ fn posix_unquote(text: &str) -> Option<String> {
         }
     }
     Some(out)
+}
+
+/// PowerShell's single-quoted (verbatim) string as its lexer reads one: it opens and closes with
+/// any single-quote character (' and U+2018..U+201B), and two of them in a row inside stand for
+/// one. None: not one whole quoted string. (There is no PowerShell on the test machines.)
+fn powershell_unquote(text: &str) -> Option<String> {
+    let is_quote = |c: char| matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}');
+    let mut chars = text.chars().peekable();
+    if !chars.next().is_some_and(is_quote) {
+        return None;
+    }
+    let mut out = String::new();
+    while let Some(c) = chars.next() {
+        if is_quote(c) {
+            match chars.next() {
+                Some(second) if is_quote(second) => out.push(second),
+                Some(_) => return None,
+                None => return Some(out),
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    None
 }
 
 /// Evaluates `script` (the rendered output) in `shell` and prints the secret back, byte for byte.
@@ -217,6 +244,13 @@ proptest! {
         let start = posix.find(marker).unwrap() + marker.len();
         let quoted = posix[start..].strip_suffix('\n').unwrap();
         prop_assert_eq!(posix_unquote(quoted), Some(value.clone()));
+
+        // See: hard-review, finding 7: the PowerShell format is covered too.
+        let powershell = render(Format::Powershell, &vars(&value)).unwrap();
+        let marker = "$Env:AWS_SECRET_ACCESS_KEY = ";
+        let start = powershell.find(marker).unwrap() + marker.len();
+        let quoted = powershell[start..].strip_suffix('\n').unwrap();
+        prop_assert_eq!(powershell_unquote(quoted), Some(value.clone()));
 
         let json = render(Format::Json, &vars(&value)).unwrap();
         let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();

@@ -54,6 +54,17 @@ fn next_sections() -> impl Strategy<Value = Vec<String>> {
         })
 }
 
+/// The target's header in each form the SDKs read as it (see: hard-review, finding 7): spaces
+/// inside the brackets, a comment after them.
+fn target_header() -> impl Strategy<Value = String> {
+    (
+        "[ \t]{0,2}",
+        "[ \t]{0,2}",
+        prop::option::of("[ \t]{0,2}[#;][ -~]{0,12}"),
+    )
+        .prop_map(|(l, r, comment)| format!("[{l}{TARGET}{r}]{}", comment.unwrap_or_default()))
+}
+
 fn eol() -> impl Strategy<Value = &'static str> {
     prop_oneof![Just("\n"), Just("\r\n")]
 }
@@ -96,13 +107,14 @@ proptest! {
     #[test]
     fn replacing_keeps_every_byte_outside_the_section(
         before in prop::collection::vec(other_line(), 0..10),
+        header in target_header(),
         old_values in prop::collection::vec("[!-~]{1,20}", 1..4),
         after in prop::option::of(next_sections()),
         eol in eol(),
         final_eol in any::<bool>(),
     ) {
         let head = joined(&before, eol, true);
-        let mut section = vec![format!("[{TARGET}]")];
+        let mut section = vec![header];
         let keys = ["aws_access_key_id", "aws_secret_access_key", "aws_session_token"];
         section.extend(old_values.iter().zip(keys).map(|(v, k)| format!("{k} = {v}")));
         let tail = after.as_ref().map(|l| joined(l, eol, final_eol)).unwrap_or_default();

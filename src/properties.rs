@@ -132,6 +132,37 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// A second target section further down (which the SDKs would merge in) is removed, header
+    /// and lines, and every other byte is kept (see: hard-review, finding 7).
+    #[test]
+    fn a_second_target_section_is_removed_and_the_rest_kept(
+        before in prop::collection::vec(other_line(), 0..6),
+        header in target_header(),
+        middle in next_sections(),
+        dup_header in target_header(),
+        dup_values in prop::collection::vec("[!-~]{1,20}", 1..3),
+        last in next_sections(),
+        eol in eol(),
+    ) {
+        let head = joined(&before, eol, true);
+        let middle = joined(&middle, eol, true);
+        let last = joined(&last, eol, true);
+        let dup: Vec<String> = std::iter::once(dup_header)
+            .chain(dup_values.iter().map(|v| format!("aws_session_token = {v}")))
+            .collect();
+        let file = format!(
+            "{head}{header}{eol}aws_access_key_id = OLD{eol}{middle}{}{last}",
+            joined(&dup, eol, true)
+        );
+        let out = String::from_utf8(with_section(file.as_bytes(), TARGET, &entries())).unwrap();
+        let expected = format!("{head}{}{eol}{middle}{last}", written_block(eol));
+        prop_assert_eq!(out, expected, "{:?}", file);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The env formats: any value comes back exactly.
 // ---------------------------------------------------------------------------------------------

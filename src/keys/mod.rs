@@ -152,14 +152,37 @@ impl Store {
             .map_err(|e| self.about(profile, e))
     }
 
-    /// Stores `keys` for `profile` (replacing any), then records their id in the index.
+    /// Stores `keys` for `profile` (replacing any), then records their id in the index. When
+    /// the index cannot be written, the store is put back as it was, so that store and index
+    /// never disagree and a key replaced here (maybe the only working one) is not lost.
     pub fn set(&self, profile: &str, keys: &Keys) -> Result<()> {
         check_keys(keys)?;
         let _lock = index::lock(&self.env)?;
+        let previous = self.backend.get(profile);
         self.backend
             .set(profile, keys)
             .map_err(|e| self.about(profile, e))?;
-        index::record(&self.env, profile, self.kind, &keys.access_key_id)
+        let Err(e) = index::record(&self.env, profile, self.kind, &keys.access_key_id) else {
+            return Ok(());
+        };
+        let undone = match &previous {
+            Ok(Some(was)) => self.backend.set(profile, was),
+            Ok(None) => self.backend.delete(profile).map(|_| ()),
+            Err(r) => Err(Error::new(format!(
+                "what it held before could not be read: {}",
+                r.message()
+            ))),
+        };
+        Err(match undone {
+            Ok(()) => e,
+            Err(u) => Error::new(format!(
+                "{}; and the {} store, which now holds {} for profile `{profile}`, could not be put back as it was: {}",
+                e.message(),
+                self.name(),
+                keys.access_key_id,
+                u.message()
+            )),
+        })
     }
 
     /// Deletes `profile`'s keys and their index line. `false`: the store had none.

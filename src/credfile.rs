@@ -327,6 +327,15 @@ impl CredFile {
         Ok(true)
     }
 
+    /// Whether the file has a section `name` (`profile NAME` in the config file), read now.
+    pub fn has_section(&self, name: &str) -> Result<bool> {
+        let Some(bytes) = self.read()? else {
+            return Ok(false);
+        };
+        let all = lines(&bytes);
+        Ok(!occurrences(&bytes, &all, name).is_empty())
+    }
+
     /// Appends an empty section `header` (`[profile NAME]`, `[default]`) at the end, keeping
     /// every byte before it; nothing when a section of that name is there already.
     pub fn add_section(&self, header: &str, timeout: Duration) -> Result<()> {

@@ -183,6 +183,46 @@ fn import_moves_the_keys_keeping_every_other_byte() {
 }
 
 #[test]
+fn import_keeps_a_profile_defined_only_in_the_credentials_file() {
+    let mut s = Sandbox::standard();
+    let keyring = Keyring::start(&mut s);
+    let (id, secret) = (&s.alice.access_key_id, &s.alice.secret_access_key);
+    // `other` and `default` exist only in the credentials file; `prod` takes `other`'s keys.
+    s.credentials(&format!(
+        "[other]\r\naws_access_key_id = {id}\r\naws_secret_access_key = {secret}\r\n\r\n\
+         [default]\r\naws_access_key_id = AKIAOTHEROTHEROTHER1\r\naws_secret_access_key = SECRETLONGTERMother\r\n"
+    ));
+    let config = format!(
+        "[profile prod]\nrole_arn = {ADMIN}\nsource_profile = other\nmfa_serial = {}\nregion = eu-west-1\n",
+        s.serial()
+    );
+    s.config(&config);
+    s.run(["import", "--all"])
+        .success()
+        .stderr_has("added [profile other] to")
+        .stderr_has("added [default] to");
+    assert_eq!(
+        std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
+        "\r\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.home().join(".aws/config")).unwrap(),
+        format!("{config}[default]\n[profile other]\n")
+    );
+    assert_eq!(
+        keyring.lookup("other").as_deref(),
+        Some(stored(&s).as_str())
+    );
+    let list = s.run(["list"]).success().stdout();
+    assert!(list.contains("other") && list.contains("default"), "{list}");
+    s.run(["prod", "-t", &s.code(), "--", "true"]).success();
+    let assume = of(&s.calls(), "AssumeRole");
+    assert_eq!(assume.len(), 1);
+    assert_eq!(&assume[0].access_key_id, id);
+    assert_eq!(assume[0].status, 200);
+}
+
+#[test]
 fn after_import_the_aws_cli_works_and_a_cache_hit_needs_no_keyring() {
     let mut s = Sandbox::standard();
     let mut keyring = Keyring::start(&mut s);

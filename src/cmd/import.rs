@@ -81,6 +81,9 @@ pub fn run(args: &ImportArgs, env: &Environment) -> Result<()> {
                 .hint("check the store (is it unlocked? full?), then run mfaexec import again"));
             }
         }
+        // A profile defined only by its credentials section must still exist once that
+        // section is gone: it then gets a section in the config file, as `add` gives one.
+        let in_config = super::add::in_config(env, name)?;
         if !file.remove_keys(name, &keys.access_key_id, FILE_LOCK_TIMEOUT)? {
             return Err(Error::new(format!(
                 "profile `{name}`: {} changed while importing; key {} is now in the {} store, and the file was left as it is",
@@ -89,6 +92,9 @@ pub fn run(args: &ImportArgs, env: &Environment) -> Result<()> {
                 store.name()
             ))
             .hint(format!("look at the file, then run `mfaexec import {name}` again")));
+        }
+        if !in_config && !file.has_section(name)? {
+            super::add::add_config_section(env, name)?;
         }
         crate::say!(
             "mfaexec: moved key {} of profile `{name}` from {} into the {} store",

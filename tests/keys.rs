@@ -223,6 +223,40 @@ fn import_keeps_a_profile_defined_only_in_the_credentials_file() {
 }
 
 #[test]
+fn import_refuses_to_overwrite_a_different_stored_key() {
+    let mut s = alice_in_no_file();
+    let keyring = Keyring::start(&mut s);
+    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    let file = "[alice]\naws_access_key_id = AKIAOTHEROTHEROTHER1\naws_secret_access_key = SECRETLONGTERMother\n";
+    s.credentials(file);
+    let refused = |s: &Sandbox| {
+        s.run(["import", "--all"])
+            .failure(1)
+            .one_line_error()
+            .stderr_has(&format!(
+                "profile `alice`: the secret-service store already holds key {}, and the credentials file has AKIAOTHEROTHEROTHER1; nothing was imported",
+                s.alice.access_key_id
+            ))
+            .stderr_has(&format!(
+                "hint: if AKIAOTHEROTHEROTHER1 is the key to keep, delete {} first with `mfaexec remove alice`",
+                s.alice.access_key_id
+            ));
+        assert_eq!(keyring.lookup("alice").as_deref(), Some(stored(s).as_str()));
+        assert_eq!(
+            std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
+            file
+        );
+    };
+    // Known from the index, and from the store itself when the index has lost its line.
+    refused(&s);
+    let index_before = index(&s);
+    std::fs::remove_file(s.home().join(".local/share/mfaexec/key-ids")).unwrap();
+    refused(&s);
+    assert_eq!(index(&s), "");
+    assert!(index_before.contains(&s.alice.access_key_id));
+}
+
+#[test]
 fn after_import_the_aws_cli_works_and_a_cache_hit_needs_no_keyring() {
     let mut s = Sandbox::standard();
     let mut keyring = Keyring::start(&mut s);

@@ -65,9 +65,17 @@ pub fn run(args: &ImportArgs, env: &Environment) -> Result<()> {
         };
         keys::check_keys(&keys)
             .map_err(|e| Error::new(format!("profile `{name}`: {}", e.message())))?;
+        if let Some(record) = keys::index::lookup(env, name)? {
+            refuse_other_key(name, &keys, &record.access_key_id, record.store.name())?;
+        }
         moves.push((name.clone(), keys));
     }
     let store = Store::open(env)?;
+    for (name, keys) in &moves {
+        if let Some(held) = store.get(name)? {
+            refuse_other_key(name, keys, &held.access_key_id, store.name())?;
+        }
+    }
     for (name, keys) in &moves {
         store.set(name, keys)?;
         match store.get(name)? {
@@ -104,6 +112,22 @@ pub fn run(args: &ImportArgs, env: &Environment) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A different key already stored for the profile is never overwritten (it may be the one
+/// that works): the user removes it first, as `add` asks.
+fn refuse_other_key(name: &str, keys: &Keys, stored_id: &str, store: &str) -> Result<()> {
+    if stored_id == keys.access_key_id {
+        return Ok(());
+    }
+    Err(Error::new(format!(
+        "profile `{name}`: the {store} store already holds key {stored_id}, and the credentials file has {}; nothing was imported",
+        keys.access_key_id
+    ))
+    .hint(format!(
+        "if {} is the key to keep, delete {stored_id} first with `mfaexec remove {name}`, then import again",
+        keys.access_key_id
+    )))
 }
 
 fn has_token(set: &aws_config::profile::ProfileSet, name: &str) -> bool {

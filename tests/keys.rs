@@ -114,6 +114,24 @@ fn add_with_a_wrong_key_stores_nothing() {
 }
 
 #[test]
+fn add_names_get_caller_identity_when_sts_fails() {
+    let mut s = alice_in_no_file();
+    let keyring = Keyring::start(&mut s);
+    s.sts.inject(crate::support::fake_sts::Fault::Status(501));
+    s.run(["add", "alice"])
+        .stdin(&key_lines(&s))
+        .failure(1)
+        .one_line_error()
+        .stderr_has("mfaexec: STS failed with HTTP 501 for GetCallerIdentity; nothing was stored");
+    assert_eq!(keyring.lookup("alice"), None);
+    assert_eq!(index(&s), "");
+    let calls = s.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].action, "GetCallerIdentity");
+    assert_eq!(calls[0].status, 501);
+}
+
+#[test]
 fn add_from_a_terminal_asks_for_the_secret_without_echo() {
     let mut s = alice_in_no_file();
     let keyring = Keyring::start(&mut s);

@@ -241,6 +241,30 @@ fn import_keeps_a_profile_defined_only_in_the_credentials_file() {
 }
 
 #[test]
+fn import_keeps_a_comment_of_a_section_it_empties() {
+    let mut s = Sandbox::standard();
+    let keyring = Keyring::start(&mut s);
+    let (id, secret) = (&s.alice.access_key_id, &s.alice.secret_access_key);
+    s.credentials(&format!(
+        "[cm]\n# laptop key, expires 2027 -- ask ops\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
+    ));
+    s.append_config(&format!(
+        "\n[profile viacm]\nrole_arn = {ADMIN}\nsource_profile = cm\nmfa_serial = {}\n",
+        s.serial()
+    ));
+    s.run(["import", "cm"]).success();
+    assert_eq!(
+        std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
+        "[cm]\n# laptop key, expires 2027 -- ask ops\n"
+    );
+    assert_eq!(keyring.lookup("cm").as_deref(), Some(stored(&s).as_str()));
+    s.run(["viacm", "-t", &s.code(), "--", "true"]).success();
+    let assume = of(&s.calls(), "AssumeRole");
+    assert_eq!(assume.len(), 1);
+    assert_eq!(&assume[0].access_key_id, id);
+}
+
+#[test]
 fn import_refuses_to_overwrite_a_different_stored_key() {
     let mut s = alice_in_no_file();
     let keyring = Keyring::start(&mut s);

@@ -90,7 +90,8 @@ pub fn run(args: &ImportArgs, env: &Environment) -> Result<()> {
             }
         }
         // A profile defined only by its credentials section must still exist once that
-        // section is gone: it then gets a section in the config file, as `add` gives one.
+        // section is gone or left with comments only: it then gets a section in the config
+        // file, as `add` gives one.
         let in_config = super::add::in_config(env, name)?;
         if !file.remove_keys(name, &keys.access_key_id, FILE_LOCK_TIMEOUT)? {
             return Err(Error::new(format!(
@@ -101,7 +102,7 @@ pub fn run(args: &ImportArgs, env: &Environment) -> Result<()> {
             ))
             .hint(format!("look at the file, then run `mfaexec import {name}` again")));
         }
-        if !in_config && !file.has_section(name)? {
+        if !in_config && !file.has_properties(name)? {
             super::add::add_config_section(env, name)?;
         }
         crate::say!(

@@ -265,6 +265,42 @@ fn import_keeps_a_comment_of_a_section_it_empties() {
 }
 
 #[test]
+fn a_bad_index_line_is_named_and_kept_when_the_index_is_rewritten() {
+    let mut s = alice_in_no_file();
+    let _keyring = Keyring::start(&mut s);
+    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    let path = s.home().join(".local/share/mfaexec/key-ids");
+    // A typo in the store's name, by hand.
+    let bad = format!("alice\tsecret-servic\t{}", s.alice.access_key_id);
+    std::fs::write(&path, format!("{bad}\n")).unwrap();
+    let calls = s.calls().len();
+    s.run(["prod", "-t", &s.code(), "--", "true"])
+        .failure(1)
+        .one_line_error()
+        .stderr_has(&format!(
+            "profile `alice`: {} line 1: `{}` is not PROFILE<TAB>STORE<TAB>ACCESS_KEY_ID",
+            path.display(),
+            bad.escape_default()
+        ));
+    assert_eq!(s.calls().len(), calls, "no STS call");
+    // Another profile's key is stored: the line stays for the user to correct.
+    s.run(["add", "bob", "--no-verify"])
+        .stdin("AKIAOTHEROTHEROTHER1\nSECRETLONGTERMother\n")
+        .success();
+    assert_eq!(
+        index(&s),
+        format!("{bad}\nbob\tsecret-service\tAKIAOTHEROTHEROTHER1\n")
+    );
+    // Corrected, it is read again.
+    std::fs::write(
+        &path,
+        index(&s).replace("secret-servic\t", "secret-service\t"),
+    )
+    .unwrap();
+    s.run(["prod", "-t", &s.code(), "--", "true"]).success();
+}
+
+#[test]
 fn import_refuses_to_overwrite_a_different_stored_key() {
     let mut s = alice_in_no_file();
     let keyring = Keyring::start(&mut s);

@@ -301,6 +301,34 @@ fn a_bad_index_line_is_named_and_kept_when_the_index_is_rewritten() {
 }
 
 #[test]
+fn an_index_that_disagrees_with_the_store_is_corrected_from_the_store() {
+    let mut s = alice_in_no_file();
+    let keyring = Keyring::start(&mut s);
+    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    let id = s.alice.access_key_id.clone();
+    let path = s.home().join(".local/share/mfaexec/key-ids");
+    std::fs::write(&path, "alice\tsecret-service\tAKIAOTHEROTHEROTHER1\n").unwrap();
+    let calls = s.calls().len();
+    s.run(["prod", "-t", &s.code(), "--", "true"])
+        .failure(1)
+        .one_line_error()
+        .stderr_has(&format!(
+            "profile `alice`: the secret-service store holds key {id}, but the index of stored keys said AKIAOTHEROTHEROTHER1; the index now says {id}, as the store does"
+        ))
+        .stderr_has(&format!("hint: run the command again to use {id}"));
+    assert_eq!(s.calls().len(), calls, "no STS call");
+    assert_eq!(index(&s), format!("alice\tsecret-service\t{id}\n"));
+    assert_eq!(
+        keyring.lookup("alice").as_deref(),
+        Some(stored(&s).as_str())
+    );
+    s.run(["prod", "-t", &s.code(), "--", "true"]).success();
+    let assume = of(&s.calls(), "AssumeRole");
+    assert_eq!(assume.len(), 1);
+    assert_eq!(assume[0].access_key_id, id);
+}
+
+#[test]
 fn import_refuses_to_overwrite_a_different_stored_key() {
     let mut s = alice_in_no_file();
     let keyring = Keyring::start(&mut s);

@@ -118,13 +118,7 @@ pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
             access_key_id,
         } => {
             let opened = Store::open_kind(*store, env)?;
-            let old = opened.get(profile)?.filter(|k| &k.access_key_id == access_key_id).ok_or_else(|| {
-                Error::new(format!(
-                    "profile `{profile}`: the {} store does not hold key {access_key_id}, which the index of stored keys names",
-                    store.name()
-                ))
-                .hint(format!("store it again so both agree: mfaexec remove {profile} -f; mfaexec add {profile}"))
-            })?;
+            let old = crate::keys::stored_keys(&opened, profile, access_key_id)?;
             let place = Place::Store {
                 store: opened,
                 profile: profile.clone(),

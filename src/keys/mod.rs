@@ -185,6 +185,21 @@ impl Store {
         })
     }
 
+    /// Rewrites `profile`'s index line to `held`, the id this store holds (checked again under
+    /// the lock), after the two were found to disagree.
+    pub fn resync(&self, profile: &str, held: &str) -> Result<()> {
+        let _lock = index::lock(&self.env)?;
+        match self.get(profile)? {
+            Some(keys) if keys.access_key_id == held => {
+                index::record(&self.env, profile, self.kind, held)
+            }
+            _ => Err(Error::new(format!(
+                "the {} store changed meanwhile",
+                self.name()
+            ))),
+        }
+    }
+
     /// Deletes `profile`'s keys and their index line. `false`: the store had none.
     pub fn delete(&self, profile: &str) -> Result<bool> {
         let _lock = index::lock(&self.env)?;
@@ -222,22 +237,7 @@ pub fn load(source: &Source, env: &Environment) -> Result<Keys> {
             access_key_id,
         } => {
             let opened = Store::open_kind(*store, env)?;
-            let keys = opened.get(profile)?.ok_or_else(|| {
-                Error::new(format!(
-                    "profile `{profile}`: the {} store has no key for it, though the index of stored keys says it holds {access_key_id}",
-                    store.name()
-                ))
-                .hint(format!("add it again: mfaexec remove {profile} -f; mfaexec add {profile}"))
-            })?;
-            if &keys.access_key_id != access_key_id {
-                return Err(Error::new(format!(
-                    "profile `{profile}`: the {} store holds key {}, but the index of stored keys says {access_key_id}",
-                    store.name(),
-                    keys.access_key_id
-                ))
-                .hint(format!("store it again so both agree: mfaexec remove {profile} -f; mfaexec add {profile}")));
-            }
-            Ok(keys)
+            stored_keys(&opened, profile, access_key_id)
         }
         SourceKind::Process { profile, command } => process::run(profile, command, env),
         SourceKind::Profile(p) => Err(Error::new(format!(
@@ -247,6 +247,43 @@ pub fn load(source: &Source, env: &Environment) -> Result<Keys> {
             "the keys of credential_source = Environment were not read",
         )),
     }
+}
+
+/// The keys `store` holds for `profile`, which the index says are `access_key_id`. When the
+/// store holds another key, the index is brought in line with the store (which holds the
+/// secret, and so the key that may be the only working one) and the run stops: its plan, and
+/// cache key, were made from the index's id.
+pub fn stored_keys(store: &Store, profile: &str, access_key_id: &str) -> Result<Keys> {
+    let keys = store.get(profile)?.ok_or_else(|| {
+        Error::new(format!(
+            "profile `{profile}`: the {} store has no key for it, though the index of stored keys says it holds {access_key_id}",
+            store.name()
+        ))
+        .hint(format!("add it again: mfaexec remove {profile} -f; mfaexec add {profile}"))
+    })?;
+    if keys.access_key_id == access_key_id {
+        return Ok(keys);
+    }
+    let held = &keys.access_key_id;
+    let said = format!(
+        "profile `{profile}`: the {} store holds key {held}, but the index of stored keys said {access_key_id}",
+        store.name()
+    );
+    Err(match store.resync(profile, held) {
+        Ok(()) => Error::new(format!(
+            "{said}; the index now says {held}, as the store does"
+        ))
+        .hint(format!("run the command again to use {held}")),
+        Err(e) => {
+            let path = index::path(&store.env)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "the index".into());
+            Error::new(format!("{said}, and the index could not be corrected: {}", e.message()))
+                .hint(format!(
+                    "correct the line of `{profile}` in {path} to end in {held}; `mfaexec remove {profile}` would delete {held}, which may be the only key that works"
+                ))
+        }
+    })
 }
 
 /// Long-term keys as AWS issues them: an id of letters and digits, a secret without spaces or

@@ -329,6 +329,34 @@ fn an_index_that_disagrees_with_the_store_is_corrected_from_the_store() {
 }
 
 #[test]
+fn remove_with_the_recorded_store_gone_does_not_point_to_mfaexec_store() {
+    let mut s = alice_in_no_file();
+    let mut keyring = Keyring::start(&mut s);
+    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    let id = s.alice.access_key_id.clone();
+    let index_before = index(&s);
+    keyring.stop_daemon();
+    for store in ["file", ""] {
+        let out = s
+            .run(["remove", "alice", "-f"])
+            .env("MFAEXEC_STORE", store)
+            .env("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple")
+            .failure(1);
+        out.one_line_error()
+            .stderr_has(&format!(
+                "profile `alice`: its key {id} is in the secret-service store, as the index of stored keys records, and that store cannot be opened"
+            ))
+            .stderr_has("MFAEXEC_STORE chooses the store of new keys only");
+        assert!(
+            !out.stderr().contains("use MFAEXEC_STORE=file"),
+            "{}",
+            out.stderr()
+        );
+        assert_eq!(index(&s), index_before);
+    }
+}
+
+#[test]
 fn import_refuses_to_overwrite_a_different_stored_key() {
     let mut s = alice_in_no_file();
     let keyring = Keyring::start(&mut s);

@@ -117,7 +117,7 @@ pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
             store,
             access_key_id,
         } => {
-            let opened = Store::open_kind(*store, env)?;
+            let opened = Store::open_recorded(profile, access_key_id, *store, env)?;
             let old = crate::keys::stored_keys(&opened, profile, access_key_id)?;
             let place = Place::Store {
                 store: opened,

@@ -90,9 +90,25 @@ impl Store {
     /// The store that holds `profile`'s keys according to the index, else the chosen one.
     pub fn open_for(profile: &str, env: &Environment) -> Result<Store> {
         match index::lookup(env, profile)? {
-            Some(record) => Store::open_kind(record.store, env),
+            Some(record) => Store::open_recorded(profile, &record.access_key_id, record.store, env),
             None => Store::open(env),
         }
+    }
+
+    /// The store the index names for `profile`'s key `id`. `MFAEXEC_STORE` does not apply (it
+    /// chooses where new keys go), so a failure says so rather than pass on a hint to set it.
+    pub fn open_recorded(profile: &str, id: &str, kind: Kind, env: &Environment) -> Result<Store> {
+        Store::open_kind(kind, env).map_err(|e| {
+            Error::new(format!(
+                "profile `{profile}`: its key {id} is in the {} store, as the index of stored keys records, and that store cannot be opened: {}",
+                kind.name(),
+                e.message()
+            ))
+            .hint(format!(
+                "make the {} store reachable (unlocked, running) and run again; MFAEXEC_STORE chooses the store of new keys only",
+                kind.name()
+            ))
+        })
     }
 
     #[cfg(target_os = "macos")]
@@ -236,7 +252,7 @@ pub fn load(source: &Source, env: &Environment) -> Result<Keys> {
             store,
             access_key_id,
         } => {
-            let opened = Store::open_kind(*store, env)?;
+            let opened = Store::open_recorded(profile, access_key_id, *store, env)?;
             stored_keys(&opened, profile, access_key_id)
         }
         SourceKind::Process { profile, command } => process::run(profile, command, env),

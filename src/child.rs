@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use nix::errno::Errno;
 use nix::spawn::{PosixSpawnAttr, PosixSpawnFileActions, PosixSpawnFlags, posix_spawn};
 use nix::sys::signal::{self, SigSet, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
 use nix::unistd::Pid;
 
@@ -102,13 +103,27 @@ pub fn wait(pid: Pid) -> Result<Ended> {
             .name("mfaexec-signals".into())
             .spawn(move || {
                 let set = held();
-                while let Ok(sig) = set.wait() {
-                    if matches!(sig, Signal::SIGTERM | Signal::SIGHUP) {
-                        let ended = ended.lock().unwrap_or_else(|e| e.into_inner());
-                        if !*ended {
-                            let _ = signal::kill(pid, sig);
-                        }
+                // signalfd rather than sigwait: it says who sent the signal.
+                let Ok(signals) = SignalFd::with_flags(&set, SfdFlags::SFD_CLOEXEC) else {
+                    // Without it, sigwait, forwarding every one.
+                    while let Ok(sig) = set.wait() {
+                        forward(pid, sig, &ended);
                     }
+                    return;
+                };
+                loop {
+                    let info = match signals.read_signal() {
+                        Ok(Some(info)) => info,
+                        Ok(None) | Err(Errno::EINTR) => continue,
+                        Err(_) => return,
+                    };
+                    let Ok(sig) = Signal::try_from(info.ssi_signo as i32) else {
+                        continue;
+                    };
+                    if sent_to_the_child_too(pid, info.ssi_code) {
+                        continue;
+                    }
+                    forward(pid, sig, &ended);
                 }
             })
     };
@@ -132,6 +147,31 @@ pub fn wait(pid: Pid) -> Result<Ended> {
             Err(e) => return Err(failed(e)),
         }
     }
+}
+
+/// Passes SIGTERM and SIGHUP to the child, unless it has ended.
+fn forward(pid: Pid, sig: Signal, ended: &Mutex<bool>) {
+    if matches!(sig, Signal::SIGTERM | Signal::SIGHUP) {
+        let ended = ended.lock().unwrap_or_else(|e| e.into_inner());
+        if !*ended {
+            let _ = signal::kill(pid, sig);
+        }
+    }
+}
+
+/// `si_code` of a signal the kernel sent itself (linux/include/uapi/asm-generic/siginfo.h).
+const SI_KERNEL: i32 = 0x80;
+
+/// The kernel sends SIGHUP itself in two cases: to the session leader when its terminal hangs
+/// up (mfaexec is the leader when it was started with `exec` in the terminal's first shell:
+/// the child gets nothing unless mfaexec passes it on), and, when the session leader exits,
+/// to the terminal's foreground process group as a whole. In the second case a child still in
+/// mfaexec's process group got the signal too, and passing it on would deliver it twice.
+fn sent_to_the_child_too(child: Pid, code: i32) -> bool {
+    use nix::unistd::{getpgid, getpgrp, getpid, getsid};
+    code == SI_KERNEL
+        && getsid(None).ok() != Some(getpid())
+        && getpgid(Some(child)).ok() == Some(getpgrp())
 }
 
 /// Ends mfaexec as the child ended: with its exit code, or killed by its signal, so that the

@@ -7,6 +7,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
@@ -76,6 +77,46 @@ pub fn notice(text: &str) {
     }
 }
 
+/// Set once mfaexec runs a command of its own (`--server`): see `detach_from_terminal`.
+static DETACHED: AtomicBool = AtomicBool::new(false);
+
+/// From now on an mfa_process runs in a session of its own, with no controlling terminal, and
+/// only its own process group is killed after it. Under `--server` the terminal belongs to the
+/// command: an mfa_process reading /dev/tty from mfaexec's process group, in the background
+/// while the command holds the terminal, would stop mfaexec and the command (SIGTTIN); and
+/// mfaexec as a subreaper would adopt, and kill, every orphan the command makes meanwhile
+/// (a daemon it starts).
+pub fn detach_from_terminal() {
+    DETACHED.store(true, Ordering::Relaxed);
+}
+
+/// Where a helper command (an mfa_process, a credential_process of the key store) runs, and
+/// where its stderr goes: on the terminal when there is one, except under `--server`.
+pub(crate) fn process_place() -> (Stdio, Place) {
+    if DETACHED.load(Ordering::Relaxed) {
+        return (Stdio::inherit(), Place::OwnSession);
+    }
+    match OpenOptions::new().write(true).open("/dev/tty") {
+        Ok(tty) => (Stdio::from(tty), Place::Terminal),
+        Err(_) => (Stdio::inherit(), Place::OwnGroup),
+    }
+}
+
+/// Where an mfa_process runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Place {
+    /// In the terminal's process group, so it can ask for a passphrase there.
+    Terminal,
+    /// In a process group of its own (no terminal: an SDK runs credential_process).
+    OwnGroup,
+    /// In a session of its own, with no controlling terminal (`--server`).
+    OwnSession,
+}
+
+/// setsid(1) of util-linux (Debian's essential set): it starts a new session and execs the
+/// shell in place (mfaexec's child is never a process group leader, so it does not fork).
+const SETSID: &str = "/usr/bin/setsid";
+
 /// Runs the profile's `mfa_process` through `/bin/sh -c` and takes the code from its stdout:
 /// exactly 6 digits, with any whitespace around them.
 ///
@@ -86,17 +127,15 @@ pub fn notice(text: &str) {
 /// passwords there.
 pub fn from_process(process: &Located, timeout: Duration) -> Result<String> {
     let what = format!("mfa_process of profile `{}`", process.from);
-    let (stderr, on_terminal) = match OpenOptions::new().write(true).open("/dev/tty") {
-        Ok(tty) => (Stdio::from(tty), true),
-        Err(_) => (Stdio::inherit(), false),
-    };
+    let (stderr, place) = process_place();
     let output = run_bounded(
         &process.value,
         stderr,
-        on_terminal,
+        place,
         timeout,
         PROCESS_OUTPUT_CAP,
-    ).map_err(|e| match e {
+    )
+    .map_err(|e| match e {
         Bounded::Start(e) => Error::new(format!("cannot start the {what}: /bin/sh: {e}"))
             .hint("mfa_process runs through /bin/sh -c; check that /bin/sh exists"),
         Bounded::TimedOut => Error::new(format!(
@@ -175,10 +214,14 @@ const AFTER_EXIT_GRACE: Duration = Duration::from_millis(200);
 /// stdout is read only until the shell has exited (plus a short grace) or the deadline, and
 /// mfaexec is the children's subreaper meanwhile, so every leftover of its process group is
 /// reparented to mfaexec and killed (a daemon in a session of its own is left running).
+///
+/// In a session of its own (`--server`, see `detach_from_terminal`) it has no terminal at all,
+/// mfaexec is not a subreaper (it would adopt the command's orphans), and what is left in its
+/// process group is killed.
 pub(crate) fn run_bounded(
     command: &str,
     stderr: Stdio,
-    on_terminal: bool,
+    place: Place,
     timeout: Duration,
     cap: usize,
 ) -> Result<Finished, Bounded> {
@@ -186,27 +229,45 @@ pub(crate) fn run_bounded(
     use std::os::unix::process::CommandExt;
     use std::sync::mpsc;
     use std::time::Instant;
-    let mut cmd = Command::new("/bin/sh");
+    let own_session = place == Place::OwnSession && std::path::Path::new(SETSID).exists();
+    let mut cmd = if own_session {
+        let mut cmd = Command::new(SETSID);
+        cmd.arg("/bin/sh");
+        cmd
+    } else {
+        Command::new("/bin/sh")
+    };
     cmd.arg("-c")
         .arg(command)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(stderr);
-    if !on_terminal {
+    if place != Place::Terminal && !own_session {
         cmd.process_group(0);
     }
-    let _ = nix::sys::prctl::set_child_subreaper(true);
+    let reaping = place != Place::OwnSession;
+    if reaping {
+        let _ = nix::sys::prctl::set_child_subreaper(true);
+    }
     let mut reaper = Leftovers {
-        before: children_of(std::process::id()),
+        before: if reaping {
+            children_of(std::process::id())
+        } else {
+            Vec::new()
+        },
         group: None,
     };
     let mut child = cmd.spawn().map_err(Bounded::Start)?;
+    // Dropped before `reaper`: in a session of its own, its group's leftovers are killed.
+    let _group = (!reaping).then(|| Group(child.id() as i32));
     // Its own group off a terminal; on one, the group it shares with mfaexec.
-    reaper.group = Some(if on_terminal {
-        nix::unistd::getpgrp()
-    } else {
-        nix::unistd::Pid::from_raw(child.id() as i32)
-    });
+    if reaping {
+        reaper.group = Some(if place == Place::Terminal {
+            nix::unistd::getpgrp()
+        } else {
+            nix::unistd::Pid::from_raw(child.id() as i32)
+        });
+    }
     let mut pipe = child.stdout.take().expect("stdout is piped");
     let (chunks, received) = mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
@@ -243,7 +304,7 @@ pub(crate) fn run_bounded(
                 std::thread::sleep(Duration::from_millis(10));
             }
             _ => {
-                if !on_terminal {
+                if place != Place::Terminal {
                     let group = nix::unistd::Pid::from_raw(child.id() as i32);
                     let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
                 }
@@ -265,6 +326,19 @@ pub(crate) fn run_bounded(
         status,
         stdout: kept,
     })
+}
+
+/// The process group an mfa_process in a session of its own leads, killed when dropped: what
+/// it left running in it (mfaexec is no subreaper then; init reaps them).
+struct Group(i32);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(self.0),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
 }
 
 /// Kills and reaps what an mfa_process left running in its process group (reparented to

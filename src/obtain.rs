@@ -23,6 +23,32 @@ const ISSUE_SLACK_SECS: i64 = 60;
 /// Gets the session: from the cache while enough of it is left, else from STS after the MFA
 /// code, under the cache key's lock so that processes started together make one call.
 pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Session> {
+    session_remembering(plan, args, env, None)
+}
+
+/// The session of a chain's first hop, kept in the memory of a process that renews its session
+/// (`--server`) when there is no cache to keep it in: the chain's later renewals go on from it
+/// with no MFA code, as they would from the cached one.
+#[derive(Default)]
+pub struct Memory(std::sync::Mutex<Option<Session>>);
+
+impl Memory {
+    fn get(&self) -> Option<Session> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn keep(&self, session: Session) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(session);
+    }
+}
+
+/// As `session`, keeping a chain's first hop in `memory` when there is no cache.
+pub fn session_remembering(
+    plan: &Plan,
+    args: &SessionArgs,
+    env: &Environment,
+    memory: Option<&Memory>,
+) -> Result<Session> {
     limits::check_settings(env)?;
     let cache = match Cache::open(env) {
         Ok(cache) => cache,
@@ -32,7 +58,7 @@ pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Ses
         }
     };
     let Some(cache) = cache else {
-        return fresh_session(plan, args, env, None);
+        return fresh_session(plan, args, env, None, memory);
     };
     let key = cache::key(plan);
     let window = cache::refresh_window(env)?;
@@ -72,7 +98,7 @@ pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Ses
         Err(cache::LockFailure::TimedOut(e)) => return Err(e),
         Err(cache::LockFailure::Unusable(e)) => {
             warn_no_cache(&e);
-            return fresh_session(plan, args, env, None);
+            return fresh_session(plan, args, env, None, memory);
         }
     };
     // Whoever held the lock may have just written the session this process needs.
@@ -81,7 +107,7 @@ pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Ses
     {
         return Ok(hit(entry));
     }
-    let session = fresh_session(plan, args, env, Some(&cache))?;
+    let session = fresh_session(plan, args, env, Some(&cache), None)?;
     let entry = cache::Entry {
         profile: plan.profile.clone(),
         role_arn: plan.hops.last().map(|h| h.role_arn.clone()),
@@ -115,6 +141,7 @@ fn fresh_session(
     args: &SessionArgs,
     env: &Environment,
     cache: Option<&Cache>,
+    memory: Option<&Memory>,
 ) -> Result<Session> {
     let log = crate::error::log_to_stderr(args.verbose);
     for note in &plan.notes {
@@ -126,10 +153,16 @@ fn fresh_session(
     sts::resolve_endpoint(plan)?;
     // A chain may start from the cached session of its first hops (`mfaexec prod` earlier
     // today): then no MFA code is needed, only the remaining hops.
-    if let Some(cache) = cache
-        && !args.refresh
-        && let Some((hop, keys, from)) = cached_prefix(plan, args, env, cache)
-    {
+    let window = cache::refresh_window(env)? as i64;
+    let remembered = memory
+        .and_then(Memory::get)
+        .filter(|s| plan.hops.len() > 1 && s.expiration.saturating_sub(cache::now()) >= window)
+        .map(|s| (1, s.keys, plan.hops[0].profile.clone()));
+    let prefix = match cache {
+        Some(cache) if !args.refresh => cached_prefix(plan, args, env, cache),
+        _ => None,
+    };
+    if let Some((hop, keys, from)) = prefix.or(remembered) {
         log(&format!(
             "starting the chain from the cached session of profile `{from}`"
         ));
@@ -240,6 +273,11 @@ fn fresh_session(
             Err(failure) => return Err(failure.into_error()),
         }
     };
+    if let (Some(memory), true, Some(first_session)) =
+        (memory, plan.hops.len() > 1, sessions.first())
+    {
+        memory.keep(first_session.clone());
+    }
     if let (Some(cache), Some(first), Some(first_session)) = (cache, &first, sessions.first()) {
         let entry = cache::Entry {
             profile: first.profile.clone(),

@@ -23,7 +23,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::sync::{Mutex, Semaphore, oneshot};
+use tokio::sync::{Semaphore, TryAcquireError, oneshot, watch};
 
 use crate::cli::{ExecArgs, SessionArgs};
 use crate::cmd::exec;
@@ -37,14 +37,21 @@ use crate::{cache, child, limits, mfa, obtain};
 /// A request's head (request line and headers) beyond this is refused; hyper's minimum.
 const MAX_HEAD_BYTES: usize = 8192;
 const MAX_HEADERS: usize = 32;
-/// A client that sends its head slower than this is dropped.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
-/// Connections served at once; more wait in the kernel's backlog.
+/// A client that sends its head slower than this, or keeps a connection idle longer (before its
+/// first request or between two), is dropped: an SDK sends its request at once.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(2);
+/// Connections served at once; more get an immediate 503, so that idle connections cannot
+/// hold off the command's requests.
 const MAX_CONNECTIONS: usize = 64;
+/// How long a connection over the limit may take to send its head before it is dropped.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 /// After a renewal failed for another reason than a missing code (STS unreachable, the
 /// mfa_process failing), requests within this time get the same answer: SDKs retry at once,
 /// and each attempt could cost an MFA code.
 const RETRY_AFTER: Duration = Duration::from_secs(10);
+/// How long a request for a due, still valid session waits for a renewal before it gets the
+/// current session: well under the 1 to 2 seconds SDKs give the endpoint.
+const QUICK_RENEWAL: Duration = Duration::from_millis(500);
 
 /// Runs the command with the endpoint: the session first (the MFA code, if one is needed, is
 /// asked now, while the terminal is still mfaexec's), then the server, then the command.
@@ -78,10 +85,14 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
     };
     // Find the program before asking for a code: a typo must not cost an MFA code.
     let program = exec::find_program(&argv[0], &exec::child_environment(env, &removed))?;
-    let session = obtain::session(plan, &args.session, env)?;
+    // Without a cache, a chain's first hop is kept in memory for the renewals.
+    let memory = obtain::Memory::default();
+    let session = obtain::session_remembering(plan, &args.session, env, Some(&memory))?;
     // Before the server's threads start, so that none of them can die of these signals.
     child::hold_signals()?;
-    let endpoint = Endpoint::start(plan, &args.session, env, session)?;
+    // Renewals run mfa_process away from the terminal and the command's processes.
+    mfa::detach_from_terminal();
+    let endpoint = Endpoint::start(plan, &args.session, env, session, memory)?;
     let vars = vars::for_server(plan, &endpoint.uri(), endpoint.token.expose());
     if args.command.is_empty() {
         crate::say!(
@@ -116,22 +127,46 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
     child::exit_like(ended?)
 }
 
-/// An SDK takes static keys of the `default` profile before it asks the endpoint (AWS-RULES
-/// §9): the command would silently run with the long-term keys.
+/// Settings of the `default` profile that an SDK uses before it asks a container endpoint
+/// (AWS-RULES §9): with any of them the command would not use the endpoint at all.
+const BEFORE_THE_ENDPOINT: [&str; 7] = [
+    "aws_access_key_id",
+    "aws_session_token",
+    "role_arn",
+    "credential_process",
+    "sso_session",
+    "sso_start_url",
+    "web_identity_token_file",
+];
+
+/// An SDK takes the `default` profile's credentials (static keys, a role it assumes itself, a
+/// credential_process, SSO, web identity) before it asks the endpoint: the command would
+/// silently run with those, never with the endpoint's session.
 fn refuse_default_keys(env: &Environment) -> Result<()> {
     let set = profile::load(env, "default")?;
-    let static_keys = set
-        .get_profile("default")
-        .is_some_and(|p| p.get("aws_access_key_id").is_some());
-    if !static_keys {
+    let Some(default) = set.get_profile("default") else {
         return Ok(());
+    };
+    let Some(key) = BEFORE_THE_ENDPOINT
+        .iter()
+        .find(|key| default.get(key).is_some())
+    else {
+        return Ok(());
+    };
+    if matches!(*key, "aws_access_key_id" | "aws_session_token") {
+        return Err(Error::new(format!(
+            "--server: the `default` profile holds static keys (`{key}`), which the command's SDK would use instead of the endpoint"
+        ))
+        .hint(
+            "move them to the key store with `mfaexec import default`, or put them under another profile name (e.g. [alice]) and use that as source_profile",
+        ));
     }
-    Err(Error::new(
-        "--server: the `default` profile holds static keys, which the command's SDK would use instead of the endpoint",
-    )
-    .hint(
-        "move them to the key store with `mfaexec import default`, or put them under another profile name (e.g. [alice]) and use that as source_profile",
+    Err(Error::new(format!(
+        "--server: the `default` profile has `{key}`, with which the command's SDK would get credentials itself instead of asking the endpoint"
     ))
+    .hint(format!(
+        "move `{key}` and the settings that go with it to a profile of another name, leaving [default] without credentials"
+    )))
 }
 
 /// The running endpoint; `stop` closes its port.
@@ -149,6 +184,7 @@ impl Endpoint {
         args: &SessionArgs,
         env: &Environment,
         session: Session,
+        memory: obtain::Memory,
     ) -> Result<Endpoint> {
         let failed =
             |e: std::io::Error| Error::new(format!("cannot start the credentials endpoint: {e}"));
@@ -178,8 +214,11 @@ impl Endpoint {
                 plan: plan.clone(),
                 args: renewal_args,
                 env: env.clone(),
+                memory,
+                cached: matches!(cache::Cache::open(env), Ok(Some(_))),
             }),
-            state: Mutex::new(State::new(session)),
+            state: std::sync::Mutex::new(State::new(session)),
+            renewed: watch::channel(0).0,
             connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
         });
         let (stop, stopped) = oneshot::channel::<()>();
@@ -233,9 +272,11 @@ struct Shared {
     verbose: bool,
     window: i64,
     renewal: Arc<Renewal>,
-    /// Held across a renewal: requests that arrive meanwhile wait for its session, so a burst
-    /// of requests makes one STS call.
-    state: Mutex<State>,
+    /// Never held across an await: a renewal runs on a thread of its own and puts its result
+    /// here, so requests (which a client may drop at any time) never own it.
+    state: std::sync::Mutex<State>,
+    /// Counts the renewals that ended; requests waiting for one watch it.
+    renewed: watch::Sender<u64>,
     connections: Arc<Semaphore>,
 }
 
@@ -245,8 +286,12 @@ struct State {
     lifetime: i64,
     /// The "session has ended" line was printed for this session.
     ended_said: bool,
-    /// The last renewal failure, when it was not a missing code, and its answer.
-    failed: Option<(Instant, String)>,
+    /// When the last renewal failed for another reason than a missing code.
+    failed: Option<Instant>,
+    /// What the last renewal that did not succeed said: the answer once the session expired.
+    last_error: Option<String>,
+    /// A renewal is under way (one at a time).
+    renewing: bool,
 }
 
 impl State {
@@ -257,6 +302,8 @@ impl State {
             lifetime,
             ended_said: false,
             failed: None,
+            last_error: None,
+            renewing: false,
         }
     }
 
@@ -277,6 +324,11 @@ struct Renewal {
     plan: Plan,
     args: SessionArgs,
     env: Environment,
+    /// A chain's first hop when there is no cache.
+    memory: obtain::Memory,
+    /// A session cache is in use: a session that `mfaexec PROFILE -r` caches elsewhere reaches
+    /// the endpoint. Without one, only a new run can.
+    cached: bool,
 }
 
 enum Renewed {
@@ -288,7 +340,7 @@ enum Renewed {
 
 impl Renewal {
     fn obtain(&self) -> Renewed {
-        match obtain::session(&self.plan, &self.args, &self.env) {
+        match obtain::session_remembering(&self.plan, &self.args, &self.env, Some(&self.memory)) {
             Ok(session) => Renewed::Session(session),
             Err(e)
                 if self
@@ -314,8 +366,13 @@ async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
                 continue;
             }
         };
-        let Ok(permit) = Arc::clone(&shared.connections).acquire_owned().await else {
-            return;
+        let permit = match Arc::clone(&shared.connections).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::Closed) => return,
+            Err(TryAcquireError::NoPermits) => {
+                tokio::spawn(busy(stream));
+                continue;
+            }
         };
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
@@ -333,6 +390,30 @@ async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
             drop(permit);
         });
     }
+}
+
+/// A connection over the limit: one request answered with 503 at once, then closed.
+async fn busy(stream: tokio::net::TcpStream) {
+    let service = service_fn(|_req| async {
+        let message = "too many connections to the credentials endpoint; try again";
+        let mut response = Response::new(Full::new(Bytes::from(
+            serde_json::json!({ "Message": message }).to_string(),
+        )));
+        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        response.headers_mut().insert(
+            CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        Ok::<_, Infallible>(response)
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(BUSY_TIMEOUT)
+        .keep_alive(false)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS)
+        .serve_connection(TokioIo::new(stream), service);
+    let _ = tokio::time::timeout(BUSY_TIMEOUT * 2, connection).await;
 }
 
 async fn respond(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
@@ -411,8 +492,13 @@ async fn answer(shared: &Arc<Shared>, req: &Request<Incoming>) -> (StatusCode, S
 
 /// The Host header names this server: a page that reached 127.0.0.1 through a DNS name of its
 /// own (rebinding) sends that name.
+/// Exactly one Host header (RFC 9112 §3.2: a request with more is refused).
 fn host_is_ours(req: &Request<Incoming>, port: u16) -> bool {
-    let Some(host) = req.headers().get(HOST).and_then(|h| h.to_str().ok()) else {
+    let mut hosts = req.headers().get_all(HOST).iter();
+    let (Some(host), None) = (hosts.next(), hosts.next()) else {
+        return false;
+    };
+    let Ok(host) = host.to_str() else {
         return false;
     };
     let host = host.to_ascii_lowercase();
@@ -429,61 +515,122 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// The session to hand out: the current one while it is not due, else a renewed one.
+/// The session to hand out. While it is not due, the current one. Once due, a renewal starts
+/// in the background (one at a time, held by `Shared`, so a client giving up cannot start a
+/// second), and the current session is still handed out, after a short wait for a quick
+/// renewal, until it has really expired; only then do requests wait for the renewal.
 async fn credentials(shared: &Arc<Shared>) -> std::result::Result<Session, String> {
-    let mut state = shared.state.lock().await;
-    if !state.due(shared.window) {
-        return Ok(state.session.clone());
+    let mut renewed = shared.renewed.subscribe();
+    let grace = Instant::now() + QUICK_RENEWAL;
+    let mut waited = false;
+    loop {
+        let expired = {
+            let mut state = shared.lock();
+            if !state.due(shared.window) {
+                return Ok(state.session.clone());
+            }
+            let recently_failed = state.failed.is_some_and(|at| at.elapsed() < RETRY_AFTER);
+            if !state.renewing && !waited && !recently_failed {
+                start_renewal(shared, &mut state);
+            }
+            let expired = state.session.expiration <= cache::now();
+            if !state.renewing || (!expired && Instant::now() >= grace) {
+                return if expired {
+                    Err(state.last_error.clone().unwrap_or_else(|| {
+                        format!(
+                            "the session of profile `{}` has ended",
+                            shared.renewal.plan.profile
+                        )
+                    }))
+                } else {
+                    Ok(state.session.clone())
+                };
+            }
+            expired
+        };
+        if expired {
+            let _ = renewed.changed().await;
+        } else {
+            let left = grace.saturating_duration_since(Instant::now());
+            let _ = tokio::time::timeout(left, renewed.changed()).await;
+        }
+        waited = true;
     }
-    if let Some((at, message)) = &state.failed
-        && at.elapsed() < RETRY_AFTER
-    {
-        return Err(message.clone());
-    }
-    // obtain::session blocks (a lock, an mfa_process, its own runtime for STS): on a thread of
-    // its own, while this runtime keeps accepting.
-    let (tx, rx) = oneshot::channel();
-    let renewal = Arc::clone(&shared.renewal);
+}
+
+/// Starts the renewal on a thread of its own (obtain::session blocks: a lock, an mfa_process,
+/// its own runtime for STS), which puts its result in the state when it ends.
+fn start_renewal(shared: &Arc<Shared>, state: &mut State) {
+    state.renewing = true;
+    let renewing = Arc::clone(shared);
     let started = std::thread::Builder::new()
         .name("mfaexec-renew".into())
         .spawn(move || {
-            let _ = tx.send(renewal.obtain());
+            let renewed = renewing.renewal.obtain();
+            renewing.renewed(renewed);
         });
-    let renewed = match started {
-        Ok(_) => rx
-            .await
-            .unwrap_or_else(|_| Renewed::Failed(Error::new("the renewal stopped"))),
-        Err(e) => Renewed::Failed(Error::new(format!("cannot start the renewal: {e}"))),
-    };
-    let profile = &shared.renewal.plan.profile;
-    match renewed {
-        Renewed::Session(session) => {
-            *state = State::new(session);
-            Ok(state.session.clone())
+    if let Err(e) = started {
+        state.renewing = false;
+        shared.record(
+            state,
+            Renewed::Failed(Error::new(format!("cannot start the renewal: {e}"))),
+        );
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The end of a renewal: its result in the state, and the waiting requests woken.
+    fn renewed(&self, renewed: Renewed) {
+        {
+            let mut state = self.lock();
+            state.renewing = false;
+            self.record(&mut state, renewed);
         }
-        Renewed::NeedsCode => {
-            let again = format!("mfaexec {} -r", shell_words::quote(profile));
-            if !state.ended_said {
-                state.ended_said = true;
-                crate::say!(
-                    "mfaexec: the session of profile `{profile}` has ended: run `{again}` in another terminal"
+        self.renewed.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    fn record(&self, state: &mut State, renewed: Renewed) {
+        let profile = &self.renewal.plan.profile;
+        match renewed {
+            Renewed::Session(session) => *state = State::new(session),
+            Renewed::NeedsCode => {
+                let again = if self.renewal.cached {
+                    format!(
+                        "run `mfaexec {} -r` in another terminal",
+                        shell_words::quote(profile)
+                    )
+                } else {
+                    "the session cache is off (MFAEXEC_CACHE), so the run must be restarted"
+                        .to_owned()
+                };
+                if !state.ended_said {
+                    state.ended_said = true;
+                    let left = state.session.expiration.saturating_sub(cache::now()).max(0);
+                    crate::say!(
+                        "mfaexec: the session of profile `{profile}` ends in {} and only a typed MFA code can renew it: {again}",
+                        limits::format(left as u64)
+                    );
+                }
+                state.last_error = Some(format!(
+                    "the session of profile `{profile}` has ended and only a typed MFA code can renew it: {again}"
+                ));
+            }
+            Renewed::Failed(e) => {
+                let message = format!(
+                    "cannot renew the session of profile `{profile}`: {}",
+                    e.message()
                 );
+                crate::say!("mfaexec: {message}");
+                if let Some(hint) = e.hint_text() {
+                    crate::say!("hint: {hint}");
+                }
+                state.failed = Some(Instant::now());
+                state.last_error = Some(message);
             }
-            Err(format!(
-                "the session of profile `{profile}` has ended and only a typed MFA code can renew it: run `{again}` in another terminal"
-            ))
-        }
-        Renewed::Failed(e) => {
-            let message = format!(
-                "cannot renew the session of profile `{profile}`: {}",
-                e.message()
-            );
-            crate::say!("mfaexec: {message}");
-            if let Some(hint) = e.hint_text() {
-                crate::say!("hint: {hint}");
-            }
-            state.failed = Some((Instant::now(), message.clone()));
-            Err(message)
         }
     }
 }

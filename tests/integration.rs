@@ -207,6 +207,13 @@ pub(crate) mod harness {
                 .expect("run tmux")
         }
 
+        /// Resizes the terminal (the program in it gets SIGWINCH).
+        pub fn resize(&self, columns: u16, rows: u16) {
+            let (x, y) = (columns.to_string(), rows.to_string());
+            let out = self.tmux(&["resize-window", "-t", "t", "-x", &x, "-y", &y]);
+            assert!(out.status.success(), "{}", text(&out.stderr));
+        }
+
         /// Types `text` as it is.
         pub fn type_text(&self, text: &str) {
             self.tmux(&["send-keys", "-t", "t", "-l", text]);

@@ -41,9 +41,10 @@ fn sandbox() -> Sandbox {
 }
 
 /// mfaexec with `--server` running a command that writes its environment to `env` and waits
-/// for the file `stop`.
+/// for the file `stop` (at most two minutes). Dropped without `finish` (a failed assertion),
+/// it kills mfaexec and its command, which lead their own process group (`setsid`).
 struct Served {
-    child: Child,
+    child: Option<Child>,
     dir: PathBuf,
     env: HashMap<String, String>,
 }
@@ -52,7 +53,7 @@ fn waiting_command(dir: &Path) -> Vec<String> {
     vec![
         "sh".into(),
         "-c".into(),
-        "env > \"$0/env.tmp\"; mv \"$0/env.tmp\" \"$0/env\"; while [ ! -e \"$0/stop\" ]; do sleep 0.05; done"
+        "env > \"$0/env.tmp\"; mv \"$0/env.tmp\" \"$0/env\"; i=0; while [ ! -e \"$0/stop\" ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done"
             .into(),
         dir.display().to_string(),
     ]
@@ -60,7 +61,11 @@ fn waiting_command(dir: &Path) -> Vec<String> {
 
 /// mfaexec without a controlling terminal, stdout and stderr captured.
 fn spawn(s: &Sandbox, args: &[String]) -> Child {
+    // The signals start at their defaults whatever the test runner inherited: a runner started
+    // in the background (`nohup`, `&`) ignores SIGHUP and SIGINT, and an ignored signal is
+    // never delivered, so forwarding could not be seen.
     Command::new("setsid")
+        .args(["env", "--default-signal=INT,QUIT,TERM,HUP"])
         .arg(bin())
         .args(args)
         .env_clear()
@@ -97,19 +102,25 @@ fn wait_for_file(path: &Path, child: &mut Child) {
 
 fn serve(s: &Sandbox, options: &[&str]) -> Served {
     let dir = s.path("served");
+    serve_command(s, options, waiting_command(&dir))
+}
+
+/// As `serve`, with a command of the caller's that writes its environment to `served/env`
+/// first (the command gets the directory `served` as `$0` when it is `sh -c`).
+fn serve_command(s: &Sandbox, options: &[&str], command: Vec<String>) -> Served {
+    let dir = s.path("served");
     std::fs::create_dir_all(&dir).unwrap();
     let mut args: Vec<String> = options.iter().map(|a| (*a).to_owned()).collect();
     args.push("--".into());
-    args.extend(waiting_command(&dir));
+    args.extend(command);
     let mut child = spawn(s, &args);
     wait_for_file(&dir.join("env"), &mut child);
-    let env = std::fs::read_to_string(dir.join("env"))
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    Served { child, dir, env }
+    let env = served_env(&dir.join("env"));
+    Served {
+        child: Some(child),
+        dir,
+        env,
+    }
 }
 
 impl Served {
@@ -127,10 +138,55 @@ impl Served {
         request(self.port(), "GET", &host, Some(self.token()))
     }
 
-    fn finish(self) -> Output {
+    fn finish(mut self) -> Output {
         std::fs::write(self.dir.join("stop"), "").unwrap();
-        self.child.wait_with_output().unwrap()
+        self.child.take().unwrap().wait_with_output().unwrap()
     }
+
+    /// GETs until the answer is a session other than `old` (the renewal runs in the
+    /// background; the current session is handed out meanwhile), at most 30 seconds.
+    #[track_caller]
+    fn get_renewed(&self, old: &serde_json::Value) -> (u16, serde_json::Value) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (status, body) = self.get();
+            if status != 200 || body["AccessKeyId"] != old["AccessKeyId"] {
+                return (status, body);
+            }
+            assert!(Instant::now() < deadline, "no renewal");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            kill_group(child.id());
+            let _ = child.wait();
+        }
+    }
+}
+
+/// SIGKILL to the process group led by `pid`, a process this test started with `setsid`.
+fn kill_group(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{pid}")])
+        .status();
+}
+
+/// The environment the command wrote (`env > FILE`).
+fn served_env(file: &Path) -> HashMap<String, String> {
+    std::fs::read_to_string(file)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
 fn port_of(uri: &str) -> u16 {
@@ -321,7 +377,7 @@ fn the_aws_cli_asks_again_and_gets_a_session_renewed_with_mfa_process() {
     let code = s.code();
     let aws = aws_program();
     let script = format!(
-        "'{aws}' sts get-caller-identity > first && while [ ! -e go ]; do sleep 0.05; done && '{aws}' sts get-caller-identity > second",
+        "env > served-env.tmp; mv served-env.tmp served-env; '{aws}' sts get-caller-identity > first && i=0; while [ ! -e go ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done && '{aws}' sts get-caller-identity > second",
         aws = aws.display()
     );
     let args: Vec<String> = [
@@ -336,6 +392,16 @@ fn the_aws_cli_asks_again_and_gets_a_session_renewed_with_mfa_process() {
     assert_eq!(issued.len(), 1);
     until_in(issued[0].expiration_unix, SLOW_WINDOW);
     std::fs::write(&code_file, s.code()).unwrap();
+    // The first request that finds the session due starts the renewal, in the background.
+    let env = served_env(&s.path("served-env"));
+    let port = port_of(&env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]);
+    request(
+        port,
+        "GET",
+        &format!("127.0.0.1:{port}"),
+        Some(&env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]),
+    );
+    until_calls(&s, 2);
     std::fs::write(s.path("go"), "").unwrap();
     let out = Out(child.wait_with_output().unwrap());
     assert!(out.0.status.success(), "{}", out.stderr());
@@ -375,7 +441,7 @@ fn a_chain_renewed_three_times_costs_one_code_and_one_call_per_renewal() {
         served.get();
         assert_eq!(s.calls().len(), before, "no call while the session is good");
         until_due(expiration_of(&current));
-        let (status, renewed) = served.get();
+        let (status, renewed) = served.get_renewed(&current);
         assert_eq!(status, 200, "{renewed}");
         assert_ne!(renewed["AccessKeyId"], current["AccessKeyId"]);
         let calls = s.calls();
@@ -400,27 +466,25 @@ fn a_chain_renewed_three_times_costs_one_code_and_one_call_per_renewal() {
     assert_no_secret(&String::from_utf8_lossy(&out.stderr));
 }
 
-// A direct role without mfa_process: only a typed code can renew it. The SDK gets an error it
-// shows, mfaexec's stderr one line; after `mfaexec prod -r -t CODE` elsewhere, the next
-// request gets the session that run cached.
+// A direct role without mfa_process: only a typed code can renew it. Once the session is due,
+// mfaexec's stderr says so in one line, and the session is still handed out until it really
+// expires (a 503 would make the SDK fail with minutes left); after `mfaexec prod -r -t CODE`
+// elsewhere, the next request gets the session that run cached.
 #[test]
-fn a_session_only_a_typed_code_renews_ends_with_one_line_then_is_picked_up() {
+fn a_session_only_a_typed_code_renews_is_served_until_it_expires_with_one_line() {
     let s = sandbox();
     let code = s.code();
     let served = serve(&s, &["prod", "-t", &code, "-d", "15m", "--server"]);
     let (status, first) = served.get();
     assert_eq!(status, 200);
     until_due(expiration_of(&first));
-    let (status, ended) = served.get();
-    assert_eq!(status, 503, "{ended}");
-    let message = ended["Message"].as_str().unwrap();
-    assert!(
-        message.contains("the session of profile `prod` has ended")
-            && message.contains("`mfaexec prod -r`"),
-        "{message}"
-    );
+    for _ in 0..3 {
+        let (status, still) = served.get();
+        assert_eq!(status, 200, "{still}");
+        assert_eq!(still["AccessKeyId"], first["AccessKeyId"]);
+    }
     assert_eq!(assume_role_calls(&s).len(), 1, "no call without a code");
-    // The AWS CLI shows the message.
+    // The AWS CLI still works with the current session.
     let aws = Command::new("setsid")
         .arg(aws_program())
         .args(["sts", "get-caller-identity"])
@@ -429,15 +493,17 @@ fn a_session_only_a_typed_code_renews_ends_with_one_line_then_is_picked_up() {
         .stdin(Stdio::null())
         .output()
         .unwrap();
-    assert!(!aws.status.success());
-    let aws_err = String::from_utf8_lossy(&aws.stderr);
-    assert!(aws_err.contains("has ended"), "{aws_err}");
+    assert!(
+        aws.status.success(),
+        "{}",
+        String::from_utf8_lossy(&aws.stderr)
+    );
     assert_eq!(assume_role_calls(&s).len(), 1);
 
     let code = s.code();
     s.run(["prod", "-r", "-t", &code]).success();
     assert_eq!(assume_role_calls(&s).len(), 2);
-    let (status, picked) = served.get();
+    let (status, picked) = served.get_renewed(&first);
     assert_eq!(status, 200, "{picked}");
     assert_eq!(
         picked["AccessKeyId"],
@@ -448,8 +514,12 @@ fn a_session_only_a_typed_code_renews_ends_with_one_line_then_is_picked_up() {
     let out = served.finish();
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let line = "mfaexec: the session of profile `prod` has ended: run `mfaexec prod -r` in another terminal";
+    let line = "and only a typed MFA code can renew it: run `mfaexec prod -r` in another terminal";
     assert_eq!(stderr.matches(line).count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("mfaexec: the session of profile `prod` ends in "),
+        "{stderr}"
+    );
     assert!(!stderr.contains("Enter MFA code"));
 }
 
@@ -562,7 +632,7 @@ fn static_keys_in_the_default_profile_are_refused_before_any_call() {
     let s = Sandbox::standard();
     let out = s.run(["prod", "--server", "--", "true"]).failure(1);
     out.one_line_error()
-        .stderr_has("the `default` profile holds static keys")
+        .stderr_has("the `default` profile holds static keys (`aws_access_key_id`)")
         .stderr_has("mfaexec import default")
         .stderr_has("source_profile");
     assert!(s.calls().is_empty());
@@ -637,17 +707,25 @@ fn a_command_killed_by_a_signal_makes_mfaexec_die_by_that_signal() {
         ])
         .output();
     assert_eq!(out.signal(), Some(9), "{:?}", out.0.status);
-    // SIGINT, which mfaexec holds back while the command runs, still ends it.
-    let out = s
-        .run(["prod", "--server", "--", "sh", "-c", "kill -INT $$"])
-        .output();
-    assert_eq!(out.signal(), Some(2), "{:?}", out.0.status);
+    // SIGINT, which mfaexec holds back while the command runs, still ends it. Started through
+    // spawn, so that mfaexec and the shell begin with SIGINT at its default even when the test
+    // runner ignores it (a run in the background): a shell cannot undo an ignored SIGINT.
+    let args: Vec<String> = ["prod", "--server", "--", "sh", "-c", "kill -INT $$"]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+    let status = spawn(&s, &args).wait_with_output().unwrap().status;
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(2),
+        "{status:?}"
+    );
 }
 
 // A renewal that fails for another reason than a missing code is said once and not tried
 // again at once: SDKs retry quickly, and a retry could cost an MFA code.
 #[test]
-fn a_failed_renewal_is_an_error_and_is_not_retried_at_once() {
+fn a_failed_renewal_is_said_once_not_retried_at_once_and_the_session_still_served() {
     let s = sandbox();
     let code = s.code();
     let served = serve(&s, &["deploy", "-t", &code, "-d", "15m", "--server"]);
@@ -659,17 +737,11 @@ fn a_failed_renewal_is_an_error_and_is_not_retried_at_once() {
         code: "AccessDenied".into(),
         message: "User: arn:aws:sts::222222222222:assumed-role/admin/x is not authorized to perform: sts:AssumeRole".into(),
     });
-    let (status, failed) = served.get();
-    assert_eq!(status, 503, "{failed}");
-    let message = failed["Message"].as_str().unwrap();
-    assert!(
-        message.starts_with("cannot renew the session of profile `deploy`: "),
-        "{message}"
-    );
-    assert!(message.contains("may not assume role"), "{message}");
-    let (status, again) = served.get();
-    assert_eq!(status, 503);
-    assert_eq!(again["Message"], failed["Message"]);
+    for _ in 0..3 {
+        let (status, still) = served.get();
+        assert_eq!(status, 200, "{still}");
+        assert_eq!(still["AccessKeyId"], first["AccessKeyId"]);
+    }
     assert_eq!(
         s.calls().len(),
         before + 1,
@@ -679,11 +751,12 @@ fn a_failed_renewal_is_an_error_and_is_not_retried_at_once() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         stderr
-            .matches("mfaexec: cannot renew the session of profile `deploy`")
+            .matches("mfaexec: cannot renew the session of profile `deploy`: ")
             .count(),
         1,
         "{stderr}"
     );
+    assert!(stderr.contains("may not assume role"), "{stderr}");
 }
 
 /// mfaexec on a pty as the shell's last command, as a user types it: `script` runs its line
@@ -699,9 +772,22 @@ fn ctrl_c_on_a_terminal_reaches_the_command_and_mfaexec_ends_with_its_status() {
     let s = sandbox();
     let code = s.code();
     let script = "trap 'echo caught INT; exit 5' INT; echo ready; while :; do sleep 0.05; done";
+    // `env --default-signal`: the terminal's default for SIGINT even when the test runner
+    // ignores it (a run in the background), which a shell could not undo.
     let mut term = on_terminal(
         &s,
-        &["prod", "-t", &code, "--server", "--", "sh", "-c", script],
+        &[
+            "prod",
+            "-t",
+            &code,
+            "--server",
+            "--",
+            "env",
+            "--default-signal=INT",
+            "sh",
+            "-c",
+            script,
+        ],
     );
     term.expect("ready", 1);
     // dash loses a SIGINT that arrives while it forks; let it reach `sleep` first.
@@ -717,6 +803,8 @@ fn ctrl_c_on_a_terminal_reaches_the_command_and_mfaexec_ends_with_its_status() {
             "prod",
             "--server",
             "--",
+            "env",
+            "--default-signal=INT",
             "sh",
             "-c",
             "echo ready; exec sleep 30",
@@ -752,11 +840,18 @@ fn sixteen_requests_during_a_renewal_make_one_call() {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
+    let (_, renewed) = served.get_renewed(&first);
     assert_eq!(s.calls().len(), before + 1, "one STS call");
-    let renewed = s.sts.issued().last().unwrap().access_key_id.clone();
+    let renewed_key = s.sts.issued().last().unwrap().access_key_id.clone();
+    assert_eq!(renewed["AccessKeyId"], renewed_key.as_str());
+    // Each got the current session at once, or the renewed one.
     for (status, body) in &answers {
         assert_eq!(*status, 200, "{body}");
-        assert_eq!(body["AccessKeyId"], renewed.as_str());
+        assert!(
+            body["AccessKeyId"] == first["AccessKeyId"]
+                || body["AccessKeyId"] == renewed["AccessKeyId"],
+            "{body}"
+        );
     }
     assert!(served.finish().status.success());
 }
@@ -815,4 +910,701 @@ fn the_command_keeps_the_users_core_limit_and_mfaexec_none() {
     // "Max core file size SOFT HARD bytes": mfaexec's soft limit is 0.
     let fields: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
     assert_eq!(fields[4], "0", "{stdout}");
+}
+
+/// The process's state letter from /proc (None once it is gone); `Z` is a zombie.
+fn state_of(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..].chars().next()
+}
+
+/// The pids whose parent is `parent`.
+fn children_of(parent: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .ok()
+                .and_then(|stat| {
+                    let after = &stat[stat.rfind(')')? + 1..];
+                    after.split_whitespace().nth(1)?.parse::<u32>().ok()
+                })
+                == Some(parent)
+        })
+        .collect()
+}
+
+fn gone(pid: u32) -> bool {
+    matches!(state_of(pid), None | Some('Z'))
+}
+
+// A test that fails mid-way drops its Served: mfaexec and the command end with it, and the
+// command's own wait is bounded.
+#[test]
+fn a_dropped_served_run_leaves_no_process() {
+    let s = sandbox();
+    let code = s.code();
+    let served = serve(&s, &["prod", "-t", &code, "--server"]);
+    let mfaexec = served.pid();
+    let command = children_of(mfaexec);
+    assert_eq!(command.len(), 1, "{command:?}");
+    drop(served);
+    assert!(gone(mfaexec), "mfaexec {mfaexec} still runs");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !gone(command[0]) {
+        assert!(
+            Instant::now() < deadline,
+            "the command {} still runs",
+            command[0]
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A shell script for `serve_command`: writes its environment, runs `body` (in `$0`), then
+/// waits for the file `stop`, at most two minutes.
+fn script_command(s: &Sandbox, body: &str) -> Vec<String> {
+    vec![
+        "sh".into(),
+        "-c".into(),
+        format!(
+            "env > \"$0/env.tmp\"; mv \"$0/env.tmp\" \"$0/env\"; cd \"$0\" || exit 9; {body}; i=0; while [ ! -e stop ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done"
+        ),
+        s.path("served").display().to_string(),
+    ]
+}
+
+/// `prod` takes its code from `mfa_process`: `sh` code run before it prints the file `code`.
+fn with_mfa_process(s: &mut Sandbox, before: &str) -> PathBuf {
+    let code_file = s.path("code");
+    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    s.config(&config.replacen(
+        "[profile prod]\n",
+        &format!(
+            "[profile prod]\nmfa_process = {before} cat '{}'\n",
+            code_file.display()
+        ),
+        1,
+    ));
+    code_file
+}
+
+/// Waits, at most 60 seconds, until STS got `n` AssumeRole calls.
+#[track_caller]
+fn until_calls(s: &Sandbox, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while assume_role_calls(s).len() < n {
+        assert!(
+            Instant::now() < deadline,
+            "{} calls",
+            assume_role_calls(s).len()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits, at most 30 seconds, for a file.
+#[track_caller]
+fn until_file(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "no {}", path.display());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// SIGKILLs these pids, all started by this test, when dropped.
+struct KillOnDrop(Vec<u32>);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        for pid in &self.0 {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+// A renewal through a slow mfa_process: a process the command leaves running meanwhile (a
+// daemon it double-forks) is not mfaexec's to kill.
+#[test]
+fn an_orphan_the_command_makes_during_a_renewal_stays_alive() {
+    let mut s = sandbox();
+    let code_file = with_mfa_process(&mut s, "sleep 3;");
+    let code = s.code();
+    let served = serve_command(
+        &s,
+        &["prod", "-t", &code, "-d", "15m", "--server"],
+        script_command(
+            &s,
+            "i=0; while [ ! -e go ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done; ( sleep 100 >/dev/null 2>&1 & echo $! > grand.tmp; mv grand.tmp grand.pid )",
+        ),
+    );
+    let (_, first) = served.get();
+    until_due(expiration_of(&first));
+    std::fs::write(&code_file, s.code()).unwrap();
+    let port = served.port();
+    let token = served.token().to_owned();
+    let asking = std::thread::spawn(move || {
+        request(port, "GET", &format!("127.0.0.1:{port}"), Some(&token))
+    });
+    // mfa_process is sleeping: the command's orphan is made now.
+    std::thread::sleep(Duration::from_millis(800));
+    std::fs::write(s.path("served/go"), "").unwrap();
+    until_file(&s.path("served/grand.pid"));
+    let grandchild: u32 = std::fs::read_to_string(s.path("served/grand.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _kill = KillOnDrop(vec![grandchild]);
+    until_calls(&s, 2);
+    let _ = asking.join();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !gone(grandchild),
+        "the command's orphan {grandchild} was killed by the renewal"
+    );
+    assert!(served.finish().status.success());
+}
+
+// On a terminal, the command (a job-control shell) holds the terminal; mfa_process reading
+// /dev/tty during a renewal fails at once instead of stopping mfaexec and the command.
+#[test]
+fn a_renewal_never_reads_the_terminal_and_never_stops_mfaexec() {
+    let mut s = sandbox();
+    with_mfa_process(&mut s, "read c < /dev/tty; echo \"$c\";");
+    let code = s.code();
+    let dir = s.path("served");
+    std::fs::create_dir_all(&dir).unwrap();
+    // `set -m`: the subshell runs as a job of its own, in the terminal's foreground.
+    let script = format!(
+        "cd '{}' || exit 9; echo $$ > command.pid; echo $PPID > mfaexec.pid; env > env; set -m; (echo ready; i=0; while [ ! -e stop ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done)",
+        dir.display()
+    );
+    // mfaexec as a job of a job-control shell, as typed at a prompt (a process group whose
+    // parent is in the same session: a read from the background stops it).
+    let line = shell_words::join(
+        [
+            bin().display().to_string().as_str(),
+            "prod",
+            "-t",
+            &code,
+            "-d",
+            "15m",
+            "--server",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ]
+        .iter(),
+    );
+    let mut term = pty::Terminal::start(
+        &["sh".into(), "-c".into(), format!("set -m; {line}")],
+        s.vars(),
+    );
+    term.expect("ready", 1);
+    let mfaexec: u32 = std::fs::read_to_string(dir.join("mfaexec.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let command: u32 = std::fs::read_to_string(dir.join("command.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _kill = KillOnDrop(vec![mfaexec, command]);
+    let env: HashMap<String, String> = std::fs::read_to_string(dir.join("env"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let port = port_of(&env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]);
+    let token = env["AWS_CONTAINER_AUTHORIZATION_TOKEN"].clone();
+    let host = format!("127.0.0.1:{port}");
+    let (_, first) = request(port, "GET", &host, Some(&token));
+    until_due(expiration_of(&first));
+    let asking = std::thread::spawn(move || request(port, "GET", &host, Some(&token)));
+    term.expect("cannot renew the session of profile `prod`", 1);
+    assert_ne!(state_of(mfaexec), Some('T'), "mfaexec was stopped");
+    let _ = asking.join();
+    std::fs::write(dir.join("stop"), "").unwrap();
+    let (status, screen) = term.finish();
+    assert_eq!(status, Some(0), "{screen}");
+    assert_eq!(assume_role_calls(&s).len(), 1);
+}
+
+/// GET / with the token, giving up after `timeout` as an SDK does; the status, 0 if it gave up.
+fn impatient_get(served: &Served, timeout: Duration) -> u16 {
+    let port = served.port();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    let head = format!(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {}\r\nConnection: close\r\n\r\n",
+        served.token()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer)
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+// A session that is due but still valid is handed out at once while a slow renewal runs: the
+// SDK would give up on the endpoint long before STS answered.
+#[test]
+fn a_due_session_is_answered_at_once_while_a_slow_renewal_runs() {
+    let s = sandbox();
+    let code = s.code();
+    let served = serve(&s, &["deploy", "-t", &code, "-d", "15m", "--server"]);
+    let (_, first) = served.get();
+    until_due(expiration_of(&first));
+    let before = s.calls().len();
+    s.sts.inject(Fault::Delay(Duration::from_secs(5)));
+    let started = Instant::now();
+    let (status, answer) = served.get();
+    let took = started.elapsed();
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["AccessKeyId"], first["AccessKeyId"]);
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    let (_, renewed) = served.get_renewed(&first);
+    assert_ne!(renewed["AccessKeyId"], first["AccessKeyId"]);
+    assert_eq!(s.calls().len(), before + 1, "one call");
+    assert!(served.finish().status.success());
+}
+
+// Clients that give up after a second during a five-second renewal (cache off, so no file lock
+// hides it): the renewal belongs to the server, not to a request, and runs once.
+#[test]
+fn clients_giving_up_during_a_renewal_do_not_start_another() {
+    let mut s = sandbox();
+    let code_file = with_mfa_process(&mut s, "echo run >> runs;");
+    s.set("MFAEXEC_CACHE", "off");
+    let code = s.code();
+    let served = serve(&s, &["prod", "-t", &code, "-d", "15m", "--server"]);
+    let (_, first) = served.get();
+    until_due(expiration_of(&first));
+    std::fs::write(&code_file, s.code()).unwrap();
+    s.sts.inject(Fault::Delay(Duration::from_secs(5)));
+    for _ in 0..4 {
+        impatient_get(&served, Duration::from_secs(1));
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (_, renewed) = served.get_renewed(&first);
+    assert_ne!(renewed["AccessKeyId"], first["AccessKeyId"]);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(assume_role_calls(&s).len(), 2, "one call for the renewal");
+    let runs = std::fs::read_to_string(s.path("runs")).unwrap();
+    assert_eq!(runs.lines().count(), 1, "one mfa_process run");
+    let out = served.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("waiting for another mfaexec"), "{stderr}");
+}
+
+/// `prod --server` with `settings` added to the `default` profile: refused before any call,
+/// naming `key`.
+#[track_caller]
+fn refused_for_default(key: &str, settings: &str) {
+    let s = sandbox();
+    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    s.config(&format!("{config}\n[default]\n{settings}\n"));
+    let out = s.run(["prod", "--server", "--", "true"]).failure(1);
+    out.one_line_error()
+        .stderr_has(&format!("the `default` profile has `{key}`"))
+        .stderr_has("hint: ");
+    assert!(s.calls().is_empty());
+}
+
+#[test]
+fn a_default_profile_that_assumes_a_role_itself_is_refused() {
+    refused_for_default(
+        "role_arn",
+        &format!("role_arn = {ADMIN}\nsource_profile = alice"),
+    );
+}
+
+#[test]
+fn a_default_profile_with_credential_process_is_refused() {
+    refused_for_default("credential_process", "credential_process = /bin/true");
+}
+
+#[test]
+fn a_default_profile_with_sso_session_is_refused() {
+    refused_for_default("sso_session", "sso_session = corp");
+}
+
+#[test]
+fn a_default_profile_with_sso_start_url_is_refused() {
+    refused_for_default(
+        "sso_start_url",
+        "sso_start_url = https://corp.awsapps.com/start",
+    );
+}
+
+#[test]
+fn a_default_profile_with_web_identity_is_refused() {
+    refused_for_default(
+        "web_identity_token_file",
+        "web_identity_token_file = /nonexistent/token",
+    );
+}
+
+#[test]
+fn a_default_profile_with_only_a_session_token_is_refused() {
+    let s = sandbox();
+    let credentials = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    s.credentials(&format!(
+        "{credentials}\n[default]\naws_session_token = IQoJb3JpZ2luX2VjEXAMPLE\n"
+    ));
+    let out = s.run(["prod", "--server", "--", "true"]).failure(1);
+    out.one_line_error()
+        .stderr_has("the `default` profile holds static keys (`aws_session_token`)")
+        .stderr_has("mfaexec import default");
+    assert!(s.calls().is_empty());
+}
+
+// With the cache off, a chain's first hop is kept in the server's memory: the chain renews from
+// it with no MFA code, as it would from the cached one.
+#[test]
+fn with_the_cache_off_a_chain_renews_from_the_first_hop_kept_in_memory() {
+    let mut s = sandbox();
+    s.set("MFAEXEC_CACHE", "off");
+    let code = s.code();
+    let served = serve(&s, &["deploy", "-t", &code, "-d", "15m", "--server"]);
+    assert_eq!(assume_role_calls(&s).len(), 2, "prod, then deploy");
+    let (_, first) = served.get();
+    until_due(expiration_of(&first));
+    let (status, renewed) = served.get_renewed(&first);
+    assert_eq!(status, 200, "{renewed}");
+    let calls = assume_role_calls(&s);
+    assert_eq!(calls.len(), 3, "one call for the renewal");
+    let call = calls.last().unwrap();
+    assert_eq!(call.params["RoleArn"], DEPLOY);
+    assert!(!call.params.contains_key("TokenCode"));
+    assert_eq!(call.access_key_id, s.sts.issued()[0].access_key_id);
+    assert!(served.finish().status.success());
+}
+
+// With the cache off, `mfaexec PROFILE -r` elsewhere cannot reach the server: the line says the
+// run must be restarted instead.
+#[test]
+fn with_the_cache_off_a_session_needing_a_typed_code_says_to_restart() {
+    let mut s = sandbox();
+    s.set("MFAEXEC_CACHE", "off");
+    let code = s.code();
+    let served = serve(&s, &["prod", "-t", &code, "-d", "15m", "--server"]);
+    let (_, first) = served.get();
+    until_due(expiration_of(&first));
+    let (status, _) = served.get();
+    assert_eq!(status, 200);
+    std::thread::sleep(Duration::from_millis(500));
+    let out = served.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("only a typed MFA code can renew it: the session cache is off (MFAEXEC_CACHE), so the run must be restarted"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("-r`"), "{stderr}");
+}
+
+// Idle, half-sent and dribbling connections (a local flood) cannot hold off the command's
+// requests: over the connection limit a request gets 503 at once, and connections that send no
+// head within two seconds are dropped.
+#[test]
+fn idle_and_dribbling_connections_cannot_hold_off_requests() {
+    let s = sandbox();
+    let code = s.code();
+    let served = serve(&s, &["prod", "-t", &code, "--server"]);
+    let port = served.port();
+    let mut flood: Vec<TcpStream> = (0..70)
+        .map(|i| {
+            let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            if i % 2 == 0 {
+                let _ = c.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+            }
+            c
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    let (status, body) = served.get();
+    assert!(status == 503 || status == 200, "{status} {body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "answered after {:?}",
+        started.elapsed()
+    );
+    // The flood is dropped within two seconds: a request is served again.
+    std::thread::sleep(Duration::from_millis(2500));
+    let (status, body) = served.get();
+    assert_eq!(status, 200, "{body}");
+    // A dribbling connection keeps a byte coming, never a whole head: dropped all the same.
+    let mut dribble = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let started = Instant::now();
+    let mut kept = true;
+    for byte in b"GET / HTTP/1.1\r\nHost: 127.0.0.1:1\r\nAccept: */*\r\n" {
+        if dribble.write_all(&[*byte]).is_err() {
+            kept = false;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    if kept {
+        dribble
+            .set_read_timeout(Some(Duration::from_secs(1)))
+            .unwrap();
+        let mut rest = Vec::new();
+        kept = dribble.read_to_end(&mut rest).is_err();
+    }
+    assert!(
+        !kept,
+        "the dribbling connection was kept for {:?}",
+        started.elapsed()
+    );
+    for c in &mut flood {
+        let _ = c.shutdown(std::net::Shutdown::Both);
+    }
+    assert!(served.finish().status.success());
+}
+
+/// Sends `head` as it is (the request line and headers, without the final empty line) and
+/// returns the status.
+fn raw_status(port: u16, head: &str) -> u16 {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream
+        .write_all(format!("{head}Connection: close\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer)
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
+}
+
+// A second Host header (RFC 9112: more than one is a bad request) is refused even when the
+// first is ours.
+#[test]
+fn two_host_headers_are_refused() {
+    let s = sandbox();
+    let code = s.code();
+    let served = serve(&s, &["prod", "-t", &code, "--server"]);
+    let port = served.port();
+    let auth = format!("Authorization: {}\r\n", served.token());
+    let ours = format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}");
+    assert_eq!(raw_status(port, &ours), 200);
+    for second in ["evil.example:80", &format!("127.0.0.1:{port}")] {
+        let twice = format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nHost: {second}\r\n{auth}");
+        let status = raw_status(port, &twice);
+        assert!(status == 403 || status == 400, "{second}: {status}");
+    }
+    assert!(served.finish().status.success());
+}
+
+// The AWS CLI's own refresh ahead of expiry, in ONE botocore process: after a renewal it moves
+// to the new session, with one STS call for the renewal.
+#[test]
+fn one_botocore_process_moves_to_the_renewed_session() {
+    let s = sandbox();
+    let python = aws_program().parent().unwrap().join("python3");
+    let script = r#"
+import os, time, botocore.session
+client = botocore.session.get_session().create_client("sts", region_name="eu-west-1")
+def wait(name):
+    for _ in range(1200):
+        if os.path.exists(name):
+            return
+        time.sleep(0.05)
+for step in ("first", "second", "third"):
+    client.get_caller_identity()
+    open(step, "w").close()
+    wait("go-" + step)
+"#;
+    let code = s.code();
+    let args: Vec<String> = [
+        "deploy",
+        "-t",
+        &code,
+        "-d",
+        "15m",
+        "--server",
+        "--",
+        &python.display().to_string(),
+        "-c",
+        script,
+    ]
+    .iter()
+    .map(|a| (*a).to_owned())
+    .collect();
+    let mut child = spawn(&s, &args);
+    let _kill = KillOnDrop(vec![child.id()]);
+    wait_for_file(&s.path("first"), &mut child);
+    let issued = s.sts.issued();
+    assert_eq!(issued.len(), 2, "prod, then deploy");
+    until_due(issued[1].expiration_unix);
+    // The call after the session is due starts the renewal (and gets the current session or,
+    // if the renewal is quick, the new one).
+    std::fs::write(s.path("go-first"), "").unwrap();
+    wait_for_file(&s.path("second"), &mut child);
+    until_calls(&s, 3);
+    std::fs::write(s.path("go-second"), "").unwrap();
+    wait_for_file(&s.path("third"), &mut child);
+    std::fs::write(s.path("go-third"), "").unwrap();
+    let out = Out(child.wait_with_output().unwrap());
+    assert!(out.0.status.success(), "{}", out.stderr());
+    let issued = s.sts.issued();
+    assert_eq!(assume_role_calls(&s).len(), 3, "one call for the renewal");
+    let identity = of(&s.calls(), "GetCallerIdentity");
+    assert_eq!(identity.len(), 3);
+    assert_eq!(identity[0].access_key_id, issued[1].access_key_id);
+    assert_eq!(identity[2].access_key_id, issued[2].access_key_id);
+}
+
+// More Host checks: a name that only starts like ours, no Host at all (HTTP/1.0 allows that),
+// HTTP/1.0 with our Host, and the absolute form of the request target.
+#[test]
+fn host_checks_for_suffixes_no_host_http_1_0_and_absolute_targets() {
+    let s = sandbox();
+    let code = s.code();
+    let served = serve(&s, &["prod", "-t", &code, "--server"]);
+    let port = served.port();
+    let auth = format!("Authorization: {}\r\n", served.token());
+    let cases = [
+        (
+            format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}.evil\r\n{auth}"),
+            403,
+        ),
+        (
+            format!("GET / HTTP/1.1\r\nHost: localhost:{port}0\r\n{auth}"),
+            403,
+        ),
+        (format!("GET / HTTP/1.0\r\n{auth}"), 403),
+        (
+            format!("GET / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n{auth}"),
+            200,
+        ),
+        (
+            format!("GET http://127.0.0.1:{port}/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}"),
+            200,
+        ),
+        (
+            format!("GET http://evil.example:{port}/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}"),
+            403,
+        ),
+    ];
+    for (head, expected) in &cases {
+        let status = raw_status(port, head);
+        if *expected == 403 {
+            assert!(status == 403 || status == 400, "{head:?}: {status}");
+        } else {
+            assert_eq!(status, *expected, "{head:?}");
+        }
+    }
+    assert!(served.finish().status.success());
+}
+
+// The terminal closes: its shell (the session leader) dies of SIGHUP, and the kernel sends
+// SIGHUP to the foreground process group, the command included. mfaexec does not pass its own
+// copy on, so the command's HUP trap runs once.
+#[test]
+fn a_terminal_hangup_reaches_the_command_once() {
+    let s = sandbox();
+    let code = s.code();
+    // Two SIGHUPs that reach the command almost together are merged into one; a few rounds
+    // make a second one seen.
+    for round in 0..3 {
+        let dir = s.path(&format!("hangup-{round}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let script = format!(
+            "cd '{}' || exit 9; echo $$ > command.pid; echo $PPID > mfaexec.pid; trap 'echo HUP >> hups' HUP; echo ready; i=0; while [ $i -lt 3000000 ] && [ ! -e hups ]; do i=$((i+1)); done; j=0; while [ $j -lt 200000 ]; do j=$((j+1)); done",
+            dir.display()
+        );
+        // Not `exec`: the terminal's shell stays the session leader, mfaexec a job of it.
+        let argv: Vec<String> = [
+            bin().display().to_string().as_str(),
+            "prod",
+            "-t",
+            &code,
+            "--server",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+        let mut term = pty::Terminal::start(&argv, s.vars());
+        term.expect("ready", 1);
+        let read_pid = |name: &str| -> u32 {
+            std::fs::read_to_string(dir.join(name))
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
+        };
+        let _kill = KillOnDrop(vec![read_pid("mfaexec.pid"), read_pid("command.pid")]);
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = Command::new("kill")
+            .args(["-KILL", &term.pid().to_string()])
+            .status();
+        until_file(&dir.join("hups"));
+        std::thread::sleep(Duration::from_millis(1500));
+        // (The command waits with shell builtins only, so each SIGHUP runs the trap at once and two
+        // are not merged into one while a `sleep` runs.)
+        let hups = std::fs::read_to_string(dir.join("hups")).unwrap();
+        assert_eq!(hups.lines().count(), 1, "{hups}");
+    }
+}
+
+// In an interactive bash on a real terminal (tmux): resizes reach the command, Ctrl-Z stops the
+// job, `fg` continues it (resizes still reach it), and Ctrl-C ends it with mfaexec's status 130.
+#[test]
+fn ctrl_z_fg_and_resizes_in_an_interactive_shell() {
+    let s = sandbox();
+    let code = s.code();
+    let term = crate::integration::harness::Tmux::start(
+        &s,
+        &["bash", "--norc", "--noprofile", "-i"],
+        &[("PS1", "$ ")],
+    );
+    // The quotes keep the typed line from showing the words the command prints.
+    let script = "trap 'echo got-\"\"WINCH' WINCH; echo re\"\"ady; i=0; while [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done";
+    term.line(&shell_words::join([
+        bin().display().to_string().as_str(),
+        "prod",
+        "-t",
+        &code,
+        "--server",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]));
+    term.wait("ready", |h| h.contains("ready"));
+    term.resize(150, 40);
+    term.wait("a first WINCH", |h| h.matches("got-WINCH").count() >= 1);
+    term.keys(&["C-z"]);
+    term.wait("the job stopped", |h| h.contains("Stopped"));
+    term.line("fg");
+    std::thread::sleep(Duration::from_millis(500));
+    term.resize(120, 30);
+    term.wait("a WINCH after fg", |h| h.matches("got-WINCH").count() >= 2);
+    term.keys(&["C-c"]);
+    term.line("echo status=$?");
+    term.wait("the exit status", |h| h.contains("status=130"));
 }

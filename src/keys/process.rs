@@ -3,9 +3,7 @@
 //! like `mfa_process` (a timeout, an output cap, stdin from /dev/null, its stdout never shown),
 //! and read with the AWS contract: one JSON object, `Version` 1.
 
-use std::fs::OpenOptions;
 use std::os::unix::process::ExitStatusExt;
-use std::process::Stdio;
 use std::time::Duration;
 
 use zeroize::Zeroizing;
@@ -29,11 +27,9 @@ pub fn timeout(env: &Environment) -> Result<Duration> {
 pub fn run(profile: &str, command: &str, env: &Environment) -> Result<Keys> {
     let what = format!("credential_process of profile `{profile}`");
     let timeout = timeout(env)?;
-    let (stderr, on_terminal) = match OpenOptions::new().write(true).open("/dev/tty") {
-        Ok(tty) => (Stdio::from(tty), true),
-        Err(_) => (Stdio::inherit(), false),
-    };
-    let output = run_bounded(command, stderr, on_terminal, timeout, OUTPUT_CAP).map_err(|e| {
+    // Under --server, away from the terminal and the command's processes, as an mfa_process.
+    let (stderr, place) = crate::mfa::process_place();
+    let output = run_bounded(command, stderr, place, timeout, OUTPUT_CAP).map_err(|e| {
         match e {
             Bounded::Start(e) => Error::new(format!("cannot start the {what}: /bin/sh: {e}")),
             Bounded::TimedOut => Error::new(format!(

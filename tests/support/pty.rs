@@ -79,6 +79,11 @@ impl Terminal {
         self.stdin.flush().unwrap();
     }
 
+    /// The pid of `script`, which holds the terminal's master side: killing it hangs up.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn screen(&self) -> String {
         self.screen.lock().unwrap().clone()
     }

@@ -306,7 +306,8 @@ impl CredFile {
     }
 
     /// Deletes the `aws_access_key_id` and `aws_secret_access_key` lines of section `name`,
-    /// keeping every other byte, and the section itself when nothing else is left in it. Under
+    /// keeping every other byte, and the section itself when nothing else (no property, no
+    /// comment) is left in it. Under
     /// the file's lock, and only while the section still holds key `access_key_id` (the file may
     /// have changed since it was read). `false`: the section no longer held that key.
     pub fn remove_keys(&self, name: &str, access_key_id: &str, timeout: Duration) -> Result<bool> {
@@ -325,6 +326,22 @@ impl CredFile {
         let updated = zeroize::Zeroizing::new(without_keys(&current, name));
         self.replace(&updated)?;
         Ok(true)
+    }
+
+    /// Whether the file has a section `name` (`profile NAME` in the config file), read now.
+    pub fn has_section(&self, name: &str) -> Result<bool> {
+        let Some(bytes) = self.read()? else {
+            return Ok(false);
+        };
+        let all = lines(&bytes);
+        Ok(!occurrences(&bytes, &all, name).is_empty())
+    }
+
+    /// Whether section `name` has any property, read now.
+    pub fn has_properties(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .read()?
+            .is_some_and(|bytes| !section_properties(&bytes, name).is_empty()))
     }
 
     /// Appends an empty section `header` (`[profile NAME]`, `[default]`) at the end, keeping
@@ -356,7 +373,7 @@ impl CredFile {
 }
 
 /// `bytes` without the key lines of section `name` (every occurrence); a section left with no
-/// property is removed with its header, the lines between them too.
+/// property and no comment is removed with its header, the blank lines between them too.
 fn without_keys(bytes: &[u8], name: &str) -> Vec<u8> {
     let all = lines(bytes);
     let mut drop = vec![false; all.len()];
@@ -364,8 +381,14 @@ fn without_keys(bytes: &[u8], name: &str) -> Vec<u8> {
         let mut left = 0;
         for i in first + 1..=last {
             let content = &bytes[all[i].start..all[i].end];
-            if kind(content) != Kind::Content {
-                continue;
+            match kind(content) {
+                Kind::Content => {}
+                // The user's note stays, and so does the section it sits in.
+                Kind::Comment => {
+                    left += 1;
+                    continue;
+                }
+                Kind::Blank | Kind::Header => continue,
             }
             let is_key = !content.starts_with(b" ")
                 && !content.starts_with(b"\t")
@@ -832,6 +855,15 @@ mod tests {
         assert_eq!(
             String::from_utf8(without_keys(file.as_bytes(), "b")).unwrap(),
             "[a]\naws_access_key_id = A1\n# kept\naws_secret_access_key = S1\nregion = x\n\n\n[a]\nAWS_SECRET_ACCESS_KEY = S3\n"
+        );
+        // A comment in the section keeps it (and itself).
+        assert_eq!(
+            String::from_utf8(without_keys(
+                b"[cm]\n# laptop key, expires 2027 -- ask ops\naws_access_key_id = C\naws_secret_access_key = S\n[d]\n",
+                "cm"
+            ))
+            .unwrap(),
+            "[cm]\n# laptop key, expires 2027 -- ask ops\n[d]\n"
         );
         // No final newline, CRLF: untouched elsewhere.
         assert_eq!(

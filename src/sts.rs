@@ -123,7 +123,7 @@ pub fn caller_identity(
             Err(e) => Err(failure(plan, net, false, &progress, timeout, &e, || {
                 explain(
                     plan,
-                    None,
+                    ("GetCallerIdentity", None),
                     &Signer::source(plan, keys),
                     false,
                     0,
@@ -288,7 +288,7 @@ async fn get_session_token(
             || {
                 explain(
                     plan,
-                    None,
+                    (plan.call.operation(), None),
                     &Signer::source(plan, keys),
                     mfa.is_some(),
                     plan.duration.secs,
@@ -340,7 +340,7 @@ async fn get_federation_token(
         Err(e) => Err(failure(plan, net, false, &progress, timeout, &e, || {
             explain(
                 plan,
-                None,
+                (plan.call.operation(), None),
                 &Signer::source(plan, keys),
                 false,
                 plan.duration.secs,
@@ -408,7 +408,17 @@ async fn assume_role(
                 &progress,
                 timeout,
                 &e,
-                || explain(plan, Some(hop), &signer, mfa.is_some(), secs, timeout, &e),
+                || {
+                    explain(
+                        plan,
+                        ("AssumeRole", Some(hop)),
+                        &signer,
+                        mfa.is_some(),
+                        secs,
+                        timeout,
+                        &e,
+                    )
+                },
             ))
         }
     }
@@ -729,10 +739,11 @@ impl Signer {
     }
 }
 
-/// The user's-terms version of an SDK error. `hop` is None for GetSessionToken.
+/// The user's-terms version of an SDK error of the call named `operation`. `hop` is the
+/// AssumeRole's hop, None for the other calls.
 fn explain<E>(
     plan: &Plan,
-    hop: Option<&Hop>,
+    (operation, hop): (&str, Option<&Hop>),
     signer: &Signer,
     sent_code: bool,
     secs: u64,
@@ -742,11 +753,6 @@ fn explain<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let operation = if hop.is_some() {
-        "AssumeRole"
-    } else {
-        plan.call.operation()
-    };
     let endpoint = endpoint_text(plan);
     let other = |e: Error| Failure::Other(e);
     match err {

@@ -114,6 +114,24 @@ fn add_with_a_wrong_key_stores_nothing() {
 }
 
 #[test]
+fn add_names_get_caller_identity_when_sts_fails() {
+    let mut s = alice_in_no_file();
+    let keyring = Keyring::start(&mut s);
+    s.sts.inject(crate::support::fake_sts::Fault::Status(501));
+    s.run(["add", "alice"])
+        .stdin(&key_lines(&s))
+        .failure(1)
+        .one_line_error()
+        .stderr_has("mfaexec: STS failed with HTTP 501 for GetCallerIdentity; nothing was stored");
+    assert_eq!(keyring.lookup("alice"), None);
+    assert_eq!(index(&s), "");
+    let calls = s.calls();
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].action, "GetCallerIdentity");
+    assert_eq!(calls[0].status, 501);
+}
+
+#[test]
 fn add_from_a_terminal_asks_for_the_secret_without_echo() {
     let mut s = alice_in_no_file();
     let keyring = Keyring::start(&mut s);
@@ -180,6 +198,196 @@ fn import_moves_the_keys_keeping_every_other_byte() {
     );
     assert!(s.calls().is_empty(), "import makes no STS call");
     assert_eq!(files_holding(&s, secret), "");
+}
+
+#[test]
+fn import_keeps_a_profile_defined_only_in_the_credentials_file() {
+    let mut s = Sandbox::standard();
+    let keyring = Keyring::start(&mut s);
+    let (id, secret) = (&s.alice.access_key_id, &s.alice.secret_access_key);
+    // `other` and `default` exist only in the credentials file; `prod` takes `other`'s keys.
+    s.credentials(&format!(
+        "[other]\r\naws_access_key_id = {id}\r\naws_secret_access_key = {secret}\r\n\r\n\
+         [default]\r\naws_access_key_id = AKIAOTHEROTHEROTHER1\r\naws_secret_access_key = SECRETLONGTERMother\r\n"
+    ));
+    let config = format!(
+        "[profile prod]\nrole_arn = {ADMIN}\nsource_profile = other\nmfa_serial = {}\nregion = eu-west-1\n",
+        s.serial()
+    );
+    s.config(&config);
+    s.run(["import", "--all"])
+        .success()
+        .stderr_has("added [profile other] to")
+        .stderr_has("added [default] to");
+    assert_eq!(
+        std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
+        "\r\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(s.home().join(".aws/config")).unwrap(),
+        format!("{config}[default]\n[profile other]\n")
+    );
+    assert_eq!(
+        keyring.lookup("other").as_deref(),
+        Some(stored(&s).as_str())
+    );
+    let list = s.run(["list"]).success().stdout();
+    assert!(list.contains("other") && list.contains("default"), "{list}");
+    s.run(["prod", "-t", &s.code(), "--", "true"]).success();
+    let assume = of(&s.calls(), "AssumeRole");
+    assert_eq!(assume.len(), 1);
+    assert_eq!(&assume[0].access_key_id, id);
+    assert_eq!(assume[0].status, 200);
+}
+
+#[test]
+fn import_keeps_a_comment_of_a_section_it_empties() {
+    let mut s = Sandbox::standard();
+    let keyring = Keyring::start(&mut s);
+    let (id, secret) = (&s.alice.access_key_id, &s.alice.secret_access_key);
+    s.credentials(&format!(
+        "[cm]\n# laptop key, expires 2027 -- ask ops\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n"
+    ));
+    s.append_config(&format!(
+        "\n[profile viacm]\nrole_arn = {ADMIN}\nsource_profile = cm\nmfa_serial = {}\n",
+        s.serial()
+    ));
+    s.run(["import", "cm"]).success();
+    assert_eq!(
+        std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
+        "[cm]\n# laptop key, expires 2027 -- ask ops\n"
+    );
+    assert_eq!(keyring.lookup("cm").as_deref(), Some(stored(&s).as_str()));
+    s.run(["viacm", "-t", &s.code(), "--", "true"]).success();
+    let assume = of(&s.calls(), "AssumeRole");
+    assert_eq!(assume.len(), 1);
+    assert_eq!(&assume[0].access_key_id, id);
+}
+
+#[test]
+fn a_bad_index_line_is_named_and_kept_when_the_index_is_rewritten() {
+    let mut s = alice_in_no_file();
+    let _keyring = Keyring::start(&mut s);
+    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    let path = s.home().join(".local/share/mfaexec/key-ids");
+    // A typo in the store's name, by hand.
+    let bad = format!("alice\tsecret-servic\t{}", s.alice.access_key_id);
+    std::fs::write(&path, format!("{bad}\n")).unwrap();
+    let calls = s.calls().len();
+    s.run(["prod", "-t", &s.code(), "--", "true"])
+        .failure(1)
+        .one_line_error()
+        .stderr_has(&format!(
+            "profile `alice`: {} line 1: `{}` is not PROFILE<TAB>STORE<TAB>ACCESS_KEY_ID",
+            path.display(),
+            bad.escape_default()
+        ));
+    assert_eq!(s.calls().len(), calls, "no STS call");
+    // Another profile's key is stored: the line stays for the user to correct.
+    s.run(["add", "bob", "--no-verify"])
+        .stdin("AKIAOTHEROTHEROTHER1\nSECRETLONGTERMother\n")
+        .success();
+    assert_eq!(
+        index(&s),
+        format!("{bad}\nbob\tsecret-service\tAKIAOTHEROTHEROTHER1\n")
+    );
+    // Corrected, it is read again.
+    std::fs::write(
+        &path,
+        index(&s).replace("secret-servic\t", "secret-service\t"),
+    )
+    .unwrap();
+    s.run(["prod", "-t", &s.code(), "--", "true"]).success();
+}
+
+#[test]
+fn an_index_that_disagrees_with_the_store_is_corrected_from_the_store() {
+    let mut s = alice_in_no_file();
+    let keyring = Keyring::start(&mut s);
+    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    let id = s.alice.access_key_id.clone();
+    let path = s.home().join(".local/share/mfaexec/key-ids");
+    std::fs::write(&path, "alice\tsecret-service\tAKIAOTHEROTHEROTHER1\n").unwrap();
+    let calls = s.calls().len();
+    s.run(["prod", "-t", &s.code(), "--", "true"])
+        .failure(1)
+        .one_line_error()
+        .stderr_has(&format!(
+            "profile `alice`: the secret-service store holds key {id}, but the index of stored keys said AKIAOTHEROTHEROTHER1; the index now says {id}, as the store does"
+        ))
+        .stderr_has(&format!("hint: run the command again to use {id}"));
+    assert_eq!(s.calls().len(), calls, "no STS call");
+    assert_eq!(index(&s), format!("alice\tsecret-service\t{id}\n"));
+    assert_eq!(
+        keyring.lookup("alice").as_deref(),
+        Some(stored(&s).as_str())
+    );
+    s.run(["prod", "-t", &s.code(), "--", "true"]).success();
+    let assume = of(&s.calls(), "AssumeRole");
+    assert_eq!(assume.len(), 1);
+    assert_eq!(assume[0].access_key_id, id);
+}
+
+#[test]
+fn remove_with_the_recorded_store_gone_does_not_point_to_mfaexec_store() {
+    let mut s = alice_in_no_file();
+    let mut keyring = Keyring::start(&mut s);
+    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    let id = s.alice.access_key_id.clone();
+    let index_before = index(&s);
+    keyring.stop_daemon();
+    for store in ["file", ""] {
+        let out = s
+            .run(["remove", "alice", "-f"])
+            .env("MFAEXEC_STORE", store)
+            .env("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple")
+            .failure(1);
+        out.one_line_error()
+            .stderr_has(&format!(
+                "profile `alice`: its key {id} is in the secret-service store, as the index of stored keys records, and that store cannot be opened"
+            ))
+            .stderr_has("MFAEXEC_STORE chooses the store of new keys only");
+        assert!(
+            !out.stderr().contains("use MFAEXEC_STORE=file"),
+            "{}",
+            out.stderr()
+        );
+        assert_eq!(index(&s), index_before);
+    }
+}
+
+#[test]
+fn import_refuses_to_overwrite_a_different_stored_key() {
+    let mut s = alice_in_no_file();
+    let keyring = Keyring::start(&mut s);
+    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    let file = "[alice]\naws_access_key_id = AKIAOTHEROTHEROTHER1\naws_secret_access_key = SECRETLONGTERMother\n";
+    s.credentials(file);
+    let refused = |s: &Sandbox| {
+        s.run(["import", "--all"])
+            .failure(1)
+            .one_line_error()
+            .stderr_has(&format!(
+                "profile `alice`: the secret-service store already holds key {}, and the credentials file has AKIAOTHEROTHEROTHER1; nothing was imported",
+                s.alice.access_key_id
+            ))
+            .stderr_has(&format!(
+                "hint: if AKIAOTHEROTHEROTHER1 is the key to keep, delete {} first with `mfaexec remove alice`",
+                s.alice.access_key_id
+            ));
+        assert_eq!(keyring.lookup("alice").as_deref(), Some(stored(s).as_str()));
+        assert_eq!(
+            std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
+            file
+        );
+    };
+    // Known from the index, and from the store itself when the index has lost its line.
+    refused(&s);
+    let index_before = index(&s);
+    std::fs::remove_file(s.home().join(".local/share/mfaexec/key-ids")).unwrap();
+    refused(&s);
+    assert_eq!(index(&s), "");
+    assert!(index_before.contains(&s.alice.access_key_id));
 }
 
 #[test]

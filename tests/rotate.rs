@@ -615,6 +615,68 @@ fn a_key_from_the_secret_service_is_replaced_there_and_put_back_when_the_new_one
     prod_works_with(&s, &new.access_key_id);
 }
 
+/// Pads the index of stored keys with other profiles' lines past 1 KiB, so that rewriting it
+/// fails under `run_with_file_limit(1, ...)` while smaller files are still written.
+fn pad_the_index(s: &Sandbox) -> PathBuf {
+    let path = s.home().join(".local/share/mfaexec/key-ids");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    for i in 0..40 {
+        text.push_str(&format!("pad{i:02}\tfile\tAKIAPADDINGKEY{i:06}\n"));
+    }
+    assert!(text.len() > 1100);
+    std::fs::write(&path, &text).unwrap();
+    path
+}
+
+/// The index cannot be rewritten after the store took the new key: the store is put back, the
+/// new key deleted, and the old key still works (`prod` signs AssumeRole with the stored key,
+/// after checking that store and index agree).
+fn a_failed_index_write_keeps_the_old_key(s: &Sandbox) {
+    let old = s.alice.access_key_id.clone();
+    let index = pad_the_index(s);
+    let index_before = std::fs::read_to_string(&index).unwrap();
+    let out = s
+        .run_with_file_limit(1, ["rotate", "prod", "-t", &s.code()])
+        .failure(1);
+    let calls = s.calls();
+    let new = &of(&calls, "DeleteAccessKey")[0].params["AccessKeyId"];
+    assert_ne!(new, &old);
+    one_error(&out)
+        .stderr_has(&format!("cannot store the new key {new}"))
+        .stderr_has("key-ids")
+        .stderr_has(&format!(
+            "deleted {new} again, so {old} is the only key, still in"
+        ));
+    assert_quiet_about_secrets(&out, s);
+    assert_eq!(std::fs::read_to_string(&index).unwrap(), index_before);
+    assert_only_the_old_key(s);
+    prod_works_with(s, &old);
+}
+
+#[test]
+fn a_failed_index_write_puts_the_old_key_back_in_the_secret_service() {
+    let mut s = sandbox();
+    let keyring = crate::support::keyring::Keyring::start(&mut s);
+    stored_alice(&s);
+    a_failed_index_write_keeps_the_old_key(&s);
+    assert_eq!(
+        keyring.lookup("alice"),
+        Some(format!(
+            "{}\n{}",
+            s.alice.access_key_id, s.alice.secret_access_key
+        ))
+    );
+}
+
+#[test]
+fn a_failed_index_write_puts_the_old_key_back_in_the_file_store() {
+    let mut s = sandbox();
+    s.set("MFAEXEC_STORE", "file");
+    s.set("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple");
+    stored_alice(&s);
+    a_failed_index_write_keeps_the_old_key(&s);
+}
+
 #[test]
 fn a_key_from_a_credential_process_is_refused_before_running_it() {
     let s = sandbox();

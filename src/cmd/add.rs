@@ -56,23 +56,7 @@ pub fn run(args: &AddArgs, env: &Environment) -> Result<()> {
     }
     store.set(name, &keys)?;
     if set.get_profile(name).is_none() {
-        let header = if name == "default" {
-            "[default]".to_owned()
-        } else {
-            format!("[profile {name}]")
-        };
-        let config = CredFile::locate_config(env)?;
-        config
-            .add_section(&header, std::time::Duration::from_secs(30))
-            .map_err(|e| {
-                Error::new(format!(
-                    "the key is stored, but {header} could not be added to {}: {}",
-                    config.describe(),
-                    e.message()
-                ))
-                .hint(format!("add the line {header} to the config file by hand"))
-            })?;
-        crate::say!("mfaexec: added {header} to {}", config.describe());
+        add_config_section(env, name)?;
     }
     crate::say!(
         "mfaexec: stored key {} of profile `{name}` in the {} store{}",
@@ -84,6 +68,37 @@ pub fn run(args: &AddArgs, env: &Environment) -> Result<()> {
             ""
         }
     );
+    Ok(())
+}
+
+/// Whether the config file defines profile `name` (`[profile NAME]`; `[default]` too for
+/// `default`), as read now.
+pub fn in_config(env: &Environment, name: &str) -> Result<bool> {
+    let config = CredFile::locate_config(env)?;
+    Ok(config.has_section(&format!("profile {name}"))?
+        || (name == "default" && config.has_section("default")?))
+}
+
+/// Appends `[profile NAME]` (`[default]`) to the config file, so that a profile whose keys are
+/// only in the store exists. Said on stderr.
+pub fn add_config_section(env: &Environment, name: &str) -> Result<()> {
+    let header = if name == "default" {
+        "[default]".to_owned()
+    } else {
+        format!("[profile {name}]")
+    };
+    let config = CredFile::locate_config(env)?;
+    config
+        .add_section(&header, std::time::Duration::from_secs(30))
+        .map_err(|e| {
+            Error::new(format!(
+                "profile `{name}`: the key is stored, but {header} could not be added to {}: {}",
+                config.describe(),
+                e.message()
+            ))
+            .hint(format!("add the line {header} to the config file by hand"))
+        })?;
+    crate::say!("mfaexec: added {header} to {}", config.describe());
     Ok(())
 }
 

@@ -65,9 +65,17 @@ pub fn run(args: &ImportArgs, env: &Environment) -> Result<()> {
         };
         keys::check_keys(&keys)
             .map_err(|e| Error::new(format!("profile `{name}`: {}", e.message())))?;
+        if let Some(record) = keys::index::lookup(env, name)? {
+            refuse_other_key(name, &keys, &record.access_key_id, record.store.name())?;
+        }
         moves.push((name.clone(), keys));
     }
     let store = Store::open(env)?;
+    for (name, keys) in &moves {
+        if let Some(held) = store.get(name)? {
+            refuse_other_key(name, keys, &held.access_key_id, store.name())?;
+        }
+    }
     for (name, keys) in &moves {
         store.set(name, keys)?;
         match store.get(name)? {
@@ -81,6 +89,10 @@ pub fn run(args: &ImportArgs, env: &Environment) -> Result<()> {
                 .hint("check the store (is it unlocked? full?), then run mfaexec import again"));
             }
         }
+        // A profile defined only by its credentials section must still exist once that
+        // section is gone or left with comments only: it then gets a section in the config
+        // file, as `add` gives one.
+        let in_config = super::add::in_config(env, name)?;
         if !file.remove_keys(name, &keys.access_key_id, FILE_LOCK_TIMEOUT)? {
             return Err(Error::new(format!(
                 "profile `{name}`: {} changed while importing; key {} is now in the {} store, and the file was left as it is",
@@ -90,6 +102,9 @@ pub fn run(args: &ImportArgs, env: &Environment) -> Result<()> {
             ))
             .hint(format!("look at the file, then run `mfaexec import {name}` again")));
         }
+        if !in_config && !file.has_properties(name)? {
+            super::add::add_config_section(env, name)?;
+        }
         crate::say!(
             "mfaexec: moved key {} of profile `{name}` from {} into the {} store",
             keys.access_key_id,
@@ -98,6 +113,22 @@ pub fn run(args: &ImportArgs, env: &Environment) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A different key already stored for the profile is never overwritten (it may be the one
+/// that works): the user removes it first, as `add` asks.
+fn refuse_other_key(name: &str, keys: &Keys, stored_id: &str, store: &str) -> Result<()> {
+    if stored_id == keys.access_key_id {
+        return Ok(());
+    }
+    Err(Error::new(format!(
+        "profile `{name}`: the {store} store already holds key {stored_id}, and the credentials file has {}; nothing was imported",
+        keys.access_key_id
+    ))
+    .hint(format!(
+        "if {} is the key to keep, delete {stored_id} first with `mfaexec remove {name}`, then import again",
+        keys.access_key_id
+    )))
 }
 
 fn has_token(set: &aws_config::profile::ProfileSet, name: &str) -> bool {

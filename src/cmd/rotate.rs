@@ -46,6 +46,16 @@ impl Place {
         }
     }
 
+    /// Whether key `id` is what this place holds now (read again, not assumed).
+    fn holds(&self, id: &str) -> Result<bool> {
+        match self {
+            Place::File { file, section } => file.holds_key(section, id),
+            Place::Store { store, profile } => {
+                Ok(store.get(profile)?.is_some_and(|k| k.access_key_id == id))
+            }
+        }
+    }
+
     /// Puts `to` where `from` is, only while `from` is still there.
     fn replace(&self, from: &Keys, to: &Keys, timeout: Duration) -> Result<()> {
         match self {
@@ -107,14 +117,8 @@ pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
             store,
             access_key_id,
         } => {
-            let opened = Store::open_kind(*store, env)?;
-            let old = opened.get(profile)?.filter(|k| &k.access_key_id == access_key_id).ok_or_else(|| {
-                Error::new(format!(
-                    "profile `{profile}`: the {} store does not hold key {access_key_id}, which the index of stored keys names",
-                    store.name()
-                ))
-                .hint(format!("store it again so both agree: mfaexec remove {profile} -f; mfaexec add {profile}"))
-            })?;
+            let opened = Store::open_recorded(profile, access_key_id, *store, env)?;
+            let old = crate::keys::stored_keys(&opened, profile, access_key_id)?;
             let place = Place::Store {
                 store: opened,
                 profile: profile.clone(),
@@ -236,14 +240,47 @@ pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
 
     // 4. Stored where the old one was.
     if let Err(e) = store(&places, &old, &new.keys, env) {
-        let state = match iam.delete_access_key(&new_id) {
-            Ok(()) => {
-                format!("deleted {new_id} again, so {old_id} is the only key, still in {stored}")
+        // What each place holds now, read again: a new key still stored anywhere is not
+        // deleted, since it may be the only working key left there.
+        let holding = |id: &str| -> Vec<String> {
+            places
+                .iter()
+                .filter(|p| p.holds(id).unwrap_or(false))
+                .map(Place::describe)
+                .collect()
+        };
+        let with_new = holding(&new_id);
+        let with_old = holding(old_id);
+        let state = if !with_new.is_empty() {
+            format!(
+                "{new_id} could not be taken out of {} again, so it was not deleted: both {old_id} and {new_id} exist{}",
+                with_new.join(" and "),
+                if with_old.is_empty() {
+                    String::new()
+                } else {
+                    format!(", and {old_id} is in {}", with_old.join(" and "))
+                }
+            )
+        } else if with_old.len() != places.len() {
+            format!(
+                "{new_id} was not deleted, and {old_id} is no longer in {}: both keys exist; check where they are stored",
+                places
+                    .iter()
+                    .filter(|p| !p.holds(old_id).unwrap_or(false))
+                    .map(Place::describe)
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )
+        } else {
+            match iam.delete_access_key(&new_id) {
+                Ok(()) => format!(
+                    "deleted {new_id} again, so {old_id} is the only key, still in {stored}"
+                ),
+                Err(d) => format!(
+                    "{new_id} could not be deleted ({}), so it exists, unused and stored nowhere (delete it in the IAM console); {old_id} is still the key, in {stored}",
+                    d.message()
+                ),
             }
-            Err(d) => format!(
-                "{new_id} could not be deleted ({}), so it exists, unused and stored nowhere (delete it in the IAM console); {old_id} is still the key, in {stored}",
-                d.message()
-            ),
         };
         return Err(fail(
             format!("cannot store the new key {new_id}"),
@@ -339,13 +376,14 @@ fn places_of(env: &Environment, holder: &str, old: &Keys) -> Result<Vec<Place>> 
     Ok(places)
 }
 
-/// Replaces key `from` by `to` in every place; on a failure, the places already changed are
-/// changed back, so all of them hold the same key.
+/// Replaces key `from` by `to` in every place; on a failure, the places already changed, and
+/// the one that failed when it holds `to` anyway (a store written before its index failed),
+/// are changed back, so all of them hold the same key.
 fn store(places: &[Place], from: &Keys, to: &Keys, env: &Environment) -> Result<()> {
     let timeout = cache::lock_timeout(env)?;
     for (i, place) in places.iter().enumerate() {
         if let Err(e) = place.replace(from, to, timeout) {
-            for done in places[..i].iter().rev() {
+            for done in places[..=i].iter().rev() {
                 let _ = done.replace(to, from, timeout);
             }
             return Err(e);

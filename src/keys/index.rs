@@ -87,7 +87,45 @@ pub fn path(env: &Environment) -> Result<PathBuf> {
     Ok(dir(env)?.join(FILE))
 }
 
-fn read_all(env: &Environment) -> Result<Vec<(String, Record)>> {
+/// One line of the index: a record, or a line mfaexec cannot read (edited by hand, written by
+/// a later version), which is kept as it is whenever the index is rewritten.
+enum Line {
+    Record(String, Record),
+    Other { number: usize, text: String },
+}
+
+impl Line {
+    fn parse(number: usize, text: &str) -> Line {
+        let parts: Vec<&str> = text.split('\t').collect();
+        if let [profile, store, id] = parts[..]
+            && !profile.is_empty()
+            && !id.is_empty()
+            && let Some(store) = Kind::parse(store)
+        {
+            return Line::Record(
+                profile.to_owned(),
+                Record {
+                    store,
+                    access_key_id: id.to_owned(),
+                },
+            );
+        }
+        Line::Other {
+            number,
+            text: text.to_owned(),
+        }
+    }
+
+    /// The profile a line is about: a record's, or the first field of a line not understood.
+    fn profile(&self) -> &str {
+        match self {
+            Line::Record(p, _) => p,
+            Line::Other { text, .. } => text.split('\t').next().unwrap_or(""),
+        }
+    }
+}
+
+fn read_all(env: &Environment) -> Result<Vec<Line>> {
     let path = dir(env)?.join(FILE);
     let text = match fs::read_to_string(&path) {
         Ok(text) => text,
@@ -96,35 +134,45 @@ fn read_all(env: &Environment) -> Result<Vec<(String, Record)>> {
     };
     Ok(text
         .lines()
-        .filter_map(|line| {
-            let mut parts = line.split('\t');
-            let (profile, store, id) = (parts.next()?, parts.next()?, parts.next()?);
-            Some((
-                profile.to_owned(),
-                Record {
-                    store: Kind::parse(store)?,
-                    access_key_id: id.to_owned(),
-                },
-            ))
-        })
+        .enumerate()
+        .filter(|(_, line)| !line.is_empty())
+        .map(|(i, line)| Line::parse(i + 1, line))
         .collect())
 }
 
-fn write_all(env: &Environment, records: &[(String, Record)]) -> Result<()> {
+fn write_all(env: &Environment, lines: &[Line]) -> Result<()> {
     let dir = prepare(env)?;
-    let text: String = records
+    let text: String = lines
         .iter()
-        .map(|(p, r)| format!("{p}\t{}\t{}\n", r.store.name(), r.access_key_id))
+        .map(|line| match line {
+            Line::Record(p, r) => format!("{p}\t{}\t{}\n", r.store.name(), r.access_key_id),
+            Line::Other { text, .. } => format!("{text}\n"),
+        })
         .collect();
     atomic::replace(&dir, &dir.join(FILE), ".key-ids.tmp-", text.as_bytes())
 }
 
-/// Where `profile`'s keys are stored, if they are.
+/// Where `profile`'s keys are stored, if they are. A line about `profile` that cannot be read
+/// is an error naming it, never taken as "not stored".
 pub fn lookup(env: &Environment, profile: &str) -> Result<Option<Record>> {
-    Ok(read_all(env)?
-        .into_iter()
-        .find(|(p, _)| p == profile)
-        .map(|(_, r)| r))
+    for line in read_all(env)? {
+        match line {
+            Line::Record(p, r) if p == profile => return Ok(Some(r)),
+            Line::Other { number, text } if text.split('\t').next() == Some(profile) => {
+                let path = path(env)?;
+                return Err(Error::new(format!(
+                    "profile `{profile}`: {} line {number}: `{}` is not PROFILE<TAB>STORE<TAB>ACCESS_KEY_ID (STORE one of secret-service, keychain, file)",
+                    path.display(),
+                    text.escape_default()
+                ))
+                .hint(format!(
+                    "correct the line, or delete it and store the key again (mfaexec add {profile})"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(None)
 }
 
 /// Records (or replaces) `profile`'s line. The caller holds `lock`.
@@ -135,25 +183,25 @@ pub fn record(env: &Environment, profile: &str, store: Kind, access_key_id: &str
             profile.escape_default()
         )));
     }
-    let mut records = read_all(env)?;
-    records.retain(|(p, _)| p != profile);
-    records.push((
+    let mut lines = read_all(env)?;
+    lines.retain(|line| line.profile() != profile);
+    lines.push(Line::Record(
         profile.to_owned(),
         Record {
             store,
             access_key_id: access_key_id.to_owned(),
         },
     ));
-    write_all(env, &records)
+    write_all(env, &lines)
 }
 
 /// Removes `profile`'s line. The caller holds `lock`.
 pub fn forget(env: &Environment, profile: &str) -> Result<()> {
-    let mut records = read_all(env)?;
-    let before = records.len();
-    records.retain(|(p, _)| p != profile);
-    if records.len() == before {
+    let mut lines = read_all(env)?;
+    let before = lines.len();
+    lines.retain(|line| line.profile() != profile);
+    if lines.len() == before {
         return Ok(());
     }
-    write_all(env, &records)
+    write_all(env, &lines)
 }

@@ -90,9 +90,25 @@ impl Store {
     /// The store that holds `profile`'s keys according to the index, else the chosen one.
     pub fn open_for(profile: &str, env: &Environment) -> Result<Store> {
         match index::lookup(env, profile)? {
-            Some(record) => Store::open_kind(record.store, env),
+            Some(record) => Store::open_recorded(profile, &record.access_key_id, record.store, env),
             None => Store::open(env),
         }
+    }
+
+    /// The store the index names for `profile`'s key `id`. `MFAEXEC_STORE` does not apply (it
+    /// chooses where new keys go), so a failure says so rather than pass on a hint to set it.
+    pub fn open_recorded(profile: &str, id: &str, kind: Kind, env: &Environment) -> Result<Store> {
+        Store::open_kind(kind, env).map_err(|e| {
+            Error::new(format!(
+                "profile `{profile}`: its key {id} is in the {} store, as the index of stored keys records, and that store cannot be opened: {}",
+                kind.name(),
+                e.message()
+            ))
+            .hint(format!(
+                "make the {} store reachable (unlocked, running) and run again; MFAEXEC_STORE chooses the store of new keys only",
+                kind.name()
+            ))
+        })
     }
 
     #[cfg(target_os = "macos")]
@@ -152,14 +168,52 @@ impl Store {
             .map_err(|e| self.about(profile, e))
     }
 
-    /// Stores `keys` for `profile` (replacing any), then records their id in the index.
+    /// Stores `keys` for `profile` (replacing any), then records their id in the index. When
+    /// the index cannot be written, the store is put back as it was, so that store and index
+    /// never disagree and a key replaced here (maybe the only working one) is not lost.
     pub fn set(&self, profile: &str, keys: &Keys) -> Result<()> {
         check_keys(keys)?;
         let _lock = index::lock(&self.env)?;
+        let previous = self.backend.get(profile);
         self.backend
             .set(profile, keys)
             .map_err(|e| self.about(profile, e))?;
-        index::record(&self.env, profile, self.kind, &keys.access_key_id)
+        let Err(e) = index::record(&self.env, profile, self.kind, &keys.access_key_id) else {
+            return Ok(());
+        };
+        let undone = match &previous {
+            Ok(Some(was)) => self.backend.set(profile, was),
+            Ok(None) => self.backend.delete(profile).map(|_| ()),
+            Err(r) => Err(Error::new(format!(
+                "what it held before could not be read: {}",
+                r.message()
+            ))),
+        };
+        Err(match undone {
+            Ok(()) => e,
+            Err(u) => Error::new(format!(
+                "{}; and the {} store, which now holds {} for profile `{profile}`, could not be put back as it was: {}",
+                e.message(),
+                self.name(),
+                keys.access_key_id,
+                u.message()
+            )),
+        })
+    }
+
+    /// Rewrites `profile`'s index line to `held`, the id this store holds (checked again under
+    /// the lock), after the two were found to disagree.
+    pub fn resync(&self, profile: &str, held: &str) -> Result<()> {
+        let _lock = index::lock(&self.env)?;
+        match self.get(profile)? {
+            Some(keys) if keys.access_key_id == held => {
+                index::record(&self.env, profile, self.kind, held)
+            }
+            _ => Err(Error::new(format!(
+                "the {} store changed meanwhile",
+                self.name()
+            ))),
+        }
     }
 
     /// Deletes `profile`'s keys and their index line. `false`: the store had none.
@@ -198,23 +252,8 @@ pub fn load(source: &Source, env: &Environment) -> Result<Keys> {
             store,
             access_key_id,
         } => {
-            let opened = Store::open_kind(*store, env)?;
-            let keys = opened.get(profile)?.ok_or_else(|| {
-                Error::new(format!(
-                    "profile `{profile}`: the {} store has no key for it, though the index of stored keys says it holds {access_key_id}",
-                    store.name()
-                ))
-                .hint(format!("add it again: mfaexec remove {profile} -f; mfaexec add {profile}"))
-            })?;
-            if &keys.access_key_id != access_key_id {
-                return Err(Error::new(format!(
-                    "profile `{profile}`: the {} store holds key {}, but the index of stored keys says {access_key_id}",
-                    store.name(),
-                    keys.access_key_id
-                ))
-                .hint(format!("store it again so both agree: mfaexec remove {profile} -f; mfaexec add {profile}")));
-            }
-            Ok(keys)
+            let opened = Store::open_recorded(profile, access_key_id, *store, env)?;
+            stored_keys(&opened, profile, access_key_id)
         }
         SourceKind::Process { profile, command } => process::run(profile, command, env),
         SourceKind::Profile(p) => Err(Error::new(format!(
@@ -224,6 +263,43 @@ pub fn load(source: &Source, env: &Environment) -> Result<Keys> {
             "the keys of credential_source = Environment were not read",
         )),
     }
+}
+
+/// The keys `store` holds for `profile`, which the index says are `access_key_id`. When the
+/// store holds another key, the index is brought in line with the store (which holds the
+/// secret, and so the key that may be the only working one) and the run stops: its plan, and
+/// cache key, were made from the index's id.
+pub fn stored_keys(store: &Store, profile: &str, access_key_id: &str) -> Result<Keys> {
+    let keys = store.get(profile)?.ok_or_else(|| {
+        Error::new(format!(
+            "profile `{profile}`: the {} store has no key for it, though the index of stored keys says it holds {access_key_id}",
+            store.name()
+        ))
+        .hint(format!("add it again: mfaexec remove {profile} -f; mfaexec add {profile}"))
+    })?;
+    if keys.access_key_id == access_key_id {
+        return Ok(keys);
+    }
+    let held = &keys.access_key_id;
+    let said = format!(
+        "profile `{profile}`: the {} store holds key {held}, but the index of stored keys said {access_key_id}",
+        store.name()
+    );
+    Err(match store.resync(profile, held) {
+        Ok(()) => Error::new(format!(
+            "{said}; the index now says {held}, as the store does"
+        ))
+        .hint(format!("run the command again to use {held}")),
+        Err(e) => {
+            let path = index::path(&store.env)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "the index".into());
+            Error::new(format!("{said}, and the index could not be corrected: {}", e.message()))
+                .hint(format!(
+                    "correct the line of `{profile}` in {path} to end in {held}; `mfaexec remove {profile}` would delete {held}, which may be the only key that works"
+                ))
+        }
+    })
 }
 
 /// Long-term keys as AWS issues them: an id of letters and digits, a secret without spaces or

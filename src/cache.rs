@@ -56,18 +56,7 @@ impl Cache {
 
     /// The directory without creating or checking it (for `clear` and `list`).
     pub fn dir(env: &Environment) -> Result<PathBuf> {
-        let base = match env.get("XDG_CACHE_HOME") {
-            Some(x) if Path::new(x).is_absolute() => PathBuf::from(x),
-            _ => match env.get("HOME") {
-                Some(home) => Path::new(home).join(".cache"),
-                None => {
-                    return Err(Error::new(
-                        "neither XDG_CACHE_HOME nor HOME is set, so there is no place for the session cache",
-                    ));
-                }
-            },
-        };
-        Ok(base.join("mfaexec"))
+        crate::environ::xdg_dir(env, "XDG_CACHE_HOME", ".cache", "the session cache")
     }
 
     /// Creates the directory 0700, or checks that the existing one is a real directory, ours,

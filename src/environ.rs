@@ -54,3 +54,26 @@ impl Environment {
         aws_types::os_shim_internal::Env::from_slice(&pairs)
     }
 }
+
+/// `$VAR/mfaexec` when VAR (an XDG base directory) is an absolute path, else
+/// `$HOME/FALLBACK/mfaexec`; `what` names the use in the error when neither is set.
+pub fn xdg_dir(
+    env: &Environment,
+    var: &str,
+    fallback: &str,
+    what: &str,
+) -> crate::error::Result<std::path::PathBuf> {
+    use std::path::{Path, PathBuf};
+    let base = match env.get(var) {
+        Some(x) if Path::new(x).is_absolute() => PathBuf::from(x),
+        _ => match env.get("HOME") {
+            Some(home) => Path::new(home).join(fallback),
+            None => {
+                return Err(crate::error::Error::new(format!(
+                    "neither {var} nor HOME is set, so there is no place for {what}"
+                )));
+            }
+        },
+    };
+    Ok(base.join("mfaexec"))
+}

@@ -28,18 +28,7 @@ pub struct Record {
 
 /// `$XDG_DATA_HOME/mfaexec`, else `~/.local/share/mfaexec`.
 pub fn dir(env: &Environment) -> Result<PathBuf> {
-    let base = match env.get("XDG_DATA_HOME") {
-        Some(x) if Path::new(x).is_absolute() => PathBuf::from(x),
-        _ => match env.get("HOME") {
-            Some(home) => Path::new(home).join(".local/share"),
-            None => {
-                return Err(Error::new(
-                    "neither XDG_DATA_HOME nor HOME is set, so there is no place for the key store",
-                ));
-            }
-        },
-    };
-    Ok(base.join("mfaexec"))
+    crate::environ::xdg_dir(env, "XDG_DATA_HOME", ".local/share", "the key store")
 }
 
 /// The directory, created 0700 when missing.

@@ -1,42 +1,28 @@
 //! mfaexec: MFA-protected AWS credentials for a whole working day, handed only to the command
 //! that needs them. `main` is thin: parse, dispatch, print the error, exit.
 
-mod atomic;
-mod cache;
-mod child;
+mod aws;
 mod cli;
 mod cmd;
-mod coredump;
-mod credfile;
-mod environ;
+mod config;
+mod creds;
 mod error;
-mod federation;
-mod iam;
 mod keys;
-mod limits;
 mod mfa;
-mod net;
-mod obtain;
-mod profile;
-#[cfg(test)]
-mod properties;
-mod sdklog;
-mod server;
+mod output;
+mod run;
 mod session;
-mod shell;
-mod sts;
-mod transport;
-mod vars;
+mod sys;
 
 use std::io::Write;
 use std::process::ExitCode;
 
 use cli::Command;
-use environ::Environment;
+use sys::environ::Environment;
 
 fn main() -> ExitCode {
     // Before any secret is read (issue 10): no core file of mfaexec may hold one.
-    coredump::forbid();
+    sys::coredump::forbid();
     let cli = match cli::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(e) => {
@@ -61,7 +47,7 @@ fn main() -> ExitCode {
         Command::Write(a) => a.session.verbose,
         _ => false,
     };
-    sdklog::install(verbose);
+    sys::sdklog::install(verbose);
     let env = Environment::from_process();
     let result = match &cli.command {
         Command::Exec(args) => cmd::exec::run(args, &env),

@@ -5,12 +5,12 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use crate::cli::AddArgs;
-use crate::credfile::CredFile;
-use crate::environ::Environment;
+use crate::config::profile;
+use crate::creds::{Keys, Secret};
 use crate::error::{Error, Result};
 use crate::keys::{self, Store, index};
-use crate::profile;
-use crate::session::{Keys, Secret};
+use crate::output::credfile::CredFile;
+use crate::sys::environ::Environment;
 use zeroize::Zeroizing;
 
 pub fn run(args: &AddArgs, env: &Environment) -> Result<()> {
@@ -41,11 +41,11 @@ pub fn run(args: &AddArgs, env: &Environment) -> Result<()> {
     keys::check_keys(&keys)?;
     if !args.no_verify {
         let plan = profile::for_keys(env, name, keys.clone())?;
-        let net = crate::net::Network::load(&plan.net)?;
-        let arn = crate::sts::caller_identity(
+        let net = crate::aws::net::Network::load(&plan.net)?;
+        let arn = crate::aws::sts::caller_identity(
             &plan,
             &keys,
-            crate::obtain::sts_timeout(env)?,
+            crate::session::sts_timeout(env)?,
             &net,
         )
             .map_err(|e| {

@@ -1,10 +1,10 @@
 //! `mfaexec clear [PROFILE...]`: deletes cached sessions and says how many.
 
-use crate::cache::{self, Cache};
 use crate::cli::ClearArgs;
-use crate::environ::Environment;
+use crate::config::profile::{self, Request};
 use crate::error::{Error, Result};
-use crate::profile::{self, Request};
+use crate::session::cache::{self, Cache};
+use crate::sys::environ::Environment;
 
 pub fn run(args: &ClearArgs, env: &Environment) -> Result<()> {
     let Some(cache) = Cache::open(env)? else {

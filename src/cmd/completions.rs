@@ -11,8 +11,8 @@
 use clap::{Arg, ArgAction, Args, Command, CommandFactory, ValueHint};
 
 use crate::cli::{Cli, CompletionsArgs, SessionArgs, Shell};
-use crate::environ::Environment;
 use crate::error::{Error, Result};
+use crate::sys::environ::Environment;
 
 const BASH: &str = include_str!("../../shell/complete.bash");
 const ZSH: &str = include_str!("../../shell/complete.zsh");

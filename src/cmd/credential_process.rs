@@ -7,16 +7,17 @@
 //! Processes started together share one prompt through the cache's lock.
 
 use crate::cli::{CredentialProcessArgs, Format};
-use crate::environ::Environment;
 use crate::error::{Error, Result};
-use crate::{mfa, shell, vars};
+use crate::mfa;
+use crate::output::{shell, vars};
+use crate::sys::environ::Environment;
 
 pub fn run(args: &CredentialProcessArgs, env: &Environment) -> Result<()> {
     let plan = super::plan(&args.session, env)?;
     if args.session.dry_run {
         return super::print_stdout(&super::dry_run_report(&plan, &args.session, env)?);
     }
-    let session = crate::obtain::session(&plan, &args.session, env).map_err(|e| {
+    let session = crate::session::session(&plan, &args.session, env).map_err(|e| {
         // The generic hint (-t CODE) is no help in a config file: the code changes every 30s.
         match &plan.mfa {
             Some(m) if e == mfa::no_terminal(&m.serial) => Error::new(format!(

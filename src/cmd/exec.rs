@@ -9,14 +9,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::cli::ExecArgs;
-use crate::environ::Environment;
 use crate::error::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, Error, Result};
-use crate::vars::{self, Vars};
+use crate::output::vars::{self, Vars};
+use crate::sys::environ::Environment;
 
 pub fn run(args: &ExecArgs, env: &Environment) -> Result<()> {
     let plan = super::plan(&args.session, env)?;
     if args.server {
-        return crate::server::run(args, &plan, env);
+        return crate::run::server::run(args, &plan, env);
     }
     let argv = command_line(&args.command, env);
     if args.session.dry_run {
@@ -36,7 +36,7 @@ pub fn run(args: &ExecArgs, env: &Environment) -> Result<()> {
         },
     );
     let program = find_program(&argv[0], &child_env)?;
-    let session = crate::obtain::session(&plan, &args.session, env)?;
+    let session = crate::session::session(&plan, &args.session, env)?;
     let vars = vars::for_session(&plan, &session);
     let child_env = child_environment(env, &vars);
     if args.command.is_empty() {
@@ -49,7 +49,7 @@ pub fn run(args: &ExecArgs, env: &Environment) -> Result<()> {
     if args.session.verbose {
         crate::say!("mfaexec: exec {}", program.display());
     }
-    crate::coredump::restore_for_exec();
+    crate::sys::coredump::restore_for_exec();
     let error = Command::new(&program)
         .arg0(&argv[0])
         .args(&argv[1..])

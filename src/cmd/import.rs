@@ -7,12 +7,12 @@
 use std::time::Duration;
 
 use crate::cli::ImportArgs;
-use crate::credfile::CredFile;
-use crate::environ::Environment;
+use crate::config::profile;
+use crate::creds::Keys;
 use crate::error::{Error, Result};
 use crate::keys::{self, Store};
-use crate::profile;
-use crate::session::Keys;
+use crate::output::credfile::CredFile;
+use crate::sys::environ::Environment;
 
 const FILE_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 

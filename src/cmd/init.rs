@@ -2,8 +2,8 @@
 //! linted and run in the real shells by the tests, and embedded here as they are.
 
 use crate::cli::{InitArgs, Shell};
-use crate::environ::Environment;
 use crate::error::Result;
+use crate::sys::environ::Environment;
 
 pub const BASH: &str = include_str!("../../shell/mfaexec.bash");
 pub const ZSH: &str = include_str!("../../shell/mfaexec.zsh");

@@ -2,12 +2,12 @@
 
 use aws_config::profile::ProfileSet;
 
-use crate::cache::{self, Cache};
 use crate::cli::ListArgs;
-use crate::environ::Environment;
+use crate::config::limits;
+use crate::config::profile::{self, Request};
 use crate::error::Result;
-use crate::limits;
-use crate::profile::{self, Request};
+use crate::session::cache::{self, Cache};
+use crate::sys::environ::Environment;
 
 struct Row {
     name: String,
@@ -196,12 +196,12 @@ fn to_json(r: &Row) -> serde_json::Value {
     let session = match &r.state {
         State::Valid { expiration, left } => serde_json::json!({
             "state": "valid",
-            "expiration": crate::session::rfc3339(*expiration),
+            "expiration": crate::creds::rfc3339(*expiration),
             "seconds_left": left,
         }),
         State::Expired { expiration } => serde_json::json!({
             "state": "expired",
-            "expiration": crate::session::rfc3339(*expiration),
+            "expiration": crate::creds::rfc3339(*expiration),
         }),
         State::None => serde_json::json!({ "state": "none" }),
         State::Unknown(why) => serde_json::json!({ "state": "unknown", "reason": why }),

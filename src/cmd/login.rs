@@ -7,12 +7,13 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::aws::federation;
 use crate::cli::LoginArgs;
-use crate::environ::Environment;
+use crate::config::limits::{self, Call, Origin};
+use crate::config::profile::Plan;
 use crate::error::Result;
-use crate::limits::{self, Call, Origin};
-use crate::profile::Plan;
-use crate::{cache, federation};
+use crate::session::cache;
+use crate::sys::environ::Environment;
 
 /// What `SessionDuration` the sign-in gets, and why.
 enum ConsoleDuration {
@@ -72,7 +73,7 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
             "{:<11} POST getSigninToken to {} (from {}); {duration_text}\n{:<11} {destination}\n",
             "sign-in", endpoint.value, endpoint.from, "console"
         ));
-        let net = crate::net::Network::load(&plan.net)?;
+        let net = crate::aws::net::Network::load(&plan.net)?;
         report.push_str(&format!(
             "{:<11} sign-in: {}\n",
             "proxy",
@@ -87,8 +88,8 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
         crate::say!("mfaexec: profile `{}`: {why}", plan.profile);
     }
     // Before the session: a bad proxy or CA bundle costs no MFA code.
-    let net = crate::net::Network::load(&plan.net)?;
-    let session = crate::obtain::session(&plan, &args.session, env)?;
+    let net = crate::aws::net::Network::load(&plan.net)?;
+    let session = crate::session::session(&plan, &args.session, env)?;
     let session_duration = match duration_kind {
         ConsoleDuration::Sent => Some(session_duration_secs(&plan, session.expiration)),
         ConsoleDuration::NotSent(_) => None,
@@ -112,7 +113,7 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
         &endpoint.value,
         &session,
         session_duration,
-        crate::obtain::sts_timeout(env)?,
+        crate::session::sts_timeout(env)?,
         &net,
     )?;
     let url = federation::login_url(&endpoint.value, &destination, &token);

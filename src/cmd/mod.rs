@@ -1,5 +1,5 @@
 //! One file per subcommand; this module holds what they share: the plan from the command line,
-//! the `--dry-run` report, and output to stdout. Plan to session is `crate::obtain`.
+//! the `--dry-run` report, and output to stdout. Plan to session is `crate::session`.
 
 pub mod add;
 pub mod clear;
@@ -16,14 +16,16 @@ pub mod rotate;
 pub mod use_;
 pub mod write;
 
-use crate::cache::{self, Cache};
+use crate::aws::sts;
 use crate::cli::SessionArgs;
-use crate::environ::Environment;
+use crate::config::limits;
+use crate::config::profile::{self, Plan, Request};
+use crate::creds::Session;
 use crate::error::{Error, Result};
-use crate::profile::{self, Plan, Request};
-use crate::session::Session;
-use crate::vars::{self, Vars};
-use crate::{limits, mfa, sts};
+use crate::mfa;
+use crate::output::vars::{self, Vars};
+use crate::session::cache::{self, Cache};
+use crate::sys::environ::Environment;
 
 /// Writes to stdout; a reader that went away (`mfaexec env prod | head -1`) ends the output
 /// quietly, as for any Unix filter, instead of a panic.
@@ -91,7 +93,7 @@ pub fn cache_state(plan: &Plan, env: &Environment) -> String {
                 "a session of profile `{}`, {} left, expires {}",
                 entry.profile,
                 limits::format(entry.session.expiration.saturating_sub(cache::now()).max(0) as u64),
-                crate::session::local_time(entry.session.expiration)
+                crate::creds::local_time(entry.session.expiration)
             ),
             None => "no session yet".to_owned(),
         },
@@ -100,7 +102,7 @@ pub fn cache_state(plan: &Plan, env: &Environment) -> String {
 
 /// Where the first call's keys come from, said without unlocking or running anything.
 fn keys_text(plan: &Plan, env: &Environment) -> String {
-    use crate::profile::SourceKind;
+    use crate::config::profile::SourceKind;
     match &plan.source.kind {
         SourceKind::Profile(p) => format!(
             "from the files (profile `{p}`), key {}",
@@ -113,7 +115,7 @@ fn keys_text(plan: &Plan, env: &Environment) -> String {
         } => format!(
             "from the {} store, key {access_key_id} (as recorded in {}); the store is opened only for a new session",
             store.name(),
-            crate::keys::index::path(env)
+            crate::config::index::path(env)
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|_| "the index of stored keys".to_owned())
         ),
@@ -138,7 +140,7 @@ fn keys_text(plan: &Plan, env: &Environment) -> String {
 /// The endpoint line of `--dry-run`: the URL the SDK's resolver gives, and why.
 fn endpoint_report(plan: &Plan) -> String {
     let net = &plan.net;
-    fn set(f: &Option<crate::net::Flag>) -> Option<&crate::net::Flag> {
+    fn set(f: &Option<crate::aws::net::Flag>) -> Option<&crate::aws::net::Flag> {
         f.as_ref().filter(|f| f.value)
     }
     if let Some(e) = &plan.endpoint {
@@ -178,7 +180,7 @@ fn endpoint_report(plan: &Plan) -> String {
 pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<String> {
     // An unusable proxy or CA bundle fails the dry run with the error the run gives before
     // any MFA code: a dry run that exits 0 would say the settings are fine.
-    let net = crate::net::Network::load(&plan.net)?;
+    let net = crate::aws::net::Network::load(&plan.net)?;
     let mut out = String::new();
     let mut line = |label: &str, text: String| out.push_str(&format!("{label:<11} {text}\n"));
     let key = match plan.source.access_key_id() {
@@ -290,7 +292,7 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Resul
     );
     if !args.refresh
         && let Ok(Some(cache)) = Cache::open(env)
-        && let Some((hop, _, from)) = crate::obtain::cached_prefix(plan, args, env, &cache)
+        && let Some((hop, _, from)) = crate::session::cached_prefix(plan, args, env, &cache)
     {
         line(
             "chain",
@@ -306,10 +308,10 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Resul
 /// The `--dry-run` report of a command given the session's keys.
 pub fn dry_run_report(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<String> {
     let placeholder = Session {
-        keys: crate::session::Keys {
+        keys: crate::creds::Keys {
             access_key_id: "<from STS>".into(),
-            secret_access_key: crate::session::Secret::new("****"),
-            session_token: Some(crate::session::Secret::new("****")),
+            secret_access_key: crate::creds::Secret::new("****"),
+            session_token: Some(crate::creds::Secret::new("****")),
         },
         expiration: 0,
     };

@@ -3,12 +3,12 @@
 
 use std::io::{BufRead, Write};
 
-use crate::cache::{self, Cache};
 use crate::cli::RemoveArgs;
-use crate::environ::Environment;
+use crate::config::profile::{self, Request, SourceKind};
 use crate::error::{Error, Result};
 use crate::keys::{Store, index};
-use crate::profile::{self, Request, SourceKind};
+use crate::session::cache::{self, Cache};
+use crate::sys::environ::Environment;
 
 pub fn run(args: &RemoveArgs, env: &Environment) -> Result<()> {
     let name = args.profile.as_str();

@@ -15,18 +15,19 @@
 
 use std::time::{Duration, Instant};
 
-use crate::cache::{self, Cache};
+use crate::aws::iam::{Iam, NewKey};
+use crate::aws::net::Network;
+use crate::aws::sts;
 use crate::cli::{RotateArgs, SessionArgs};
-use crate::credfile::CredFile;
-use crate::environ::Environment;
+use crate::config::limits::{self, Call, Origin, Settled};
+use crate::config::profile::{self, Plan, Request, SourceKind};
+use crate::creds::Keys;
 use crate::error::{Error, Result};
-use crate::iam::{Iam, NewKey};
 use crate::keys::Store;
-use crate::limits::{self, Call, Origin, Settled};
-use crate::net::Network;
-use crate::profile::{self, Plan, Request, SourceKind};
-use crate::session::Keys;
-use crate::{mfa, obtain, sts};
+use crate::output::credfile::CredFile;
+use crate::session::cache::{self, Cache};
+use crate::sys::environ::Environment;
+use crate::{mfa, session as obtain};
 
 const DEFAULT_WAIT: u64 = 15;
 
@@ -149,7 +150,7 @@ pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
     let wait = rotate_wait(env)?;
     let timeout = obtain::sts_timeout(env)?;
     let set = profile::load(env, name)?;
-    let iam_endpoint = crate::iam::endpoint(&set, env)?;
+    let iam_endpoint = crate::aws::iam::endpoint(&set, env)?;
     // Proxies and the CA bundle, checked before any code is asked.
     let net = Network::load(&plan.net)?;
     let whose = if holder == name {
@@ -423,7 +424,7 @@ fn user_session_plan(plan: &Plan, holder: &str) -> Plan {
 /// made one, whose secret never arrived; that one is deleted.
 fn after_failed_create(
     iam: &Iam,
-    before: &[crate::iam::KeyInfo],
+    before: &[crate::aws::iam::KeyInfo],
     old_id: &str,
     stored: &str,
     log: &dyn Fn(&str),

@@ -3,8 +3,8 @@
 //! environment of the shell that started it). So: say how to load it, and what works without.
 
 use crate::cli::UseArgs;
-use crate::environ::Environment;
 use crate::error::{Error, Result};
+use crate::sys::environ::Environment;
 
 /// What `env` sets that `use --unset` takes out again (src/vars.rs).
 const SESSION_VARS: &str = "AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION MFAEXEC_PROFILE";

@@ -5,11 +5,11 @@
 use aws_config::profile::ProfileSet;
 
 use crate::cli::WriteArgs;
-use crate::credfile::{self, CredFile};
-use crate::environ::Environment;
+use crate::config::profile;
+use crate::creds::rfc3339;
 use crate::error::{Error, Result};
-use crate::profile;
-use crate::session::rfc3339;
+use crate::output::credfile::{self, CredFile};
+use crate::sys::environ::Environment;
 
 /// Keys by which a profile gets credentials some other way: keys written into its section of
 /// the credentials file would be merged with them (the credentials file wins key by key).
@@ -44,7 +44,7 @@ pub fn run(args: &WriteArgs, env: &Environment) -> Result<()> {
         ));
     }
     file.check_writable()?;
-    let session = crate::obtain::session(&plan, &args.session, env)?;
+    let session = crate::session::session(&plan, &args.session, env)?;
     // The region goes into the section too: without it `AWS_PROFILE=NAME aws ...` fails with
     // "You must specify a region" when the region was in the config's [profile PROFILE]. With
     // no region set anywhere, the one mfaexec used (us-east-1), so the advice below works.
@@ -56,13 +56,13 @@ pub fn run(args: &WriteArgs, env: &Environment) -> Result<()> {
         &name,
         &session,
         Some(region),
-        crate::cache::lock_timeout(env)?,
+        crate::session::cache::lock_timeout(env)?,
     )?;
     crate::say!(
         "mfaexec: wrote the session of {} to [{name}] in {}; it expires {} ({}); use it with AWS_PROFILE={name}, e.g. `AWS_PROFILE={name} aws sts get-caller-identity`",
         plan.profile,
         file.describe(),
-        crate::session::local_time(session.expiration),
+        crate::creds::local_time(session.expiration),
         rfc3339(session.expiration)
     );
     Ok(())

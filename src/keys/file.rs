@@ -14,10 +14,10 @@ use age::secrecy::SecretString;
 use zeroize::Zeroizing;
 
 use super::{Backend, index};
-use crate::atomic;
-use crate::environ::Environment;
+use crate::creds::{Keys, Secret};
 use crate::error::{Error, Result};
-use crate::session::{Keys, Secret};
+use crate::sys::atomic;
+use crate::sys::environ::Environment;
 
 const HEADER: &str = "mfaexec keys v1";
 const FILE: &str = "keys";

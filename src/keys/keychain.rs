@@ -9,8 +9,8 @@ use keyring_core::api::CredentialStoreApi;
 use zeroize::Zeroizing;
 
 use super::{Backend, SERVICE, decode, encode};
+use crate::creds::Keys;
 use crate::error::{Error, Result};
-use crate::session::Keys;
 
 pub struct Keychain {
     store: Arc<Store>,

@@ -15,46 +15,20 @@
 //! plain index (`index.rs`) that planning reads instead: the cache key is built from it.
 
 mod file;
-pub mod index;
+pub use crate::config::index::{self, Kind};
 #[cfg(target_os = "macos")]
 mod keychain;
 pub mod process;
 #[cfg(not(target_os = "macos"))]
 mod secret_service;
 
-use crate::environ::Environment;
+use crate::config::profile::{Source, SourceKind};
+use crate::creds::{Keys, Secret};
 use crate::error::{Error, Result};
-use crate::profile::{Source, SourceKind};
-use crate::session::{Keys, Secret};
+use crate::sys::environ::Environment;
 
 /// The service name under which keys are filed (keychain service, Secret Service attribute).
 pub const SERVICE: &str = "mfaexec";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    SecretService,
-    Keychain,
-    File,
-}
-
-impl Kind {
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::SecretService => "secret-service",
-            Kind::Keychain => "keychain",
-            Kind::File => "file",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Kind> {
-        match text {
-            "secret-service" => Some(Kind::SecretService),
-            "keychain" => Some(Kind::Keychain),
-            "file" => Some(Kind::File),
-            _ => None,
-        }
-    }
-}
 
 /// What each back end does; the keys cross it whole (id and secret together), so a store is
 /// self-contained and the index only repeats the id.

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-use crate::environ::Environment;
+use crate::config::limits;
+use crate::creds::{Keys, Secret};
 use crate::error::{Error, Result};
-use crate::limits;
 use crate::mfa::{Bounded, run_bounded};
-use crate::session::{Keys, Secret};
+use crate::sys::environ::Environment;
 
 /// The JSON is a few hundred bytes (a few KB with a session token); more is never kept.
 const OUTPUT_CAP: usize = 64 * 1024;
@@ -59,7 +59,7 @@ pub fn run(profile: &str, command: &str, env: &Environment) -> Result<Keys> {
         }
         None => return Err(Error::new(format!("the {what} failed")).hint(look)),
     }
-    parse(&stdout, crate::cache::now()).map_err(|why| {
+    parse(&stdout, crate::session::cache::now()).map_err(|why| {
         Error::new(format!("the {what} printed {why}")).hint(
             r#"it must print one JSON object: {"Version": 1, "AccessKeyId": "...", "SecretAccessKey": "..."} (its output is not shown, as it holds secrets)"#,
         )

@@ -11,8 +11,8 @@ use zbus_secret_service_keyring_store::Store;
 use zeroize::Zeroizing;
 
 use super::{Backend, SERVICE, encode};
+use crate::creds::Keys;
 use crate::error::{Error, Result};
-use crate::session::Keys;
 
 pub struct SecretService {
     store: Arc<Store>,

@@ -27,12 +27,15 @@ use tokio::sync::{Semaphore, TryAcquireError, oneshot, watch};
 
 use crate::cli::{ExecArgs, SessionArgs};
 use crate::cmd::exec;
-use crate::environ::Environment;
+use crate::config::limits;
+use crate::config::profile::{self, Plan};
+use crate::creds::{Secret, Session, rfc3339};
 use crate::error::{Error, Result};
-use crate::profile::{self, Plan};
-use crate::session::{Secret, Session, rfc3339};
-use crate::vars::{self, Vars};
-use crate::{cache, child, limits, mfa, obtain};
+use crate::mfa;
+use crate::output::vars::{self, Vars};
+use crate::run::child;
+use crate::session::{self as obtain, cache};
+use crate::sys::environ::Environment;
 
 /// A request's head (request line and headers) beyond this is refused; hyper's minimum.
 const MAX_HEAD_BYTES: usize = 8192;
@@ -112,9 +115,9 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
     // connections included): the command gets what mfaexec was given, none of its own.
     // The command gets the user's core limit, as after exec; mfaexec's own is 0 again at once
     // (and mfaexec stays non-dumpable throughout).
-    crate::coredump::restore_for_exec();
+    crate::sys::coredump::restore_for_exec();
     let spawned = child::spawn(&program, &argv, &exec::child_environment(env, &vars));
-    crate::coredump::forbid();
+    crate::sys::coredump::forbid();
     let pid = match spawned {
         Ok(pid) => pid,
         Err(e) => {
@@ -638,7 +641,7 @@ impl Shared {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::session::Keys;
+    use crate::creds::Keys;
 
     fn state(left: i64, lifetime: i64) -> State {
         let session = Session {

@@ -10,8 +10,8 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::config::profile::Located;
 use crate::error::{Error, Result};
-use crate::profile::Located;
 
 /// The TOTP time step of AWS virtual MFA devices (RFC 6238): a new code every 30 seconds,
 /// counted from the Unix epoch.
@@ -140,7 +140,7 @@ pub fn from_process(process: &Located, timeout: Duration) -> Result<String> {
             .hint("mfa_process runs through /bin/sh -c; check that /bin/sh exists"),
         Bounded::TimedOut => Error::new(format!(
             "the {what} did not finish within {}",
-            crate::limits::format(timeout.as_secs())
+            crate::config::limits::format(timeout.as_secs())
         ))
         .hint("it may be waiting for a key touch or an unlock; MFAEXEC_MFA_PROCESS_TIMEOUT sets how long to wait"),
     })?;

@@ -73,12 +73,12 @@ pub const SETTINGS: [&Setting; 5] = [
 
 /// Checks every duration setting, used or not this time: a bad value is named at once, not on
 /// the day it is first needed.
-pub fn check_settings(env: &crate::environ::Environment) -> Result<()> {
+pub fn check_settings(env: &crate::sys::environ::Environment) -> Result<()> {
     SETTINGS.iter().try_for_each(|s| setting(env, s).map(drop))
 }
 
 /// The value of `setting` in `env`, its default when unset.
-pub fn setting(env: &crate::environ::Environment, setting: &Setting) -> Result<u64> {
+pub fn setting(env: &crate::sys::environ::Environment, setting: &Setting) -> Result<u64> {
     let name = setting.name;
     let hint = || format!("e.g. {name}={}", setting.example);
     let Some(text) = env.get(name) else {

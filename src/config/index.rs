@@ -13,10 +13,36 @@ use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg, OFlag};
 
-use super::Kind;
-use crate::atomic;
-use crate::environ::Environment;
 use crate::error::{Error, Result};
+use crate::sys::atomic;
+use crate::sys::environ::Environment;
+
+/// Which store holds a profile's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    SecretService,
+    Keychain,
+    File,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::SecretService => "secret-service",
+            Kind::Keychain => "keychain",
+            Kind::File => "file",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        match text {
+            "secret-service" => Some(Kind::SecretService),
+            "keychain" => Some(Kind::Keychain),
+            "file" => Some(Kind::File),
+            _ => None,
+        }
+    }
+}
 
 const FILE: &str = "key-ids";
 
@@ -28,7 +54,7 @@ pub struct Record {
 
 /// `$XDG_DATA_HOME/mfaexec`, else `~/.local/share/mfaexec`.
 pub fn dir(env: &Environment) -> Result<PathBuf> {
-    crate::environ::xdg_dir(env, "XDG_DATA_HOME", ".local/share", "the key store")
+    crate::sys::environ::xdg_dir(env, "XDG_DATA_HOME", ".local/share", "the key store")
 }
 
 /// The directory, created 0700 when missing.

@@ -3,7 +3,7 @@
 
 use crate::cli::Format;
 use crate::error::{Error, Result};
-use crate::vars::Vars;
+use crate::output::vars::Vars;
 
 pub fn render(format: Format, vars: &Vars) -> Result<String> {
     if let Some((name, _)) = vars.set.iter().find(|(_, v)| v.contains('\0')) {

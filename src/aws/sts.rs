@@ -13,12 +13,12 @@ use aws_sdk_sts::config::timeout::TimeoutConfig;
 use aws_sdk_sts::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 
+use crate::aws::net::{Network, Progress, Route};
+use crate::config::limits;
+use crate::config::limits::BODY_CAP;
+use crate::config::profile::{Hop, Plan};
+use crate::creds::{Keys, Secret, Session};
 use crate::error::{Error, cause_chain};
-use crate::limits;
-use crate::limits::BODY_CAP;
-use crate::net::{Network, Progress, Route};
-use crate::profile::{Hop, Plan};
-use crate::session::{Keys, Secret, Session};
 
 /// Why a call failed: an invalid MFA code is told apart, because a prompting caller asks again.
 #[derive(Debug)]
@@ -180,7 +180,7 @@ fn client(
         // An explicit endpoint wins over the FIPS and dual-stack variants (AWS-RULES §11).
         builder = builder.endpoint_url(&endpoint.value);
     } else {
-        let flag = |f: &Option<crate::net::Flag>| f.as_ref().is_some_and(|f| f.value);
+        let flag = |f: &Option<crate::aws::net::Flag>| f.as_ref().is_some_and(|f| f.value);
         builder = builder
             .use_fips(flag(&plan.net.use_fips))
             .use_dual_stack(flag(&plan.net.use_dual_stack))
@@ -470,11 +470,11 @@ fn session_from(
     }
     let key_id = c.access_key_id();
     let expiration = c.expiration().secs();
-    let now = crate::cache::now();
+    let now = crate::session::cache::now();
     if expiration <= now {
         return Err(refuse(format!(
             "the expiration is missing or already past ({})",
-            crate::session::rfc3339(expiration)
+            crate::creds::rfc3339(expiration)
         )));
     }
     let latest = now
@@ -483,13 +483,13 @@ fn session_from(
     if expiration > latest {
         return Err(refuse(format!(
             "the expiration {} is far beyond the {} asked for",
-            crate::session::rfc3339(expiration),
+            crate::creds::rfc3339(expiration),
             limits::format(asked_secs)
         )));
     }
     log(&format!(
         "got temporary key {key_id} expiring {}",
-        crate::session::rfc3339(expiration)
+        crate::creds::rfc3339(expiration)
     ));
     Ok(Session {
         keys: Keys {
@@ -512,7 +512,7 @@ pub fn resolve_endpoint(plan: &Plan) -> Result<String, Error> {
     if let Some(e) = &plan.endpoint {
         return Ok(e.value.clone());
     }
-    let flag = |f: &Option<crate::net::Flag>| f.as_ref().is_some_and(|f| f.value);
+    let flag = |f: &Option<crate::aws::net::Flag>| f.as_ref().is_some_and(|f| f.value);
     let params = Params::builder()
         .region(plan.sts_region())
         .use_fips(flag(&plan.net.use_fips))
@@ -591,7 +591,9 @@ where
     let what = format!("STS at {endpoint}");
     let sent = progress.request_sent();
     let connect = match err {
-        SdkError::DispatchFailure(_) => crate::net::explain_connect(net, err, &endpoint, &what),
+        SdkError::DispatchFailure(_) => {
+            crate::aws::net::explain_connect(net, err, &endpoint, &what)
+        }
         _ => None,
     };
     // Which timeout fired: the connection's (the SDK's connector reports it), or the call's.
@@ -625,7 +627,7 @@ where
         if matches!(status, 401 | 407) {
             // tinyproxy answers wrong credentials with 401, not 407.
             (
-                Failure::Other(crate::net::proxy_auth_error(p, status)),
+                Failure::Other(crate::aws::net::proxy_auth_error(p, status)),
                 "the MFA code was not used (the proxy stopped the request)",
             )
         } else {

@@ -17,9 +17,9 @@ use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
-use crate::environ::Environment;
+use crate::config::profile::Located;
 use crate::error::{Error, Result};
-use crate::profile::Located;
+use crate::sys::environ::Environment;
 
 /// A yes/no setting and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -886,7 +886,7 @@ pub fn explain_connect(
             C::ExpiredContext { not_after, .. } => Some(
                 Error::new(format!(
                     "the certificate of {host}{through} expired on {}",
-                    crate::session::rfc3339(i64::try_from(not_after.as_secs()).unwrap_or(i64::MAX))
+                    crate::creds::rfc3339(i64::try_from(not_after.as_secs()).unwrap_or(i64::MAX))
                 ))
                 .hint(format!("check this machine's clock; else {host} (or a proxy that inspects TLS) must renew its certificate")),
             ),
@@ -897,7 +897,7 @@ pub fn explain_connect(
             C::NotValidYetContext { not_before, .. } => Some(
                 Error::new(format!(
                     "the certificate of {host}{through} is not valid before {}",
-                    crate::session::rfc3339(i64::try_from(not_before.as_secs()).unwrap_or(i64::MAX))
+                    crate::creds::rfc3339(i64::try_from(not_before.as_secs()).unwrap_or(i64::MAX))
                 ))
                 .hint("check this machine's clock"),
             ),

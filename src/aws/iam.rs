@@ -14,12 +14,12 @@ use aws_sdk_iam::config::timeout::TimeoutConfig;
 use aws_sdk_iam::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
-use crate::environ::Environment;
+use crate::aws::net::Network;
+use crate::config::limits;
+use crate::config::profile::Located;
+use crate::creds::{Keys, Secret};
 use crate::error::{Error, Result, cause_chain};
-use crate::limits;
-use crate::net::Network;
-use crate::profile::Located;
-use crate::session::{Keys, Secret};
+use crate::sys::environ::Environment;
 
 /// An access key as IAM lists it: never its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +73,7 @@ pub fn endpoint(set: &ProfileSet, env: &Environment) -> Result<Option<Located>> 
             },
             str::to_owned,
         );
-    crate::transport::require_tls_beyond_loopback(&value, &from)?;
+    crate::config::endpoint::require_tls_beyond_loopback(&value, &from)?;
     Ok(Some(Located { value, from }))
 }
 
@@ -213,7 +213,7 @@ impl Iam {
             SdkError::DispatchFailure(d) if d.is_timeout() => return no_answer(),
             SdkError::DispatchFailure(_) => {
                 let what = format!("IAM at {endpoint}");
-                if let Some(e) = crate::net::explain_connect(&self.net, err, endpoint, &what) {
+                if let Some(e) = crate::aws::net::explain_connect(&self.net, err, endpoint, &what) {
                     return e;
                 }
                 return Error::new(format!(
@@ -268,7 +268,7 @@ impl Iam {
 
 /// IAM's global endpoint of the region's partition.
 fn default_endpoint(region: &str) -> String {
-    match crate::cache::partition(region) {
+    match crate::session::cache::partition(region) {
         "aws-cn" => "https://iam.cn-north-1.amazonaws.com.cn".to_owned(),
         "aws-us-gov" => "https://iam.us-gov.amazonaws.com".to_owned(),
         _ => "https://iam.amazonaws.com".to_owned(),

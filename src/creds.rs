@@ -70,7 +70,7 @@ pub fn local_time(unix: i64) -> String {
     let zone = jiff::tz::TimeZone::system();
     let (Ok(then), Ok(now)) = (
         jiff::Timestamp::from_second(unix),
-        jiff::Timestamp::from_second(crate::cache::now()),
+        jiff::Timestamp::from_second(crate::session::cache::now()),
     ) else {
         return rfc3339(unix);
     };

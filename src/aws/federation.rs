@@ -11,13 +11,13 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
-use crate::cache::partition;
-use crate::environ::Environment;
+use crate::aws::net::Network;
+use crate::config::limits::BODY_CAP;
+use crate::config::profile::Located;
+use crate::creds::Session;
 use crate::error::{Error, Result, cause_chain};
-use crate::limits::BODY_CAP;
-use crate::net::Network;
-use crate::profile::Located;
-use crate::session::Session;
+use crate::session::cache::partition;
+use crate::sys::environ::Environment;
 
 pub const ISSUER: &str = "mfaexec";
 /// How long AWS keeps a sign-in URL valid.
@@ -28,7 +28,7 @@ const SIGNIN_TOKEN_MAX: usize = 8 * 1024;
 /// The federation endpoint: `MFAEXEC_FEDERATION_ENDPOINT`, else the partition's.
 pub fn endpoint(region: &str, env: &Environment) -> Result<Located> {
     if let Some(url) = env.get("MFAEXEC_FEDERATION_ENDPOINT") {
-        crate::transport::require_tls_beyond_loopback(url, "MFAEXEC_FEDERATION_ENDPOINT")?;
+        crate::config::endpoint::require_tls_beyond_loopback(url, "MFAEXEC_FEDERATION_ENDPOINT")?;
         return Ok(Located {
             value: url.to_owned(),
             from: "MFAEXEC_FEDERATION_ENDPOINT".to_owned(),
@@ -229,16 +229,16 @@ fn post_form(
         let exchange = async {
             let response = client.request(request).await.map_err(|e| {
                 let what = format!("the sign-in endpoint {endpoint}");
-                crate::net::explain_connect(net, &e, endpoint, &what)
+                crate::aws::net::explain_connect(net, &e, endpoint, &what)
                     .unwrap_or_else(|| unreachable(&cause_chain(&e)))
             })?;
             let status = response.status().as_u16();
             // Only a proxy answers 407: on the forward route (an http:// endpoint) it is the
             // proxy's own answer.
-            if let (407, crate::net::Route::Proxy(p), true) =
+            if let (407, crate::aws::net::Route::Proxy(p), true) =
                 (status, net.route(endpoint), endpoint.starts_with("http://"))
             {
-                return Err(crate::net::proxy_auth_error(&p, status));
+                return Err(crate::aws::net::proxy_auth_error(&p, status));
             }
             let oversized = || {
                 Error::new(format!(
@@ -272,7 +272,7 @@ fn post_form(
             Ok(result) => result,
             Err(_) => Err(Error::new(format!(
                 "no answer from the sign-in endpoint {endpoint} within {}",
-                crate::limits::format(timeout.as_secs())
+                crate::config::limits::format(timeout.as_secs())
             ))
             .hint("check the network or proxy; MFAEXEC_STS_TIMEOUT sets how long to wait")),
         }

@@ -24,11 +24,11 @@ use std::time::{Duration, Instant};
 
 use nix::fcntl::{Flock, FlockArg, OFlag};
 
-use crate::atomic;
-use crate::environ::Environment;
+use crate::config::limits;
+use crate::creds::{Keys, Secret, Session, rfc3339};
 use crate::error::{Error, Result};
-use crate::limits;
-use crate::session::{Keys, Secret, Session, rfc3339};
+use crate::sys::atomic;
+use crate::sys::environ::Environment;
 
 /// The key holding the expiry. Not an `aws_` key (the SDKs ignore unknown keys, but that prefix
 /// is AWS's to give a meaning); `x_security_token_expires` in RFC 3339 is what saml2aws and
@@ -950,7 +950,7 @@ mod tests {
     fn key_values_are_replaced_in_place_and_nothing_else() {
         let keys = Keys {
             access_key_id: "AKIANEW".into(),
-            secret_access_key: crate::session::Secret::new("new/secret+x"),
+            secret_access_key: crate::creds::Secret::new("new/secret+x"),
             session_token: None,
         };
         let text = "# c\r\n[a]\r\naws_access_key_id = AKIAOLD\r\n\r\n[s]  ; me\r\nAWS_Access_Key_Id=AKIAOLD\r\n  cont = x\r\naws_secret_access_key =   old  # since 2025\r\nregion = x\r\n[s]\r\naws_access_key_id\t=\tAKIAOLD";

@@ -15,10 +15,10 @@ use aws_runtime::env_config::EnvConfigValue;
 use aws_runtime::env_config::file::EnvConfigFiles;
 use aws_types::os_shim_internal::Fs;
 
-use crate::environ::Environment;
+use crate::config::limits::{self, Call, Origin, Settled};
+use crate::creds::{Keys, Secret};
 use crate::error::{Error, Result, cause_chain};
-use crate::limits::{self, Call, Origin, Settled};
-use crate::session::{Keys, Secret};
+use crate::sys::environ::Environment;
 
 /// The most read of an AWS config or credentials file: real ones are a few KiB, and even a
 /// thousand profiles take a few hundred.
@@ -374,7 +374,7 @@ pub enum SourceKind {
     /// This profile's keys in a key store; the id comes from the store's index (no unlock).
     Store {
         profile: String,
-        store: crate::keys::Kind,
+        store: crate::config::index::Kind,
         access_key_id: String,
     },
     /// This profile's `credential_process`, run only when a new session is needed.
@@ -465,7 +465,7 @@ pub struct Plan {
     pub region: Option<Located>,
     pub endpoint: Option<Located>,
     /// Proxies, CA bundle and endpoint variants (src/net.rs).
-    pub net: crate::net::Settings,
+    pub net: crate::aws::net::Settings,
     /// The `Name` of a GetFederationToken call (console sign-in without a role).
     pub federation_name: Option<String>,
     /// One-line notices for stderr (a duration shortened, ...).
@@ -698,12 +698,12 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
         region: region(top, req.region, env)?,
         endpoint: match endpoint(set, env) {
             Some(e) => {
-                crate::transport::require_tls_beyond_loopback(&e.value, &e.from)?;
+                crate::config::endpoint::require_tls_beyond_loopback(&e.value, &e.from)?;
                 Some(e)
             }
             None => None,
         },
-        net: crate::net::settings(top, env)?,
+        net: crate::aws::net::settings(top, env)?,
         federation_name,
         source,
         hops,
@@ -734,7 +734,7 @@ pub fn for_keys(env: &Environment, name: &str, keys: Keys) -> Result<Plan> {
     };
     // A profile that does not exist yet has only the environment's network settings.
     let empty = Profile::new(name, std::collections::HashMap::new());
-    let net = crate::net::settings(set.get_profile(name).unwrap_or(&empty), env)?;
+    let net = crate::aws::net::settings(set.get_profile(name).unwrap_or(&empty), env)?;
     Ok(Plan {
         profile: name.to_owned(),
         net,
@@ -749,7 +749,7 @@ pub fn for_keys(env: &Environment, name: &str, keys: Keys) -> Result<Plan> {
         region,
         endpoint: match endpoint(&set, env) {
             Some(e) => {
-                crate::transport::require_tls_beyond_loopback(&e.value, &e.from)?;
+                crate::config::endpoint::require_tls_beyond_loopback(&e.value, &e.from)?;
                 Some(e)
             }
             None => None,
@@ -804,7 +804,7 @@ fn long_term_source(profile: &Profile, env: &Environment) -> Result<Option<Sourc
         }));
     }
     Ok(
-        crate::keys::index::lookup(env, profile.name())?.map(|record| Source {
+        crate::config::index::lookup(env, profile.name())?.map(|record| Source {
             kind: SourceKind::Store {
                 profile: profile.name().to_owned(),
                 store: record.store,

@@ -19,12 +19,12 @@ use std::time::{Duration, Instant};
 use nix::fcntl::{Flock, FlockArg, OFlag};
 use sha2::{Digest, Sha256};
 
-use crate::atomic;
-use crate::environ::Environment;
+use crate::config::limits;
+use crate::config::profile::{Plan, SourceKind};
+use crate::creds::{Keys, Secret, Session};
 use crate::error::{Error, Result};
-use crate::limits;
-use crate::profile::{Plan, SourceKind};
-use crate::session::{Keys, Secret, Session};
+use crate::sys::atomic;
+use crate::sys::environ::Environment;
 
 const FORMAT_VERSION: u64 = 1;
 
@@ -56,7 +56,7 @@ impl Cache {
 
     /// The directory without creating or checking it (for `clear` and `list`).
     pub fn dir(env: &Environment) -> Result<PathBuf> {
-        crate::environ::xdg_dir(env, "XDG_CACHE_HOME", ".cache", "the session cache")
+        crate::sys::environ::xdg_dir(env, "XDG_CACHE_HOME", ".cache", "the session cache")
     }
 
     /// Creates the directory 0700, or checks that the existing one is a real directory, ours,

@@ -3,16 +3,20 @@
 //! A chain may start from the cached session of its first hops. This is the heart of mfaexec;
 //! `cmd/` holds only the commands that use it.
 
+pub mod cache;
+
 use std::time::Duration;
 
-use crate::cache::{self, Cache};
+use crate::aws::sts;
 use crate::cli::SessionArgs;
-use crate::environ::Environment;
+use crate::config::limits;
+use crate::config::limits::Origin;
+use crate::config::profile::{self, Plan, Request, SourceKind};
+use crate::creds::{Session, local_time};
 use crate::error::{Error, Result};
-use crate::limits::Origin;
-use crate::profile::{self, Plan, Request, SourceKind};
-use crate::session::{Session, local_time};
-use crate::{limits, mfa, sts};
+use crate::mfa;
+use crate::sys::environ::Environment;
+use cache::Cache;
 
 /// How many codes a prompting user may try when STS says one is wrong or used.
 const CODE_TRIES: usize = 3;
@@ -149,7 +153,7 @@ fn fresh_session(
     }
     let timeout = sts_timeout(env)?;
     // A bad proxy, CA bundle or endpoint variant is told before any MFA code is asked.
-    let net = crate::net::Network::load(&plan.net)?;
+    let net = crate::aws::net::Network::load(&plan.net)?;
     sts::resolve_endpoint(plan)?;
     // A chain may start from the cached session of its first hops (`mfaexec prod` earlier
     // today): then no MFA code is needed, only the remaining hops.
@@ -362,7 +366,7 @@ pub fn cached_prefix(
     args: &SessionArgs,
     env: &Environment,
     cache: &Cache,
-) -> Option<(usize, crate::session::Keys, String)> {
+) -> Option<(usize, crate::creds::Keys, String)> {
     let window = cache::refresh_window(env).ok()? as i64;
     (1..plan.hops.len()).rev().find_map(|k| {
         let prefix = prefix_plan(plan, k, args, env)?;

@@ -5,10 +5,10 @@
 use proptest::prelude::*;
 
 use crate::cli::Format;
-use crate::credfile::with_section;
-use crate::limits;
-use crate::shell::render;
-use crate::vars::Vars;
+use crate::config::limits;
+use crate::output::credfile::with_section;
+use crate::output::shell::render;
+use crate::output::vars::Vars;
 
 // ---------------------------------------------------------------------------------------------
 // The credentials-file editor: every byte outside mfaexec's section is kept.

@@ -1,0 +1,8 @@
+//! What the user configured, turned into a plan: the AWS files, the key-store index, duration
+//! rules and where credentials may be sent. Reads files, never the network. Uses `sys` and
+//! `creds` only.
+
+pub mod endpoint;
+pub mod index;
+pub mod limits;
+pub mod profile;

@@ -1,0 +1,6 @@
+//! Running the user's command: the child process and its signals, and `--server`, the
+//! credentials endpoint that lives as long as the command. Uses every layer below it, never
+//! `cmd`.
+
+pub mod child;
+pub mod server;

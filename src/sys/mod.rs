@@ -1,0 +1,7 @@
+//! The operating system's side, with no AWS in it: atomic private files, core dumps, the
+//! environment as a value, and the SDK's log. Uses only `error` and `creds`.
+
+pub mod atomic;
+pub mod coredump;
+pub mod environ;
+pub mod sdklog;

@@ -16,7 +16,7 @@ use crate::config::limits::BODY_CAP;
 use crate::config::profile::Located;
 use crate::creds::Session;
 use crate::error::{Error, Result, cause_chain};
-use crate::session::cache::partition;
+use crate::config::endpoint::partition;
 use crate::sys::environ::Environment;
 
 pub const ISSUER: &str = "mfaexec";

@@ -268,7 +268,7 @@ impl Iam {
 
 /// IAM's global endpoint of the region's partition.
 fn default_endpoint(region: &str) -> String {
-    match crate::session::cache::partition(region) {
+    match crate::config::endpoint::partition(region) {
         "aws-cn" => "https://iam.cn-north-1.amazonaws.com.cn".to_owned(),
         "aws-us-gov" => "https://iam.us-gov.amazonaws.com".to_owned(),
         _ => "https://iam.amazonaws.com".to_owned(),

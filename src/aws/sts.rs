@@ -180,7 +180,7 @@ fn client(
         // An explicit endpoint wins over the FIPS and dual-stack variants (AWS-RULES §11).
         builder = builder.endpoint_url(&endpoint.value);
     } else {
-        let flag = |f: &Option<crate::aws::net::Flag>| f.as_ref().is_some_and(|f| f.value);
+        let flag = |f: &Option<crate::config::network::Flag>| f.as_ref().is_some_and(|f| f.value);
         builder = builder
             .use_fips(flag(&plan.net.use_fips))
             .use_dual_stack(flag(&plan.net.use_dual_stack))
@@ -470,11 +470,11 @@ fn session_from(
     }
     let key_id = c.access_key_id();
     let expiration = c.expiration().secs();
-    let now = crate::session::cache::now();
+    let now = crate::sys::time::now();
     if expiration <= now {
         return Err(refuse(format!(
             "the expiration is missing or already past ({})",
-            crate::creds::rfc3339(expiration)
+            crate::sys::time::rfc3339(expiration)
         )));
     }
     let latest = now
@@ -483,13 +483,13 @@ fn session_from(
     if expiration > latest {
         return Err(refuse(format!(
             "the expiration {} is far beyond the {} asked for",
-            crate::creds::rfc3339(expiration),
+            crate::sys::time::rfc3339(expiration),
             limits::format(asked_secs)
         )));
     }
     log(&format!(
         "got temporary key {key_id} expiring {}",
-        crate::creds::rfc3339(expiration)
+        crate::sys::time::rfc3339(expiration)
     ));
     Ok(Session {
         keys: Keys {
@@ -512,7 +512,7 @@ pub fn resolve_endpoint(plan: &Plan) -> Result<String, Error> {
     if let Some(e) = &plan.endpoint {
         return Ok(e.value.clone());
     }
-    let flag = |f: &Option<crate::aws::net::Flag>| f.as_ref().is_some_and(|f| f.value);
+    let flag = |f: &Option<crate::config::network::Flag>| f.as_ref().is_some_and(|f| f.value);
     let params = Params::builder()
         .region(plan.sts_region())
         .use_fips(flag(&plan.net.use_fips))

@@ -136,7 +136,8 @@ fn read_keys() -> Result<Keys> {
         std::io::BufReader::new(&tty)
             .read_line(&mut id)
             .map_err(|e| Error::new(format!("cannot read the terminal: {e}")))?;
-        let secret = crate::mfa::read_secret("Secret access key: ", "the secret access key", 1024)?;
+        let secret =
+            crate::sys::tty::read_secret("Secret access key: ", "the secret access key", 1024)?;
         (id, secret)
     } else {
         let mut lines = stdin.lock();

@@ -68,5 +68,5 @@ pub fn run(args: &ClearArgs, env: &Environment) -> Result<()> {
         }
     }
     let noun = if removed == 1 { "session" } else { "sessions" };
-    super::print_stdout(&format!("cleared {removed} cached {noun}\n"))
+    crate::output::print_stdout(&format!("cleared {removed} cached {noun}\n"))
 }

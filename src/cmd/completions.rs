@@ -19,11 +19,11 @@ const ZSH: &str = include_str!("../../shell/complete.zsh");
 const FISH: &str = include_str!("../../shell/complete.fish");
 
 pub fn run(args: &CompletionsArgs, _env: &Environment) -> Result<()> {
-    super::print_stdout(&script(args.shell)?)
+    crate::output::print_stdout(&script(args.shell)?)
 }
 
 pub fn man(_env: &Environment) -> Result<()> {
-    super::print_stdout(&man_page()?)
+    crate::output::print_stdout(&man_page()?)
 }
 
 /// The completion script for `shell`: clap_complete's, then the data, then the hand-written part.

@@ -15,7 +15,11 @@ use crate::sys::environ::Environment;
 pub fn run(args: &CredentialProcessArgs, env: &Environment) -> Result<()> {
     let plan = super::plan(&args.session, env)?;
     if args.session.dry_run {
-        return super::print_stdout(&super::dry_run_report(&plan, &args.session, env)?);
+        return crate::output::print_stdout(&crate::output::report::dry_run_report(
+            &plan,
+            &args.session,
+            env,
+        )?);
     }
     let session = crate::session::session(&plan, &args.session, env).map_err(|e| {
         // The generic hint (-t CODE) is no help in a config file: the code changes every 30s.
@@ -32,5 +36,5 @@ pub fn run(args: &CredentialProcessArgs, env: &Environment) -> Result<()> {
         }
     })?;
     let text = shell::render(Format::Json, &vars::for_session(&plan, &session))?;
-    super::print_stdout(&text)
+    crate::output::print_stdout(&text)
 }

@@ -8,9 +8,13 @@ use crate::sys::environ::Environment;
 pub fn run(args: &EnvArgs, env: &Environment) -> Result<()> {
     let plan = super::plan(&args.session, env)?;
     if args.session.dry_run {
-        return super::print_stdout(&super::dry_run_report(&plan, &args.session, env)?);
+        return crate::output::print_stdout(&crate::output::report::dry_run_report(
+            &plan,
+            &args.session,
+            env,
+        )?);
     }
     let session = crate::session::session(&plan, &args.session, env)?;
     let text = shell::render(args.format, &vars::for_session(&plan, &session))?;
-    super::print_stdout(&text)
+    crate::output::print_stdout(&text)
 }

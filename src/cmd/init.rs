@@ -10,7 +10,7 @@ pub const ZSH: &str = include_str!("../../shell/mfaexec.zsh");
 pub const FISH: &str = include_str!("../../shell/mfaexec.fish");
 
 pub fn run(args: &InitArgs, _env: &Environment) -> Result<()> {
-    super::print_stdout(script(args.shell))
+    crate::output::print_stdout(script(args.shell))
 }
 
 pub fn script(shell: Shell) -> &'static str {

@@ -46,7 +46,7 @@ pub fn run(args: &ListArgs, env: &Environment) -> Result<()> {
         if !out.is_empty() {
             out.push('\n');
         }
-        return super::print_stdout(&out);
+        return crate::output::print_stdout(&out);
     }
     let cache = Cache::open(env);
     let rows: Vec<Row> = names
@@ -57,9 +57,9 @@ pub fn run(args: &ListArgs, env: &Environment) -> Result<()> {
         let items: Vec<serde_json::Value> = rows.iter().map(to_json).collect();
         let mut out = serde_json::to_string_pretty(&items).unwrap_or_default();
         out.push('\n');
-        return super::print_stdout(&out);
+        return crate::output::print_stdout(&out);
     }
-    super::print_stdout(&table(&rows))
+    crate::output::print_stdout(&table(&rows))
 }
 
 fn row(set: &ProfileSet, name: &str, env: &Environment, cache: &Result<Option<Cache>>) -> Row {
@@ -106,7 +106,10 @@ fn row(set: &ProfileSet, name: &str, env: &Environment, cache: &Result<Option<Ca
         (Ok(Some(cache)), Ok(plan)) => match cache.peek(&cache::key(&plan)) {
             None => State::None,
             Some(entry) => {
-                let left = entry.session.expiration.saturating_sub(cache::now());
+                let left = entry
+                    .session
+                    .expiration
+                    .saturating_sub(crate::sys::time::now());
                 if left > 0 {
                     State::Valid {
                         expiration: entry.session.expiration,
@@ -196,12 +199,12 @@ fn to_json(r: &Row) -> serde_json::Value {
     let session = match &r.state {
         State::Valid { expiration, left } => serde_json::json!({
             "state": "valid",
-            "expiration": crate::creds::rfc3339(*expiration),
+            "expiration": crate::sys::time::rfc3339(*expiration),
             "seconds_left": left,
         }),
         State::Expired { expiration } => serde_json::json!({
             "state": "expired",
-            "expiration": crate::creds::rfc3339(*expiration),
+            "expiration": crate::sys::time::rfc3339(*expiration),
         }),
         State::None => serde_json::json!({ "state": "none" }),
         State::Unknown(why) => serde_json::json!({ "state": "unknown", "reason": why }),

@@ -12,7 +12,6 @@ use crate::cli::LoginArgs;
 use crate::config::limits::{self, Call, Origin};
 use crate::config::profile::Plan;
 use crate::error::Result;
-use crate::session::cache;
 use crate::sys::environ::Environment;
 
 /// What `SessionDuration` the sign-in gets, and why.
@@ -39,7 +38,7 @@ fn console_duration(plan: &Plan) -> ConsoleDuration {
 /// left; within the 15m..12h AWS accepts.
 fn session_duration_secs(plan: &Plan, expiration: i64) -> u64 {
     let wanted = if plan.duration.origin == Origin::Default {
-        expiration.saturating_sub(cache::now()).max(0) as u64
+        expiration.saturating_sub(crate::sys::time::now()).max(0) as u64
     } else {
         plan.duration.secs
     };
@@ -54,7 +53,7 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
     let duration_kind = console_duration(&plan);
 
     if args.session.dry_run {
-        let mut report = super::dry_run_report(&plan, &args.session, env)?;
+        let mut report = crate::output::report::dry_run_report(&plan, &args.session, env)?;
         let duration_text = match &duration_kind {
             ConsoleDuration::Sent if plan.duration.origin == Origin::Default => {
                 "SessionDuration = what the session has left".to_owned()
@@ -79,7 +78,7 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
             "proxy",
             net.route(&endpoint.value).describe()
         ));
-        return super::print_stdout(&report);
+        return crate::output::print_stdout(&report);
     }
 
     if let ConsoleDuration::NotSent(why) = &duration_kind
@@ -121,7 +120,7 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
         crate::say!("mfaexec: sign-in URL {}", federation::masked(&url));
     }
     if args.print {
-        return super::print_stdout(&format!("{url}\n"));
+        return crate::output::print_stdout(&format!("{url}\n"));
     }
     match open_browser(&url, env) {
         Ok(how) => {
@@ -136,7 +135,7 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
                 "mfaexec: {why}; open the sign-in URL below within {}",
                 federation::URL_LIFETIME
             );
-            super::print_stdout(&format!("{url}\n"))
+            crate::output::print_stdout(&format!("{url}\n"))
         }
     }
 }

@@ -6,10 +6,10 @@ use aws_config::profile::ProfileSet;
 
 use crate::cli::WriteArgs;
 use crate::config::profile;
-use crate::creds::rfc3339;
 use crate::error::{Error, Result};
 use crate::output::credfile::{self, CredFile};
 use crate::sys::environ::Environment;
+use crate::sys::time::rfc3339;
 
 /// Keys by which a profile gets credentials some other way: keys written into its section of
 /// the credentials file would be merged with them (the credentials file wins key by key).
@@ -36,8 +36,8 @@ pub fn run(args: &WriteArgs, env: &Environment) -> Result<()> {
     check_profiles(&set, &name)?;
     file.check(&name)?;
     if args.session.dry_run {
-        let report = super::dry_run_report(&plan, &args.session, env)?;
-        return super::print_stdout(&format!(
+        let report = crate::output::report::dry_run_report(&plan, &args.session, env)?;
+        return crate::output::print_stdout(&format!(
             "{report}{:<11} section [{name}] of {}\n",
             "write",
             file.describe()
@@ -62,7 +62,7 @@ pub fn run(args: &WriteArgs, env: &Environment) -> Result<()> {
         "mfaexec: wrote the session of {} to [{name}] in {}; it expires {} ({}); use it with AWS_PROFILE={name}, e.g. `AWS_PROFILE={name} aws sts get-caller-identity`",
         plan.profile,
         file.describe(),
-        crate::creds::local_time(session.expiration),
+        crate::sys::time::local_time(session.expiration),
         rfc3339(session.expiration)
     );
     Ok(())

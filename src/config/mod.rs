@@ -5,4 +5,5 @@
 pub mod endpoint;
 pub mod index;
 pub mod limits;
+pub mod network;
 pub mod profile;

@@ -465,7 +465,7 @@ pub struct Plan {
     pub region: Option<Located>,
     pub endpoint: Option<Located>,
     /// Proxies, CA bundle and endpoint variants (src/net.rs).
-    pub net: crate::aws::net::Settings,
+    pub net: crate::config::network::Settings,
     /// The `Name` of a GetFederationToken call (console sign-in without a role).
     pub federation_name: Option<String>,
     /// One-line notices for stderr (a duration shortened, ...).
@@ -703,7 +703,7 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
             }
             None => None,
         },
-        net: crate::aws::net::settings(top, env)?,
+        net: crate::config::network::settings(top, env)?,
         federation_name,
         source,
         hops,
@@ -734,7 +734,7 @@ pub fn for_keys(env: &Environment, name: &str, keys: Keys) -> Result<Plan> {
     };
     // A profile that does not exist yet has only the environment's network settings.
     let empty = Profile::new(name, std::collections::HashMap::new());
-    let net = crate::aws::net::settings(set.get_profile(name).unwrap_or(&empty), env)?;
+    let net = crate::config::network::settings(set.get_profile(name).unwrap_or(&empty), env)?;
     Ok(Plan {
         profile: name.to_owned(),
         net,

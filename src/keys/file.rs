@@ -140,7 +140,7 @@ fn ask(creating: bool, path: &std::path::Path) -> Result<SecretString> {
         ))
         .hint("run mfaexec from a terminal, or set MFAEXEC_FILE_PASSPHRASE (weaker: for scripts)")
     };
-    if !crate::mfa::has_terminal() {
+    if !crate::sys::tty::has_terminal() {
         return Err(none());
     }
     let prompt = if creating && !path.exists() {
@@ -148,13 +148,16 @@ fn ask(creating: bool, path: &std::path::Path) -> Result<SecretString> {
     } else {
         "Passphrase of the mfaexec key file: "
     };
-    let first = crate::mfa::read_secret(prompt, "the passphrase", PASSPHRASE_CAP)?;
+    let first = crate::sys::tty::read_secret(prompt, "the passphrase", PASSPHRASE_CAP)?;
     if first.is_empty() {
         return Err(Error::new("the passphrase is empty").hint("type a passphrase"));
     }
     if creating && !path.exists() {
-        let again =
-            crate::mfa::read_secret("Same passphrase again: ", "the passphrase", PASSPHRASE_CAP)?;
+        let again = crate::sys::tty::read_secret(
+            "Same passphrase again: ",
+            "the passphrase",
+            PASSPHRASE_CAP,
+        )?;
         if *again != *first {
             return Err(Error::new("the two passphrases differ; nothing was stored"));
         }

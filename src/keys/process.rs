@@ -11,8 +11,8 @@ use zeroize::Zeroizing;
 use crate::config::limits;
 use crate::creds::{Keys, Secret};
 use crate::error::{Error, Result};
-use crate::mfa::{Bounded, run_bounded};
 use crate::sys::environ::Environment;
+use crate::sys::process::{Bounded, run_bounded};
 
 /// The JSON is a few hundred bytes (a few KB with a session token); more is never kept.
 const OUTPUT_CAP: usize = 64 * 1024;
@@ -28,7 +28,7 @@ pub fn run(profile: &str, command: &str, env: &Environment) -> Result<Keys> {
     let what = format!("credential_process of profile `{profile}`");
     let timeout = timeout(env)?;
     // Under --server, away from the terminal and the command's processes, as an mfa_process.
-    let (stderr, place) = crate::mfa::process_place();
+    let (stderr, place) = crate::sys::process::process_place();
     let output = run_bounded(command, stderr, place, timeout, OUTPUT_CAP).map_err(|e| {
         match e {
             Bounded::Start(e) => Error::new(format!("cannot start the {what}: /bin/sh: {e}")),
@@ -59,7 +59,7 @@ pub fn run(profile: &str, command: &str, env: &Environment) -> Result<Keys> {
         }
         None => return Err(Error::new(format!("the {what} failed")).hint(look)),
     }
-    parse(&stdout, crate::session::cache::now()).map_err(|why| {
+    parse(&stdout, crate::sys::time::now()).map_err(|why| {
         Error::new(format!("the {what} printed {why}")).hint(
             r#"it must print one JSON object: {"Version": 1, "AccessKeyId": "...", "SecretAccessKey": "..."} (its output is not shown, as it holds secrets)"#,
         )

@@ -25,10 +25,11 @@ use std::time::{Duration, Instant};
 use nix::fcntl::{Flock, FlockArg, OFlag};
 
 use crate::config::limits;
-use crate::creds::{Keys, Secret, Session, rfc3339};
+use crate::creds::{Keys, Secret, Session};
 use crate::error::{Error, Result};
 use crate::sys::atomic;
 use crate::sys::environ::Environment;
+use crate::sys::time::rfc3339;
 
 /// The key holding the expiry. Not an `aws_` key (the SDKs ignore unknown keys, but that prefix
 /// is AWS's to give a meaning); `x_security_token_expires` in RFC 3339 is what saml2aws and

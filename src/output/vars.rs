@@ -1,7 +1,8 @@
 //! The variables a child gets (exec) or a shell is given (env): one list, so both agree.
 
 use crate::config::profile::Plan;
-use crate::creds::{Session, rfc3339};
+use crate::creds::Session;
+use crate::sys::time::rfc3339;
 
 /// Removed from the child's environment, so no earlier credentials or profile selection can
 /// shadow the session (an SDK prefers AWS_PROFILE over keys in some setups).

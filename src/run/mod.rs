@@ -3,4 +3,5 @@
 //! `cmd`.
 
 pub mod child;
+pub mod command;
 pub mod server;

@@ -26,16 +26,16 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::{Semaphore, TryAcquireError, oneshot, watch};
 
 use crate::cli::{ExecArgs, SessionArgs};
-use crate::cmd::exec;
 use crate::config::limits;
 use crate::config::profile::{self, Plan};
-use crate::creds::{Secret, Session, rfc3339};
+use crate::creds::{Secret, Session};
 use crate::error::{Error, Result};
 use crate::mfa;
 use crate::output::vars::{self, Vars};
 use crate::run::child;
 use crate::session::{self as obtain, cache};
 use crate::sys::environ::Environment;
+use crate::sys::time::rfc3339;
 
 /// A request's head (request line and headers) beyond this is refused; hyper's minimum.
 const MAX_HEAD_BYTES: usize = 8192;
@@ -59,13 +59,13 @@ const QUICK_RENEWAL: Duration = Duration::from_millis(500);
 /// Runs the command with the endpoint: the session first (the MFA code, if one is needed, is
 /// asked now, while the terminal is still mfaexec's), then the server, then the command.
 pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
-    let argv = exec::command_line(&args.command, env);
+    let argv = crate::run::command::command_line(&args.command, env);
     if args.session.dry_run {
         let shown: Vec<String> = argv
             .iter()
             .map(|a| shell_words::quote(&a.to_string_lossy()).into_owned())
             .collect();
-        let mut report = crate::cmd::dry_run_plan(plan, &args.session, env)?;
+        let mut report = crate::output::report::dry_run_plan(plan, &args.session, env)?;
         report.push_str(&format!(
             "{:<11} a credentials endpoint on 127.0.0.1, on a port the kernel picks; the command runs as mfaexec's child and gets no keys\n",
             "server"
@@ -73,13 +73,13 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
         if let Err(e) = refuse_default_keys(env) {
             report.push_str(&format!("{:<11} refused: {}\n", "note", e.message()));
         }
-        report.push_str(&crate::cmd::vars_report(&vars::for_server(
+        report.push_str(&crate::output::report::vars_report(&vars::for_server(
             plan,
             "http://127.0.0.1:<port>/",
             "****",
         )));
         report.push_str(&format!("{:<11} {}\n", "command", shown.join(" ")));
-        return crate::cmd::print_stdout(&report);
+        return crate::output::print_stdout(&report);
     }
     refuse_default_keys(env)?;
     let removed = Vars {
@@ -87,14 +87,17 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
         set: vec![],
     };
     // Find the program before asking for a code: a typo must not cost an MFA code.
-    let program = exec::find_program(&argv[0], &exec::child_environment(env, &removed))?;
+    let program = crate::run::command::find_program(
+        &argv[0],
+        &crate::run::command::child_environment(env, &removed),
+    )?;
     // Without a cache, a chain's first hop is kept in memory for the renewals.
     let memory = obtain::Memory::default();
     let session = obtain::session_remembering(plan, &args.session, env, Some(&memory))?;
     // Before the server's threads start, so that none of them can die of these signals.
     child::hold_signals()?;
     // Renewals run mfa_process away from the terminal and the command's processes.
-    mfa::detach_from_terminal();
+    crate::sys::process::detach_from_terminal();
     let endpoint = Endpoint::start(plan, &args.session, env, session, memory)?;
     let vars = vars::for_server(plan, &endpoint.uri(), endpoint.token.expose());
     if args.command.is_empty() {
@@ -116,7 +119,11 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
     // The command gets the user's core limit, as after exec; mfaexec's own is 0 again at once
     // (and mfaexec stays non-dumpable throughout).
     crate::sys::coredump::restore_for_exec();
-    let spawned = child::spawn(&program, &argv, &exec::child_environment(env, &vars));
+    let spawned = child::spawn(
+        &program,
+        &argv,
+        &crate::run::command::child_environment(env, &vars),
+    );
     crate::sys::coredump::forbid();
     let pid = match spawned {
         Ok(pid) => pid,
@@ -299,7 +306,7 @@ struct State {
 
 impl State {
     fn new(session: Session) -> State {
-        let lifetime = session.expiration.saturating_sub(cache::now());
+        let lifetime = session.expiration.saturating_sub(crate::sys::time::now());
         State {
             session,
             lifetime,
@@ -318,7 +325,10 @@ impl State {
         } else {
             window
         };
-        self.session.expiration.saturating_sub(cache::now()) < window
+        self.session
+            .expiration
+            .saturating_sub(crate::sys::time::now())
+            < window
     }
 }
 
@@ -474,7 +484,10 @@ async fn answer(shared: &Arc<Shared>, req: &Request<Incoming>) -> (StatusCode, S
                 "Token": keys.session_token.as_ref().map(|t| t.expose()),
                 "Expiration": rfc3339(session.expiration),
             });
-            let left = session.expiration.saturating_sub(cache::now()).max(0) as u64;
+            let left = session
+                .expiration
+                .saturating_sub(crate::sys::time::now())
+                .max(0) as u64;
             (
                 StatusCode::OK,
                 body.to_string(),
@@ -536,7 +549,7 @@ async fn credentials(shared: &Arc<Shared>) -> std::result::Result<Session, Strin
             if !state.renewing && !waited && !recently_failed {
                 start_renewal(shared, &mut state);
             }
-            let expired = state.session.expiration <= cache::now();
+            let expired = state.session.expiration <= crate::sys::time::now();
             if !state.renewing || (!expired && Instant::now() >= grace) {
                 return if expired {
                     Err(state.last_error.clone().unwrap_or_else(|| {
@@ -612,7 +625,11 @@ impl Shared {
                 };
                 if !state.ended_said {
                     state.ended_said = true;
-                    let left = state.session.expiration.saturating_sub(cache::now()).max(0);
+                    let left = state
+                        .session
+                        .expiration
+                        .saturating_sub(crate::sys::time::now())
+                        .max(0);
                     crate::say!(
                         "mfaexec: the session of profile `{profile}` ends in {} and only a typed MFA code can renew it: {again}",
                         limits::format(left as u64)
@@ -650,7 +667,7 @@ mod tests {
                 secret_access_key: Secret::new("s"),
                 session_token: Some(Secret::new("t")),
             },
-            expiration: cache::now() + left,
+            expiration: crate::sys::time::now() + left,
         };
         State {
             lifetime,

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use nix::fcntl::{Flock, FlockArg, OFlag};
 use sha2::{Digest, Sha256};
 
+use crate::config::endpoint::partition;
 use crate::config::limits;
 use crate::config::profile::{Plan, SourceKind};
 use crate::creds::{Keys, Secret, Session};
@@ -373,16 +374,6 @@ pub fn key(plan: &Plan) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
 /// `MFAEXEC_REFRESH_WINDOW`: a cached session with less than this left is replaced.
 pub fn refresh_window(env: &Environment) -> Result<u64> {
     limits::setting(env, &limits::REFRESH_WINDOW)
@@ -390,13 +381,6 @@ pub fn refresh_window(env: &Environment) -> Result<u64> {
 
 pub fn lock_timeout(env: &Environment) -> Result<Duration> {
     limits::setting(env, &limits::LOCK_TIMEOUT).map(Duration::from_secs)
-}
-
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -12,10 +12,11 @@ use crate::cli::SessionArgs;
 use crate::config::limits;
 use crate::config::limits::Origin;
 use crate::config::profile::{self, Plan, Request, SourceKind};
-use crate::creds::{Session, local_time};
+use crate::creds::Session;
 use crate::error::{Error, Result};
 use crate::mfa;
 use crate::sys::environ::Environment;
+use crate::sys::time::local_time;
 use cache::Cache;
 
 /// How many codes a prompting user may try when STS says one is wrong or used.
@@ -70,7 +71,10 @@ pub fn session_remembering(
     // Comparing with what is *left* instead would make a repeated `-d 12h` (an alias, a
     // credential_process line) miss the cache on every call, a second after the first.
     let usable = |entry: &cache::Entry| {
-        let left = entry.session.expiration.saturating_sub(cache::now());
+        let left = entry
+            .session
+            .expiration
+            .saturating_sub(crate::sys::time::now());
         let obtained_for = entry.session.expiration.saturating_sub(entry.issued);
         let longer_asked = matches!(plan.duration.origin, Origin::Flag)
             && obtained_for.saturating_add(ISSUE_SLACK_SECS) < plan.duration.secs as i64;
@@ -82,13 +86,21 @@ pub fn session_remembering(
                 "mfaexec: using the cached session for {} ({}), {} left",
                 plan.profile,
                 plan.describe(),
-                limits::format(entry.session.expiration.saturating_sub(cache::now()).max(0) as u64)
+                limits::format(
+                    entry
+                        .session
+                        .expiration
+                        .saturating_sub(crate::sys::time::now())
+                        .max(0) as u64
+                )
             );
         }
         entry.session
     };
     if !args.refresh
-        && let Some(entry) = cache.read(&key, cache::now()).filter(|e| usable(e))
+        && let Some(entry) = cache
+            .read(&key, crate::sys::time::now())
+            .filter(|e| usable(e))
     {
         return Ok(hit(entry));
     }
@@ -107,7 +119,9 @@ pub fn session_remembering(
     };
     // Whoever held the lock may have just written the session this process needs.
     if !args.refresh
-        && let Some(entry) = cache.read(&key, cache::now()).filter(|e| usable(e))
+        && let Some(entry) = cache
+            .read(&key, crate::sys::time::now())
+            .filter(|e| usable(e))
     {
         return Ok(hit(entry));
     }
@@ -116,7 +130,7 @@ pub fn session_remembering(
         profile: plan.profile.clone(),
         role_arn: plan.hops.last().map(|h| h.role_arn.clone()),
         session: session.clone(),
-        issued: cache::now(),
+        issued: crate::sys::time::now(),
     };
     if let Err(e) = cache.write(&key, &entry) {
         crate::say!(
@@ -160,7 +174,9 @@ fn fresh_session(
     let window = cache::refresh_window(env)? as i64;
     let remembered = memory
         .and_then(Memory::get)
-        .filter(|s| plan.hops.len() > 1 && s.expiration.saturating_sub(cache::now()) >= window)
+        .filter(|s| {
+            plan.hops.len() > 1 && s.expiration.saturating_sub(crate::sys::time::now()) >= window
+        })
         .map(|s| (1, s.keys, plan.hops[0].profile.clone()));
     let prefix = match cache {
         Some(cache) if !args.refresh => cached_prefix(plan, args, env, cache),
@@ -238,7 +254,7 @@ fn fresh_session(
             Ok(sessions) => break sessions,
             Err(sts::Failure::InvalidCode(e)) if prompting && tries < CODE_TRIES => {
                 tries += 1;
-                mfa::say(&format!(
+                crate::sys::tty::say(&format!(
                     "mfaexec: {}; {}",
                     e.message(),
                     "wait for the next code"
@@ -287,7 +303,7 @@ fn fresh_session(
             profile: first.profile.clone(),
             role_arn: first.hops.last().map(|h| h.role_arn.clone()),
             session: first_session.clone(),
-            issued: cache::now(),
+            issued: crate::sys::time::now(),
         };
         if let Err(e) = cache.write(&cache::key(first), &entry) {
             crate::say!(
@@ -355,7 +371,7 @@ fn prefix_plan(plan: &Plan, k: usize, args: &SessionArgs, env: &Environment) -> 
         && prefix.source == plan.source
         && serial(&prefix) == serial(plan)
         && endpoint(&prefix) == endpoint(plan)
-        && cache::partition(prefix.sts_region()) == cache::partition(plan.sts_region());
+        && crate::config::endpoint::partition(prefix.sts_region()) == crate::config::endpoint::partition(plan.sts_region());
     same.then_some(prefix)
 }
 
@@ -370,8 +386,11 @@ pub fn cached_prefix(
     let window = cache::refresh_window(env).ok()? as i64;
     (1..plan.hops.len()).rev().find_map(|k| {
         let prefix = prefix_plan(plan, k, args, env)?;
-        let entry = cache.read(&cache::key(&prefix), cache::now())?;
-        let left = entry.session.expiration.saturating_sub(cache::now());
+        let entry = cache.read(&cache::key(&prefix), crate::sys::time::now())?;
+        let left = entry
+            .session
+            .expiration
+            .saturating_sub(crate::sys::time::now());
         (left >= window).then_some((k, entry.session.keys, prefix.profile))
     })
 }

@@ -4,4 +4,7 @@
 pub mod atomic;
 pub mod coredump;
 pub mod environ;
+pub mod process;
 pub mod sdklog;
+pub mod time;
+pub mod tty;

@@ -9,7 +9,6 @@
 
 use std::sync::Arc;
 
-use aws_config::profile::Profile;
 use http::Uri;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
@@ -17,121 +16,9 @@ use hyper_util::client::proxy::matcher::{Intercept, Matcher};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
+use crate::config::network::{Settings, mask};
 use crate::config::profile::Located;
 use crate::error::{Error, Result};
-use crate::sys::environ::Environment;
-
-/// A yes/no setting and where it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Flag {
-    pub value: bool,
-    pub from: String,
-}
-
-/// What the environment and the selected profile say about the network: read with the plan,
-/// no I/O (the CA bundle file is read by [`Network::load`], only when a call is to be made).
-/// Its `Debug` masks the proxies' passwords.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Settings {
-    pub https_proxy: Option<Located>,
-    pub http_proxy: Option<Located>,
-    pub no_proxy: Option<Located>,
-    pub ca_bundle: Option<Located>,
-    pub use_fips: Option<Flag>,
-    pub use_dual_stack: Option<Flag>,
-    /// `sts_regional_endpoints = legacy`: the global endpoint for the regions that had it.
-    pub global_endpoint: Option<Flag>,
-}
-
-impl std::fmt::Debug for Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let masked = |p: &Option<Located>| p.as_ref().map(|l| (mask(&l.value), l.from.clone()));
-        f.debug_struct("Settings")
-            .field("https_proxy", &masked(&self.https_proxy))
-            .field("http_proxy", &masked(&self.http_proxy))
-            .field("no_proxy", &self.no_proxy)
-            .field("ca_bundle", &self.ca_bundle)
-            .field("use_fips", &self.use_fips)
-            .field("use_dual_stack", &self.use_dual_stack)
-            .field("global_endpoint", &self.global_endpoint)
-            .finish()
-    }
-}
-
-/// Reads the settings: the variables first, then the selected profile's keys, as the AWS CLI.
-pub fn settings(top: &Profile, env: &Environment) -> Result<Settings> {
-    let var = |names: &[&str]| {
-        names.iter().find_map(|n| {
-            env.get(n).map(|v| Located {
-                value: v.trim().to_owned(),
-                from: (*n).to_owned(),
-            })
-        })
-    };
-    let key = |name: &str| {
-        top.get(name)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(|v| Located {
-                value: v.to_owned(),
-                from: format!("{name} of profile `{}`", top.name()),
-            })
-    };
-    let either = |variable: &str, profile_key: &str| var(&[variable]).or_else(|| key(profile_key));
-    let flag = |variable: &str, profile_key: &str| -> Result<Option<Flag>> {
-        let Some(found) = either(variable, profile_key) else {
-            return Ok(None);
-        };
-        let value = if found.value.eq_ignore_ascii_case("true") {
-            true
-        } else if found.value.eq_ignore_ascii_case("false") {
-            false
-        } else {
-            return Err(Error::usage(format!(
-                "{}: `{}` is neither true nor false",
-                found.from, found.value
-            )));
-        };
-        Ok(Some(Flag {
-            value,
-            from: found.from,
-        }))
-    };
-    let global_endpoint = match either("AWS_STS_REGIONAL_ENDPOINTS", "sts_regional_endpoints") {
-        None => None,
-        Some(l) if l.value.eq_ignore_ascii_case("regional") => Some(Flag {
-            value: false,
-            from: l.from,
-        }),
-        Some(l) if l.value.eq_ignore_ascii_case("legacy") => Some(Flag {
-            value: true,
-            from: l.from,
-        }),
-        Some(l) => {
-            return Err(Error::usage(format!(
-                "{}: `{}` is neither regional nor legacy",
-                l.from, l.value
-            )));
-        }
-    };
-    let ca_bundle = either("AWS_CA_BUNDLE", "ca_bundle").map(|mut l| {
-        if let (Some(rest), Some(home)) = (l.value.strip_prefix("~/"), env.get("HOME")) {
-            l.value = format!("{}/{rest}", home.trim_end_matches('/'));
-        }
-        l
-    });
-    Ok(Settings {
-        // Lower case first, as curl and botocore (the AWS CLI) read them: with both set, the
-        // command mfaexec runs and mfaexec then take the same proxy.
-        https_proxy: var(&["https_proxy", "HTTPS_PROXY"]),
-        http_proxy: var(&["http_proxy", "HTTP_PROXY"]),
-        no_proxy: var(&["no_proxy", "NO_PROXY"]),
-        ca_bundle,
-        use_fips: flag("AWS_USE_FIPS_ENDPOINT", "use_fips_endpoint")?,
-        use_dual_stack: flag("AWS_USE_DUALSTACK_ENDPOINT", "use_dualstack_endpoint")?,
-        global_endpoint,
-    })
-}
 
 /// A proxy from a variable, checked.
 #[derive(Clone)]
@@ -475,30 +362,6 @@ fn proxy(found: &Located) -> Result<Proxy> {
         from: found.from.clone(),
         intercept,
     })
-}
-
-/// The URL with any password replaced by `****` (the user name stays: it helps and is not
-/// secret).
-pub fn mask(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    let Some((userinfo, host)) = authority.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    let user = userinfo.split(':').next().unwrap_or("");
-    let prefix = if scheme.is_empty() {
-        String::new()
-    } else {
-        format!("{scheme}://")
-    };
-    if userinfo.contains(':') {
-        format!("{prefix}{user}:****@{host}{path}")
-    } else {
-        format!("{prefix}{user}@{host}{path}")
-    }
 }
 
 /// Reads and checks a CA bundle: a PEM file with at least one certificate, each one usable as
@@ -886,7 +749,7 @@ pub fn explain_connect(
             C::ExpiredContext { not_after, .. } => Some(
                 Error::new(format!(
                     "the certificate of {host}{through} expired on {}",
-                    crate::creds::rfc3339(i64::try_from(not_after.as_secs()).unwrap_or(i64::MAX))
+                    crate::sys::time::rfc3339(i64::try_from(not_after.as_secs()).unwrap_or(i64::MAX))
                 ))
                 .hint(format!("check this machine's clock; else {host} (or a proxy that inspects TLS) must renew its certificate")),
             ),
@@ -897,7 +760,7 @@ pub fn explain_connect(
             C::NotValidYetContext { not_before, .. } => Some(
                 Error::new(format!(
                     "the certificate of {host}{through} is not valid before {}",
-                    crate::creds::rfc3339(i64::try_from(not_before.as_secs()).unwrap_or(i64::MAX))
+                    crate::sys::time::rfc3339(i64::try_from(not_before.as_secs()).unwrap_or(i64::MAX))
                 ))
                 .hint("check this machine's clock"),
             ),

@@ -12,11 +12,11 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use crate::aws::net::Network;
+use crate::config::endpoint::partition;
 use crate::config::limits::BODY_CAP;
 use crate::config::profile::Located;
 use crate::creds::Session;
 use crate::error::{Error, Result, cause_chain};
-use crate::config::endpoint::partition;
 use crate::sys::environ::Environment;
 
 pub const ISSUER: &str = "mfaexec";

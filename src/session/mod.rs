@@ -371,7 +371,8 @@ fn prefix_plan(plan: &Plan, k: usize, args: &SessionArgs, env: &Environment) -> 
         && prefix.source == plan.source
         && serial(&prefix) == serial(plan)
         && endpoint(&prefix) == endpoint(plan)
-        && crate::config::endpoint::partition(prefix.sts_region()) == crate::config::endpoint::partition(plan.sts_region());
+        && crate::config::endpoint::partition(prefix.sts_region())
+            == crate::config::endpoint::partition(plan.sts_region());
     same.then_some(prefix)
 }
 

@@ -1,0 +1,356 @@
+//! Reading the AWS config and credentials files: the checks aws-config does not make (a regular
+//! file, a size cap, the path in every OS error), then aws-config's own parser, once per run.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+
+use aws_config::profile::ProfileSet;
+use aws_runtime::env_config::file::EnvConfigFiles;
+use aws_types::os_shim_internal::Fs;
+
+use crate::error::{Error, Result, cause_chain};
+use crate::sys::environ::Environment;
+
+use super::plan::*;
+
+/// The most read of an AWS config or credentials file: real ones are a few KiB, and even a
+/// thousand profiles take a few hundred.
+pub const FILE_CAP: u64 = 4 * 1024 * 1024;
+
+/// Reads and parses the config and credentials files (`AWS_CONFIG_FILE`,
+/// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/config` and `~/.aws/credentials`), with `selected`
+/// as the profile whose `[services]` section decides the endpoint.
+///
+/// mfaexec reads the files itself, with the checks aws-config does not make (a regular file
+/// through symlinks, at most FILE_CAP, an OS error named with the path), and hands aws-config
+/// only their contents to parse. They are read and parsed once per run (see `Files`).
+pub fn load(env: &Environment, selected: &str) -> Result<Arc<ProfileSet>> {
+    Files::for_run(env)?.parsed_for(env, selected)
+}
+
+/// The AWS files of this run, read once and parsed once: `list` with a thousand profiles, or a
+/// long chain with its cached prefixes, plans every profile from the same parse (a re-read and
+/// re-parse per profile made `list` take seconds). A profile is resolved from a parse made with
+/// it selected only when its own endpoint settings (`services`, `endpoint_url`,
+/// `ignore_configured_endpoint_urls`, which aws-config reads from the selected profile) differ
+/// from those of the first parse's selected profile; such parses are kept too.
+pub(super) struct Files {
+    paths: Vec<std::path::PathBuf>,
+    /// (kind, path) in the order aws-config merges them; the contents are in `contents`.
+    sources: Vec<(
+        aws_runtime::env_config::file::EnvConfigFileKind,
+        std::path::PathBuf,
+    )>,
+    contents: std::collections::HashMap<std::ffi::OsString, Vec<u8>>,
+    parsed: Mutex<Vec<Arc<ProfileSet>>>,
+}
+
+/// The keys by which a selected profile changes the STS endpoint (see `endpoint`).
+const ENDPOINT_KEYS: [&str; 3] = [
+    "services",
+    "endpoint_url",
+    "ignore_configured_endpoint_urls",
+];
+
+static RUN_FILES: Mutex<Option<Arc<Files>>> = Mutex::new(None);
+
+impl Files {
+    pub(super) fn for_run(env: &Environment) -> Result<Arc<Files>> {
+        use aws_runtime::env_config::file::EnvConfigFileKind as Kind;
+        let locations = [
+            (Kind::Config, "AWS_CONFIG_FILE", "~/.aws/config"),
+            (
+                Kind::Credentials,
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "~/.aws/credentials",
+            ),
+        ];
+        let paths: Vec<_> = locations
+            .iter()
+            .map(|(_, variable, default)| aws_file_path(env, variable, default))
+            .collect();
+        let mut memo = RUN_FILES.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(files) = memo.as_ref().filter(|f| f.paths == paths) {
+            return Ok(Arc::clone(files));
+        }
+        let mut sources = Vec::new();
+        let mut contents = std::collections::HashMap::new();
+        for ((kind, variable, _), path) in locations.iter().zip(&paths) {
+            if let Some(bytes) = read_aws_file(path, variable)? {
+                contents.insert(path.clone().into_os_string(), bytes);
+                sources.push((*kind, path.clone()));
+            }
+        }
+        let files = Arc::new(Files {
+            paths,
+            sources,
+            contents,
+            parsed: Mutex::new(Vec::new()),
+        });
+        *memo = Some(Arc::clone(&files));
+        Ok(files)
+    }
+
+    /// A parse whose selected profile decides the endpoint as `selected` would.
+    pub(super) fn parsed_for(&self, env: &Environment, selected: &str) -> Result<Arc<ProfileSet>> {
+        let mut parsed = self.parsed.lock().unwrap_or_else(|p| p.into_inner());
+        let settings = |set: &ProfileSet, name: &str| {
+            let profile = set.get_profile(name);
+            ENDPOINT_KEYS.map(|k| profile.and_then(|p| p.get(k)).map(str::to_owned))
+        };
+        if let Some(first) = parsed.first() {
+            let wanted = settings(first, selected);
+            if let Some(set) = parsed.iter().find(|set| {
+                set.selected_profile() == selected
+                    || settings(set, set.selected_profile()) == wanted
+            }) {
+                return Ok(Arc::clone(set));
+            }
+        }
+        let set = Arc::new(self.parse(env, selected)?);
+        parsed.push(Arc::clone(&set));
+        Ok(set)
+    }
+
+    /// The plan of one profile from a parse of only the sections it can read, when no whole
+    /// parse was needed yet: a cache hit in a config of a thousand profiles then costs what it
+    /// costs with five. The other sections are blanked line by line (so line numbers in errors
+    /// stay right). `None` on any error: the whole parse then gives the error with all its
+    /// context (closest names, loops through other profiles).
+    pub(super) fn quick_plan(&self, env: &Environment, req: &Request<'_>) -> Option<Plan> {
+        if !self
+            .parsed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+        {
+            let set = self.parsed_for(env, req.profile).ok()?;
+            check_chain_length(&set, req.profile).ok()?;
+            return resolve(&set, req, env).ok();
+        }
+        let contents = self.relevant_to(req.profile);
+        let set = self.parse_contents(env, req.profile, contents).ok()?;
+        check_chain_length(&set, req.profile).ok()?;
+        resolve(&set, req, env).ok()
+    }
+
+    /// The files with only the sections `profile`'s plan can read: its own, those of its
+    /// source_profile chain and `default`, in both files, and in the config file every section
+    /// that is not a `[profile NAME]` (services, sso-session, and invalid ones the SDK warns
+    /// about). Every other line is left empty.
+    fn relevant_to(&self, profile: &str) -> std::collections::HashMap<std::ffi::OsString, Vec<u8>> {
+        use aws_runtime::env_config::file::EnvConfigFileKind as Kind;
+        let texts: Vec<(Kind, &std::path::PathBuf, &str)> = self
+            .sources
+            .iter()
+            .map(|(kind, path)| {
+                let bytes = &self.contents[path.as_os_str()];
+                (*kind, path, std::str::from_utf8(bytes).unwrap_or(""))
+            })
+            .collect();
+        let mut needed = vec![profile.to_owned(), "default".to_owned()];
+        let mut i = 0;
+        while i < needed.len() && needed.len() <= MAX_CHAIN + 3 {
+            for (kind, _, text) in &texts {
+                let mut inside = false;
+                for line in text.lines() {
+                    if line.starts_with('[') {
+                        inside = section_profile(line, *kind).as_deref() == Some(&needed[i]);
+                    } else if inside
+                        && let Some((key, value)) = line.split_once('=')
+                        && key.trim().eq_ignore_ascii_case("source_profile")
+                    {
+                        let value = value.trim().to_owned();
+                        if !needed.contains(&value) {
+                            needed.push(value);
+                        }
+                    }
+                }
+            }
+            i += 1;
+        }
+        texts
+            .into_iter()
+            .map(|(kind, path, text)| {
+                let mut out = String::with_capacity(text.len());
+                let mut keep = true;
+                for line in text.split_inclusive('\n') {
+                    if line.starts_with('[') {
+                        keep = match section_profile(line, kind) {
+                            Some(name) => needed.contains(&name),
+                            None => true,
+                        };
+                    }
+                    if keep {
+                        out.push_str(line);
+                    } else if line.ends_with('\n') {
+                        out.push('\n');
+                    }
+                }
+                (path.clone().into_os_string(), out.into_bytes())
+            })
+            .collect()
+    }
+
+    fn parse(&self, env: &Environment, selected: &str) -> Result<ProfileSet> {
+        self.parse_contents(env, selected, self.contents.clone())
+    }
+
+    fn parse_contents(
+        &self,
+        env: &Environment,
+        selected: &str,
+        contents: std::collections::HashMap<std::ffi::OsString, Vec<u8>>,
+    ) -> Result<ProfileSet> {
+        use aws_runtime::env_config::file::EnvConfigFileKind as Kind;
+        let mut builder = EnvConfigFiles::builder();
+        for (kind, path) in &self.sources {
+            builder = builder.with_file(*kind, path);
+        }
+        if self.sources.is_empty() {
+            builder = builder.with_contents(Kind::Config, "");
+        }
+        let fs = Fs::from_raw_map(contents);
+        let (aws_env, files) = (env.to_aws_env(), builder.build());
+        let future =
+            aws_config::profile::load(&fs, &aws_env, &files, Some(Cow::Owned(selected.to_owned())));
+        block_on(future).map_err(|e| {
+            Error::new(format!("cannot read the AWS config files: {}", cause_chain(&e)))
+                .hint("fix the file named above; `aws configure list-profiles` shows what the AWS CLI makes of it")
+        })
+    }
+}
+
+/// The profile a section header line names, as aws-config reads it: `[profile NAME]` or
+/// `[default]` in the config file, `[NAME]` in the credentials file; None for any other
+/// section of the config file (`[services x]`, `[sso-session y]`, an unprefixed `[name]`).
+fn section_profile(
+    line: &str,
+    kind: aws_runtime::env_config::file::EnvConfigFileKind,
+) -> Option<String> {
+    use aws_runtime::env_config::file::EnvConfigFileKind as Kind;
+    let inner = line.trim_end().strip_prefix('[')?;
+    let inner = inner.split(']').next()?.trim();
+    match kind {
+        Kind::Credentials => Some(inner.to_owned()),
+        Kind::Config => {
+            let mut words = inner.splitn(2, char::is_whitespace);
+            match (words.next(), words.next()) {
+                (Some("profile"), Some(name)) => Some(name.trim().to_owned()),
+                (Some("default"), None) => Some("default".to_owned()),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// Where aws-config looks: the variable's path, else the default, with a leading `~`
+/// component replaced by HOME.
+fn aws_file_path(env: &Environment, variable: &str, default: &str) -> std::path::PathBuf {
+    let text = env.get(variable).unwrap_or(default);
+    let path = std::path::Path::new(text);
+    let mut parts = path.components();
+    match (parts.next(), env.get("HOME")) {
+        (Some(std::path::Component::Normal(first)), Some(home)) if first == "~" => {
+            std::path::Path::new(home).join(parts.as_path())
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+/// The null device (character device 1:3 on Linux), whatever its path.
+fn is_dev_null(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    meta.file_type().is_char_device()
+        && std::fs::metadata("/dev/null").is_ok_and(|null| null.rdev() == meta.rdev())
+}
+
+/// The bytes of one AWS file, `None` when it does not exist (as for aws-config, an absent file
+/// is an empty one). Anything but a regular file (through symlinks) is refused before it is
+/// opened, so a FIFO cannot hang and /dev/zero cannot fill memory.
+fn read_aws_file(path: &std::path::Path, variable: &str) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = path.display();
+    let os_error = |e: std::io::Error| Error::new(format!("cannot read {shown}: {e}"));
+    let check = |meta: &std::fs::Metadata| -> Result<()> {
+        if !meta.is_file() {
+            return Err(
+                Error::new(format!("{shown} is not a regular file")).hint(format!(
+                    "{variable} (or its default) must name a regular file"
+                )),
+            );
+        }
+        if meta.len() > FILE_CAP {
+            return Err(Error::new(format!(
+                "{shown} is {} bytes, over the {} MiB an AWS config file may have",
+                meta.len(),
+                FILE_CAP / 1024 / 1024
+            ))
+            .hint(format!("check {variable}")));
+        }
+        Ok(())
+    };
+    match std::fs::metadata(path) {
+        // /dev/null (through symlinks too) is the usual way to switch a file off: empty.
+        Ok(meta) if is_dev_null(&meta) => return Ok(Some(Vec::new())),
+        Ok(meta) => check(&meta)?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(os_error(e)),
+    }
+    // O_NONBLOCK: should a FIFO be swapped in after the check, opening it does not wait.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+        .open(path)
+        .map_err(os_error)?;
+    check(&file.metadata().map_err(os_error)?)?;
+    let mut bytes = Vec::new();
+    file.take(FILE_CAP + 1)
+        .read_to_end(&mut bytes)
+        .map_err(os_error)?;
+    if bytes.len() as u64 > FILE_CAP {
+        return Err(Error::new(format!(
+            "{shown} grew over {} MiB while it was read",
+            FILE_CAP / 1024 / 1024
+        )));
+    }
+    if std::str::from_utf8(&bytes).is_err() {
+        return Err(Error::new(format!("{shown} is not UTF-8 text"))
+            .hint("AWS config files are text; check the file's encoding"));
+    }
+    Ok(Some(bytes))
+}
+
+/// Drives a future to completion on this thread. aws-config's loader is `async` but reads with
+/// `std::fs` (awslabs/aws-sdk-rust#867), so it finishes on its first poll; this keeps the cache
+/// path free of a tokio runtime. Should a later aws-config really wait, a runtime takes over
+/// instead of a busy loop.
+fn block_on<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+        return value;
+    }
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(future),
+        Err(_) => loop {
+            if let Poll::Ready(value) = future.as_mut().poll(&mut cx) {
+                return value;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        },
+    }
+}
+
+/// Every profile name, sorted.
+pub fn names(set: &ProfileSet) -> Vec<String> {
+    let mut names: Vec<String> = set.profiles().map(str::to_owned).collect();
+    names.sort();
+    names
+}

@@ -1,0 +1,337 @@
+//! Where a plan's long-term keys come from: the files, a key store (by its index, with no
+//! unlock), a `credential_process`, or the environment; and the credential_process loops
+//! that would make mfaexec call itself.
+
+use aws_config::profile::{Profile, ProfileSet};
+
+use crate::creds::{Keys, Secret};
+use crate::error::{Error, Result};
+use crate::sys::environ::Environment;
+
+use super::names::*;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceKind {
+    /// Keys from this profile (aws_access_key_id / aws_secret_access_key) in the files.
+    Profile(String),
+    /// This profile's keys in a key store; the id comes from the store's index (no unlock).
+    Store {
+        profile: String,
+        store: crate::config::index::Kind,
+        access_key_id: String,
+    },
+    /// This profile's `credential_process`, run only when a new session is needed.
+    Process { profile: String, command: String },
+    /// `credential_source = Environment`: mfaexec's own AWS_ACCESS_KEY_ID...
+    Environment,
+}
+
+/// Where the first call's keys come from. `keys` is known while planning for the files and the
+/// environment; a store or a credential_process is read only when a new session is needed
+/// (`obtain::load_keys`), never for a cache hit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub kind: SourceKind,
+    pub keys: Option<Keys>,
+}
+
+impl Source {
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            SourceKind::Profile(p) => format!("profile `{p}`"),
+            SourceKind::Store { profile, store, .. } => {
+                format!("profile `{profile}` in the {} store", store.name())
+            }
+            SourceKind::Process { profile, .. } => {
+                format!("the credential_process of profile `{profile}`")
+            }
+            SourceKind::Environment => "the environment (credential_source = Environment)".into(),
+        }
+    }
+
+    /// The access key id when it is known without unlocking or running anything.
+    pub fn access_key_id(&self) -> Option<&str> {
+        match (&self.kind, &self.keys) {
+            (_, Some(keys)) => Some(&keys.access_key_id),
+            (SourceKind::Store { access_key_id, .. }, None) => Some(access_key_id),
+            _ => None,
+        }
+    }
+
+    /// Temporary keys as far as planning knows (a credential_process may still return some).
+    pub fn is_temporary(&self) -> bool {
+        self.keys.as_ref().is_some_and(Keys::is_temporary)
+    }
+
+    /// A short name for where the keys come from, for `list`.
+    pub fn origin(&self) -> String {
+        match &self.kind {
+            SourceKind::Profile(_) => "file".to_owned(),
+            SourceKind::Store { store, .. } => store.name().to_owned(),
+            SourceKind::Process { .. } => "credential_process".to_owned(),
+            SourceKind::Environment => "environment".to_owned(),
+        }
+    }
+}
+
+/// Whether `name`'s section in the files holds `aws_access_key_id` or `aws_secret_access_key`.
+pub fn has_file_keys(set: &ProfileSet, name: &str) -> bool {
+    set.get_profile(name).is_some_and(|p| {
+        get(p, "aws_access_key_id").is_some() || get(p, "aws_secret_access_key").is_some()
+    })
+}
+
+pub(super) fn get<'p>(profile: &'p Profile, key: &str) -> Option<&'p str> {
+    profile.get(key).map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn static_keys(profile: &Profile) -> Result<Option<Keys>> {
+    match (
+        get(profile, "aws_access_key_id"),
+        get(profile, "aws_secret_access_key"),
+    ) {
+        (Some(id), Some(secret)) => Ok(Some(Keys {
+            access_key_id: id.to_owned(),
+            secret_access_key: Secret::new(secret),
+            session_token: get(profile, "aws_session_token").map(Secret::new),
+        })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(Error::new(format!(
+            "profile `{}` has aws_access_key_id but no aws_secret_access_key",
+            profile.name()
+        ))
+        .hint("add the secret key (`aws configure --profile NAME` writes both)")),
+        (None, Some(_)) => Err(Error::new(format!(
+            "profile `{}` has aws_secret_access_key but no aws_access_key_id",
+            profile.name()
+        ))
+        .hint("add the access key id (`aws configure --profile NAME` writes both)")),
+    }
+}
+
+/// A profile's long-term keys when they are in the files or in a key store (by the store's
+/// index: nothing is unlocked here).
+pub(super) fn long_term_source(profile: &Profile, env: &Environment) -> Result<Option<Source>> {
+    if let Some(keys) = static_keys(profile)? {
+        return Ok(Some(Source {
+            kind: SourceKind::Profile(profile.name().to_owned()),
+            keys: Some(keys),
+        }));
+    }
+    Ok(
+        crate::config::index::lookup(env, profile.name())?.map(|record| Source {
+            kind: SourceKind::Store {
+                profile: profile.name().to_owned(),
+                store: record.store,
+                access_key_id: record.access_key_id,
+            },
+            keys: None,
+        }),
+    )
+}
+
+/// The end of the chain: a profile without role_arn takes its keys from the files, else the
+/// key store, else its credential_process. `visited` is the chain from the named profile to
+/// this one.
+pub(super) fn base_source(
+    set: &ProfileSet,
+    profile: &Profile,
+    visited: &[&str],
+    env: &Environment,
+) -> Result<Source> {
+    if let Some(source) = long_term_source(profile, env)? {
+        return Ok(source);
+    }
+    let via = match visited {
+        [_] | [] => String::new(),
+        [top, ..] => format!(" (source of profile `{top}`)"),
+    };
+    if let Some(command) = get(profile, "credential_process") {
+        if let Some(target) = mfaexec_target(command) {
+            return Err(mfaexec_source(
+                set,
+                profile.name(),
+                target.as_deref(),
+                visited,
+                &via,
+            ));
+        }
+        return Ok(Source {
+            kind: SourceKind::Process {
+                profile: profile.name().to_owned(),
+                command: command.to_owned(),
+            },
+            keys: None,
+        });
+    }
+    let unsupported = [
+        ("sso_session", "IAM Identity Center (SSO)"),
+        ("sso_start_url", "IAM Identity Center (SSO)"),
+        ("web_identity_token_file", "web identity"),
+        ("login_session", "console login"),
+    ];
+    if let Some((_, what)) = unsupported.iter().find(|(k, _)| get(profile, k).is_some()) {
+        return Err(Error::new(format!(
+            "profile `{}`{via} gets its credentials from {what}, which mfaexec does not support",
+            profile.name()
+        ))
+        .hint("mfaexec starts from an IAM user's long-term keys (aws_access_key_id); use the AWS CLI for this profile"));
+    }
+    Err(Error::new(format!(
+        "profile `{}`{via} has no credentials: no aws_access_key_id and no role_arn",
+        profile.name()
+    ))
+    .hint(format!(
+        "store your IAM user's keys with `mfaexec add {}`, or add role_arn and source_profile",
+        profile.name()
+    )))
+}
+
+/// A profile whose `credential_process` is mfaexec itself. mfaexec never runs such a
+/// credential_process, so nothing can actually loop; but the profile it names may lead back here, and then the
+/// AWS CLI or an SDK using this profile would run mfaexec for it again and again (each run
+/// refusing): say so, and name the profile to point it at.
+fn mfaexec_source(
+    set: &ProfileSet,
+    this: &str,
+    target: Option<&str>,
+    visited: &[&str],
+    via: &str,
+) -> Error {
+    let on_the_way: Vec<String> = visited.iter().map(|s| (*s).to_owned()).collect();
+    let example = |avoid: &[String]| {
+        format!(
+            "credential_process = mfaexec credential-process {}",
+            mfa_profile_example(set, avoid)
+        )
+    };
+    let Some(target) = target else {
+        return Error::new(format!(
+            "profile `{this}`{via}: its credential_process runs mfaexec without naming a profile, so mfaexec would take AWS_PROFILE, which is this profile when a tool selected it"
+        ))
+        .hint(format!(
+            "name the profile that has role_arn and mfa_serial: {}",
+            example(&on_the_way)
+        ));
+    };
+    if let Some(chain) = mfaexec_loop(set, target, visited) {
+        return Error::new(format!(
+            "profile `{this}`{via}: its credential_process runs `mfaexec credential-process {target}`, which leads back to itself ({}), so it would run mfaexec again and again",
+            chain.join(" -> ")
+        ))
+        .hint(format!(
+            "point it at the profile that has role_arn and mfa_serial, not at `{target}`: {}",
+            example(&chain)
+        ));
+    }
+    let fix = match visited {
+        [.., hop, _] => {
+            format!("in profile `{hop}`, write `source_profile = {target}` instead of `{this}`")
+        }
+        _ => format!(
+            "name `{target}` instead of `{this}`: mfaexec gets the session of `{target}` itself"
+        ),
+    };
+    Error::new(format!(
+        "profile `{this}`{via} gets its credentials from `mfaexec credential-process {target}`, which is for the AWS CLI and SDKs: mfaexec does not run itself as a credential_process"
+    ))
+    .hint(fix)
+}
+
+/// The profile a `credential_process` command runs mfaexec for: `mfaexec credential-process
+/// NAME` (or `mfaexec env NAME --format json`), through any path to the binary. `None`: not
+/// mfaexec; `Some(None)`: mfaexec without a profile (it would take AWS_PROFILE).
+fn mfaexec_target(command: &str) -> Option<Option<String>> {
+    let words = shell_words::split(command).ok()?;
+    let (program, rest) = words.split_first()?;
+    let base = std::path::Path::new(program).file_name()?.to_str()?;
+    if base.strip_suffix(".exe").unwrap_or(base) != "mfaexec" {
+        return None;
+    }
+    let (subcommand, args) = rest.split_first()?;
+    if subcommand != "credential-process" && subcommand != "env" {
+        return None;
+    }
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--" => return Some(args.next().cloned()),
+            "-d" | "--duration" | "-t" | "--token-code" | "--region" | "--format" => {
+                args.next();
+            }
+            flag if flag.starts_with('-') => {}
+            name => return Some(Some(name.to_owned())),
+        }
+    }
+    Some(None)
+}
+
+/// Follows what resolving `target` would do, as `resolve` does: source_profile links, and any
+/// further mfaexec credential_process at their end. `Some(chain)` when that reaches a profile
+/// already on the way here.
+fn mfaexec_loop(set: &ProfileSet, target: &str, visited: &[&str]) -> Option<Vec<String>> {
+    let mut chain: Vec<String> = visited.iter().map(|s| (*s).to_owned()).collect();
+    let mut next = target.to_owned();
+    // The named profile of an mfaexec run: its own keys do not end the walk, its role does.
+    let mut named = true;
+    loop {
+        if chain.contains(&next) {
+            chain.push(next);
+            return Some(chain);
+        }
+        chain.push(next.clone());
+        let profile = set.get_profile(&next)?;
+        let has_keys = get(profile, "aws_access_key_id").is_some();
+        if has_keys && !named {
+            return None;
+        }
+        next = match (get(profile, "role_arn"), get(profile, "source_profile")) {
+            (Some(_), Some(source)) if source != next => {
+                named = false;
+                source.to_owned()
+            }
+            (Some(_), _) => return None,
+            (None, _) if has_keys => return None,
+            (None, _) => {
+                named = true;
+                mfaexec_target(get(profile, "credential_process")?)??
+            }
+        };
+    }
+}
+
+pub(super) fn environment_source(
+    pname: &str,
+    credential_source: &str,
+    env: &Environment,
+) -> Result<Source> {
+    match credential_source {
+        "Environment" => {}
+        "Ec2InstanceMetadata" | "EcsContainer" => {
+            return Err(Error::new(format!(
+                "profile `{pname}`: credential_source = {credential_source} is not supported by mfaexec"
+            ))
+            .hint("mfaexec supports source_profile and credential_source = Environment"));
+        }
+        other => {
+            return Err(Error::new(format!(
+                "profile `{pname}`: credential_source `{other}` is not valid"
+            ))
+            .hint("use Environment (mfaexec also knows Ec2InstanceMetadata and EcsContainer, but does not support them)"));
+        }
+    }
+    match (env.get("AWS_ACCESS_KEY_ID"), env.get("AWS_SECRET_ACCESS_KEY")) {
+        (Some(id), Some(secret)) => Ok(Source {
+            kind: SourceKind::Environment,
+            keys: Some(Keys {
+                access_key_id: id.to_owned(),
+                secret_access_key: Secret::new(secret),
+                session_token: env.get("AWS_SESSION_TOKEN").map(Secret::new),
+            }),
+        }),
+        _ => Err(Error::new(format!(
+            "profile `{pname}`: credential_source = Environment, but AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set"
+        ))
+        .hint("export your IAM user's keys in those two variables, or use source_profile instead")),
+    }
+}

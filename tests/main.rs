@@ -14,6 +14,7 @@ mod fake_sts_selftest;
 mod hardening;
 mod integration;
 mod keys;
+mod layout;
 mod login;
 mod mfa_process;
 mod network;

@@ -14,9 +14,9 @@ pub const SESSION_TOKEN_MAX: u64 = 129_600;
 /// few KiB, so a bigger one is refused rather than held in memory.
 pub const BODY_CAP: usize = 64 * 1024;
 
-/// A duration setting read from the environment. Each has a maximum (documented in the README's
-/// table of variables): a larger value is refused with a clear error instead of overflowing a
-/// clock or the SDK.
+/// A duration setting read from the environment. Each has a maximum (documented in the table of
+/// environment variables of docs/configuration.md): a larger value is refused with a clear error
+/// instead of overflowing a clock or the SDK.
 pub struct Setting {
     pub name: &'static str,
     pub default: u64,

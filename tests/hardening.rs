@@ -793,7 +793,7 @@ fn write_then_follow_the_advice(s: &Sandbox, profile: &str, to: &str, role: &str
     let (assignment, argv) = words.split_first().unwrap();
     let (name, value) = assignment.split_once('=').unwrap();
     assert_eq!(argv[0], "aws");
-    let output = std::process::Command::new(crate::credential_process::aws_program())
+    let output = std::process::Command::new(crate::support::aws_cli::aws_program())
         .args(&argv[1..])
         .env_clear()
         .envs(s.vars().iter().map(|(k, v)| (k, v)))

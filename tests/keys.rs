@@ -5,7 +5,7 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::credential_process::aws_program;
+use crate::support::aws_cli::aws_program;
 use crate::support::keyring::Keyring;
 use crate::support::*;
 

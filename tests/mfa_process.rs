@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use crate::credential_process::spawn;
 use crate::support::totp;
 use crate::support::*;
 
@@ -207,7 +206,7 @@ fn concurrent_commands_run_it_once() {
     );
     on_prod(&s, &bin.display().to_string());
     let children: Vec<Child> = (0..8)
-        .map(|_| spawn(&s, &["credential-process", "prod"]))
+        .map(|_| s.spawn(&["credential-process", "prod"]))
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
@@ -271,9 +270,9 @@ fn a_refused_code_is_retried_once_with_the_next_window_never_more() {
     );
     let start = Instant::now();
     let children = [
-        spawn(&ok, &["prod", "--", "true"]),
-        spawn(&twice, &["prod", "--", "true"]),
-        spawn(&same, &["prod", "--", "true"]),
+        ok.spawn(&["prod", "--", "true"]),
+        twice.spawn(&["prod", "--", "true"]),
+        same.spawn(&["prod", "--", "true"]),
     ];
     // The second code is taken once the first was refused, as a device would show it then: it
     // is still good after mfaexec's wait (the fake accepts the previous window's code).

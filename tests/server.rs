@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::credential_process::aws_program;
+use crate::support::aws_cli::aws_program;
 use crate::support::fake_sts::Fault;
 use crate::support::*;
 

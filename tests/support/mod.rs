@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod aws_cli;
 pub mod fake_sts;
 pub mod keyring;
 pub mod net;
@@ -14,7 +15,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use fake_sts::{Call, FakeSts, Role, User};
 
@@ -152,6 +153,15 @@ impl Sandbox {
         self.sts.calls()
     }
 
+    /// `program` as a plain `Command` with this sandbox's environment and nothing else: for
+    /// what starts mfaexec another way (`sh` with a limit set first, `unshare`, a shell, the
+    /// AWS CLI).
+    pub fn command_of(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear().envs(self.vars.iter().map(|(k, v)| (k, v)));
+        cmd
+    }
+
     /// The binary as a plain `Command` with this sandbox's environment, for tests that need
     /// the process itself (its pid, many at once, its own stdio).
     pub fn command<I, S>(&self, args: I) -> Command
@@ -159,11 +169,22 @@ impl Sandbox {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        let mut cmd = Command::new(bin());
-        cmd.env_clear()
-            .envs(self.vars.iter().map(|(k, v)| (k, v)))
-            .args(args.into_iter().map(Into::into));
+        let mut cmd = self.command_of(bin());
+        cmd.args(args.into_iter().map(Into::into));
         cmd
+    }
+
+    /// mfaexec started without a terminal (as `run` does: `setsid`, a session of its own),
+    /// stdout and stderr piped, not waited for: for many at once.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.command_of("setsid")
+            .arg(bin())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
     }
 
     /// The binary on a real terminal (a pty), with this sandbox's environment: for the MFA
@@ -181,10 +202,8 @@ impl Sandbox {
     {
         // util-linux `setsid` puts mfaexec in a session of its own, without a controlling
         // terminal, even when the tests run from one (it execs: same process, same exit status).
-        let mut cmd = Command::new("setsid");
+        let mut cmd = self.command_of("setsid");
         cmd.arg(bin())
-            .env_clear()
-            .envs(self.vars.iter().map(|(k, v)| (k, v)))
             .args(args.into_iter().map(Into::into))
             .current_dir(self.dir.path());
         Run {
@@ -202,7 +221,7 @@ impl Sandbox {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        let mut cmd = Command::new("bash");
+        let mut cmd = self.command_of("bash");
         cmd.args([
             "-c",
             r#"trap '' XFSZ; ulimit -f "$1"; shift; exec setsid "$@""#,
@@ -210,8 +229,6 @@ impl Sandbox {
         ])
         .arg(kib.to_string())
         .arg(bin())
-        .env_clear()
-        .envs(self.vars.iter().map(|(k, v)| (k, v)))
         .args(args.into_iter().map(Into::into))
         .current_dir(self.dir.path());
         Run {

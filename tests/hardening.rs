@@ -3,6 +3,7 @@
 
 use std::process::Stdio;
 
+use crate::support::aws_cli::aws_program;
 use crate::support::fake_sts::*;
 use crate::support::*;
 
@@ -233,23 +234,7 @@ fn mfaexec_cannot_dump_core_but_its_command_keeps_the_users_limit() {
         seen.display(),
         s.code()
     ));
-    let out = std::process::Command::new("sh")
-        .args([
-            "-c",
-            "ulimit -S -c 1234 && exec \"$0\" \"$@\"",
-            bin().to_str().unwrap(),
-            "exec",
-            "dumpy",
-            "--",
-            "sh",
-            "-c",
-            "ulimit -S -c",
-        ])
-        .env_clear()
-        .envs(s.vars().iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = s.output_with_core_limit(1234, &["exec", "dumpy", "--", "sh", "-c", "ulimit -S -c"]);
     assert!(out.status.success(), "{out:?}");
     // `ulimit -c` counts 512-byte blocks in sh; /proc shows bytes.
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1234");
@@ -728,7 +713,8 @@ fn control_characters_never_reach_the_terminal_raw() {
 fn mfaexec_prompt_shows_the_profile_literally_in_a_zsh_prompt() {
     let s = Sandbox::standard();
     let bin_dir = bin().parent().unwrap().display().to_string();
-    let out = std::process::Command::new("zsh")
+    let out = s
+        .command_of("zsh")
         .args([
             "-f",
             "-c",
@@ -736,8 +722,6 @@ fn mfaexec_prompt_shows_the_profile_literally_in_a_zsh_prompt() {
              export MFAEXEC_PROFILE=$'100%d%~%F{red}\\e]0;x\\a' AWS_ACCESS_KEY_ID=x; \
              print -rP -- '<$(mfaexec_prompt)>'",
         ])
-        .env_clear()
-        .envs(s.vars().iter().map(|(k, v)| (k, v)))
         .env("PATH", format!("{bin_dir}:/usr/bin:/bin"))
         .current_dir(s.path(""))
         .output()
@@ -793,10 +777,9 @@ fn write_then_follow_the_advice(s: &Sandbox, profile: &str, to: &str, role: &str
     let (assignment, argv) = words.split_first().unwrap();
     let (name, value) = assignment.split_once('=').unwrap();
     assert_eq!(argv[0], "aws");
-    let output = std::process::Command::new(crate::support::aws_cli::aws_program())
+    let output = s
+        .command_of(aws_program())
         .args(&argv[1..])
-        .env_clear()
-        .envs(s.vars().iter().map(|(k, v)| (k, v)))
         .env(name, value)
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdin(Stdio::null())

@@ -1138,12 +1138,11 @@ fn a_proxy_host_that_cannot_be_resolved() {
         namespaces,
         "`unshare -rn` (util-linux, user and network namespaces) is needed"
     );
-    let output = std::process::Command::new("unshare")
+    let output = s
+        .command_of("unshare")
         .arg("-rn")
         .arg(bin())
         .args(["env", "prod", "-t", &s.code()])
-        .env_clear()
-        .envs(s.vars().iter().map(|(k, v)| (k, v)))
         .env("AWS_ENDPOINT_URL_STS", "https://sts.example.com")
         .env("HTTPS_PROXY", "http://proxy.invalid:3128")
         .output()

@@ -64,12 +64,10 @@ fn spawn(s: &Sandbox, args: &[String]) -> Child {
     // The signals start at their defaults whatever the test runner inherited: a runner started
     // in the background (`nohup`, `&`) ignores SIGHUP and SIGINT, and an ignored signal is
     // never delivered, so forwarding could not be seen.
-    Command::new("setsid")
+    s.command_of("setsid")
         .args(["env", "--default-signal=INT,QUIT,TERM,HUP"])
         .arg(bin())
         .args(args)
-        .env_clear()
-        .envs(s.vars().iter().map(|(k, v)| (k, v)))
         .current_dir(s.path(""))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -884,11 +882,9 @@ fn dry_run_says_a_server_would_run_and_masks_the_token() {
 fn the_command_keeps_the_users_core_limit_and_mfaexec_none() {
     let s = sandbox();
     let code = s.code();
-    let out = Command::new("sh")
-        .args([
-            "-c",
-            "ulimit -S -c 1234 && exec \"$0\" \"$@\"",
-            bin().to_str().unwrap(),
+    let out = s.output_with_core_limit(
+        1234,
+        &[
             "prod",
             "-t",
             &code,
@@ -897,12 +893,8 @@ fn the_command_keeps_the_users_core_limit_and_mfaexec_none() {
             "sh",
             "-c",
             "ulimit -S -c; sleep 0.5; grep 'core file' /proc/$PPID/limits",
-        ])
-        .env_clear()
-        .envs(s.vars().iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let mut lines = stdout.lines();

@@ -174,6 +174,19 @@ impl Sandbox {
         cmd
     }
 
+    /// mfaexec with `args`, started by `sh` after `ulimit -S -c SOFT` (a soft core limit of
+    /// SOFT blocks, as a user's shell may set), stdin from /dev/null, and waited for: for what
+    /// mfaexec and its command do with that limit.
+    pub fn output_with_core_limit(&self, soft: u32, args: &[&str]) -> Output {
+        self.command_of("sh")
+            .args(["-c", &format!("ulimit -S -c {soft} && exec \"$0\" \"$@\"")])
+            .arg(bin())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
     /// mfaexec started without a terminal (as `run` does: `setsid`, a session of its own),
     /// stdout and stderr piped, not waited for: for many at once.
     pub fn spawn(&self, args: &[&str]) -> Child {

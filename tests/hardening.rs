@@ -7,19 +7,6 @@ use crate::support::aws_cli::aws_program;
 use crate::support::fake_sts::*;
 use crate::support::*;
 
-/// The session cache entries in the sandbox's default cache directory.
-fn cached(s: &Sandbox) -> Vec<std::path::PathBuf> {
-    let dir = s.home().join(".cache/mfaexec");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect()
-}
-
 fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
     let start = text.find(open).expect("open tag") + open.len();
     let end = text[start..].find(close).expect("close tag") + start;
@@ -47,7 +34,7 @@ fn refused_answer(s: &Sandbox, fault: Fault, says: &str) {
         .stderr_has(says);
     assert_eq!(out.stdout(), "", "nothing exported");
     assert_eq!(
-        cached(s),
+        s.cache_entries(),
         Vec::<std::path::PathBuf>::new(),
         "nothing cached"
     );
@@ -98,7 +85,7 @@ fn a_truncated_or_incomplete_sts_answer_is_refused_and_not_cached() {
     // A whole answer still works afterwards, and is cached.
     let code = s.code();
     s.run(["env", "prod", "-t", &code]).success();
-    assert_eq!(cached(&s).len(), 1);
+    assert_eq!(s.cache_entries().len(), 1);
 }
 
 // See: issue 10, defect 7.
@@ -197,7 +184,7 @@ fn stderr_on_dev_full_stops_nothing() {
         .unwrap();
     assert_eq!(status.code(), Some(0), "{status:?}");
     assert!(marker.exists(), "the command ran");
-    assert_eq!(cached(&s).len(), 1, "the session was cached");
+    assert_eq!(s.cache_entries().len(), 1, "the session was cached");
     assert_eq!(s.calls().len(), 1);
 }
 
@@ -218,7 +205,7 @@ fn stderr_pipe_closed_stops_nothing() {
     assert_eq!(out.status.code(), Some(0), "{:?}", out.status);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("AWS_SECRET_ACCESS_KEY="), "{stdout}");
-    assert_eq!(cached(&s).len(), 1, "the session was cached");
+    assert_eq!(s.cache_entries().len(), 1, "the session was cached");
 }
 
 // See: issue 10, defect 4. While mfaexec holds secrets (here: running mfa_process, after the
@@ -338,11 +325,7 @@ fn a_background_child_of_mfa_process_does_not_hold_mfaexec() {
 
     // The same on a terminal, where it shares mfaexec's process group.
     s.sts.advance_clock(30);
-    s.config(
-        &std::fs::read_to_string(s.home().join(".aws/config"))
-            .unwrap()
-            .replace("[profile orphan]", "[profile old]"),
-    );
+    s.config(&s.config_text().replace("[profile orphan]", "[profile old]"));
     with_mfa_process(
         &s,
         &format!("sleep 30 & echo $! > $PIDS; echo {}", s.code()),
@@ -418,7 +401,7 @@ fn extreme_values_in_a_cache_entry_do_not_panic() {
     let s = Sandbox::standard();
     let code = s.code();
     s.run(["prod", "-t", &code, "--", "true"]).success();
-    let entry = cached(&s).pop().unwrap();
+    let entry = s.cache_entries().pop().unwrap();
     let text = std::fs::read_to_string(&entry).unwrap();
     let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
     json["issued"] = i64::MIN.into();
@@ -532,7 +515,7 @@ fn an_expired_entry_is_not_deleted_without_the_lock() {
     let s = Sandbox::standard();
     let code = s.code();
     s.run(["prod", "-t", &code, "--", "true"]).success();
-    let entry = cached(&s).pop().unwrap();
+    let entry = s.cache_entries().pop().unwrap();
     let mut json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
     json["expiration"] = 1_000_000_000.into();
@@ -589,7 +572,7 @@ fn sigkill_during_write_leaves_no_copy_of_the_credentials_file() {
     }
     s.run(["write", "prod"]).success();
     assert_eq!(aws_leftovers(&s), Vec::<String>::new());
-    let credentials = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    let credentials = s.credentials_text();
     assert!(
         credentials.contains(&s.alice.access_key_id),
         "{credentials}"
@@ -691,7 +674,7 @@ fn control_characters_never_reach_the_terminal_raw() {
     // A hand-edited cache entry: escape and newlines in what --dry-run and list would show.
     let code = s.code();
     s.run(["prod", "-t", &code, "--", "true"]).success();
-    let entry = cached(&s).pop().unwrap();
+    let entry = s.cache_entries().pop().unwrap();
     let mut json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
     json["profile"] = "prod\u{1b}[2J\nforged line".into();
@@ -753,7 +736,7 @@ fn the_advice_of_write_works_with_no_region_set_anywhere() {
         "the sandbox sets no region"
     );
     write_then_follow_the_advice(&s, "short", "nr-s", SHORT);
-    let text = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    let text = s.credentials_text();
     let section = text.split("[nr-s]").nth(1).unwrap();
     assert!(section.contains("region = us-east-1"), "{text}");
 }
@@ -806,7 +789,7 @@ fn write_then_follow_the_advice(s: &Sandbox, profile: &str, to: &str, role: &str
 fn an_unwritable_credentials_file_is_refused_before_the_mfa_code() {
     let s = Sandbox::standard();
     // The keys move to the config file, so the credentials file can be anywhere.
-    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    let config = s.config_text();
     s.config(&config.replacen(
         "[default]\n",
         &format!(
@@ -863,7 +846,7 @@ fn a_source_profile_chain_over_32_links_is_refused_naming_it() {
 #[test]
 fn list_of_a_thousand_profiles_is_quick() {
     let s = Sandbox::standard();
-    let mut config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    let mut config = s.config_text();
     for i in 0..1000 {
         config.push_str(&format!(
             "\n[profile team-{i}]\nrole_arn = arn:aws:iam::222222222222:role/r{i}\nsource_profile = default\nregion = eu-west-1\n"
@@ -940,7 +923,7 @@ fn a_plan_from_the_sections_it_needs_matches_the_whole_files() {
     let s = Sandbox::standard();
     let code = s.code();
     s.run(["deploy", "-t", &code, "--", "true"]).success();
-    let mut config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    let mut config = s.config_text();
     for i in 0..200 {
         config.push_str(&format!(
             "\n[profile team-{i}]\nrole_arn = arn:aws:iam::222222222222:role/r{i}\nsource_profile = default\n"

@@ -64,7 +64,7 @@ fn add_from_stdin_tests_the_key_and_stores_it_in_the_secret_service() {
     assert_eq!(calls[0].action, "GetCallerIdentity");
     assert_eq!(calls[0].access_key_id, s.alice.access_key_id);
     // The profile did not exist: added to the config, every other byte kept.
-    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    let config = s.config_text();
     assert!(config.starts_with("[profile prod]\n"), "{config}");
     assert!(
         config.ends_with("region = eu-west-1\n[profile alice]\n"),
@@ -182,7 +182,7 @@ fn import_moves_the_keys_keeping_every_other_byte() {
     out.stderr_has("moved key")
         .stderr_has("AKIAOTHEROTHEROTHER1");
     assert_no_secret(&out.stderr());
-    let after = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    let after = s.credentials_text();
     assert_eq!(
         after,
         "# my keys\r\n[default]\r\n; alice, the IAM user\r\nregion = eu-west-1\r\n\r\n\r\n\
@@ -219,12 +219,9 @@ fn import_keeps_a_profile_defined_only_in_the_credentials_file() {
         .success()
         .stderr_has("added [profile other] to")
         .stderr_has("added [default] to");
+    assert_eq!(s.credentials_text(), "\r\n");
     assert_eq!(
-        std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
-        "\r\n"
-    );
-    assert_eq!(
-        std::fs::read_to_string(s.home().join(".aws/config")).unwrap(),
+        s.config_text(),
         format!("{config}[default]\n[profile other]\n")
     );
     assert_eq!(
@@ -254,7 +251,7 @@ fn import_keeps_a_comment_of_a_section_it_empties() {
     ));
     s.run(["import", "cm"]).success();
     assert_eq!(
-        std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
+        s.credentials_text(),
         "[cm]\n# laptop key, expires 2027 -- ask ops\n"
     );
     assert_eq!(keyring.lookup("cm").as_deref(), Some(stored(&s).as_str()));
@@ -376,10 +373,7 @@ fn import_refuses_to_overwrite_a_different_stored_key() {
                 s.alice.access_key_id
             ));
         assert_eq!(keyring.lookup("alice").as_deref(), Some(stored(s).as_str()));
-        assert_eq!(
-            std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
-            file
-        );
+        assert_eq!(s.credentials_text(), file);
     };
     // Known from the index, and from the store itself when the index has lost its line.
     refused(&s);
@@ -396,7 +390,7 @@ fn after_import_the_aws_cli_works_and_a_cache_hit_needs_no_keyring() {
     let mut keyring = Keyring::start(&mut s);
     s.run(["import", "default"]).success();
     assert_eq!(
-        std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
+        s.credentials_text(),
         "",
         "the section held only the keys, so it is gone"
     );

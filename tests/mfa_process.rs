@@ -21,7 +21,7 @@ fn script(s: &Sandbox, name: &str, body: &str) -> PathBuf {
 
 /// `mfa_process = COMMAND` on profile prod (which has its own mfa_serial).
 fn on_prod(s: &Sandbox, command: &str) {
-    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    let config = s.config_text();
     s.config(&config.replacen(
         "[profile prod]\n",
         &format!("[profile prod]\nmfa_process = {command}\n"),
@@ -71,7 +71,7 @@ fn mfa_process_is_inherited_like_mfa_serial() {
     );
     // On [default], the source profile: `short` (no mfa_serial of its own) and `prod` (its own
     // mfa_serial) both take it from there.
-    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    let config = s.config_text();
     s.config(&config.replacen(
         "[default]\n",
         &format!("[default]\nmfa_process = {}\n", bin.display()),
@@ -156,8 +156,7 @@ fn each_failure_is_one_clear_line_without_its_output_and_costs_no_call() {
         assert!(start.elapsed() < Duration::from_secs(10));
         std::fs::write(
             s.home().join(".aws/config"),
-            std::fs::read_to_string(s.home().join(".aws/config"))
-                .unwrap()
+            s.config_text()
                 .replacen(&format!("mfa_process = {command}\n"), "", 1),
         )
         .unwrap();
@@ -346,8 +345,7 @@ fn a_process_that_never_finishes_is_stopped_and_its_output_bounded() {
             .stderr_has("did not finish within 1s")
             .stderr_has("MFAEXEC_MFA_PROCESS_TIMEOUT");
         s.config(
-            &std::fs::read_to_string(s.home().join(".aws/config"))
-                .unwrap()
+            &s.config_text()
                 .replacen(&format!("mfa_process = {command}\n"), "", 1),
         );
     }

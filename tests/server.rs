@@ -363,7 +363,7 @@ fn the_aws_cli_asks_again_and_gets_a_session_renewed_with_mfa_process() {
     let mut s = sandbox();
     s.set("MFAEXEC_REFRESH_WINDOW", &SLOW_WINDOW.to_string());
     let code_file = s.path("code");
-    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    let config = s.config_text();
     s.config(&config.replacen(
         "[profile prod]\n",
         &format!(
@@ -971,7 +971,7 @@ fn script_command(s: &Sandbox, body: &str) -> Vec<String> {
 /// `prod` takes its code from `mfa_process`: `sh` code run before it prints the file `code`.
 fn with_mfa_process(s: &mut Sandbox, before: &str) -> PathBuf {
     let code_file = s.path("code");
-    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    let config = s.config_text();
     s.config(&config.replacen(
         "[profile prod]\n",
         &format!(
@@ -1208,7 +1208,7 @@ fn clients_giving_up_during_a_renewal_do_not_start_another() {
 #[track_caller]
 fn refused_for_default(key: &str, settings: &str) {
     let s = sandbox();
-    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    let config = s.config_text();
     s.config(&format!("{config}\n[default]\n{settings}\n"));
     let out = s.run(["prod", "--server", "--", "true"]).failure(1);
     out.one_line_error()
@@ -1254,7 +1254,7 @@ fn a_default_profile_with_web_identity_is_refused() {
 #[test]
 fn a_default_profile_with_only_a_session_token_is_refused() {
     let s = sandbox();
-    let credentials = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    let credentials = s.credentials_text();
     s.credentials(&format!(
         "{credentials}\n[default]\naws_session_token = IQoJb3JpZ2luX2VjEXAMPLE\n"
     ));

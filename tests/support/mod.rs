@@ -139,6 +139,36 @@ impl Sandbox {
         std::fs::write(self.home().join(".aws/credentials"), text).unwrap();
     }
 
+    /// What the config file holds now.
+    pub fn config_text(&self) -> String {
+        std::fs::read_to_string(self.home().join(".aws/config")).unwrap()
+    }
+
+    /// What the credentials file holds now.
+    pub fn credentials_text(&self) -> String {
+        std::fs::read_to_string(self.home().join(".aws/credentials")).unwrap()
+    }
+
+    /// The session cache's default directory (under HOME's `.cache`).
+    pub fn cache_dir(&self) -> PathBuf {
+        self.home().join(".cache/mfaexec")
+    }
+
+    /// The session cache entries (`*.json`) in the default cache directory, sorted; none when
+    /// the directory does not exist.
+    pub fn cache_entries(&self) -> Vec<PathBuf> {
+        let Ok(dir) = std::fs::read_dir(self.cache_dir()) else {
+            return Vec::new();
+        };
+        let mut entries: Vec<PathBuf> = dir
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        entries.sort();
+        entries
+    }
+
     /// Sets a variable for every run of this sandbox.
     pub fn set(&mut self, name: &str, value: &str) {
         self.vars.retain(|(k, _)| k != name);

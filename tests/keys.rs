@@ -9,11 +9,6 @@ use crate::support::aws_cli::aws_program;
 use crate::support::keyring::Keyring;
 use crate::support::*;
 
-/// alice's keys as `add` reads them from stdin: the id, then the secret.
-fn key_lines(s: &Sandbox) -> String {
-    format!("{}\n{}\n", s.alice.access_key_id, s.alice.secret_access_key)
-}
-
 /// What the Secret Service item holds for a stored key.
 fn stored(s: &Sandbox) -> String {
     format!("{}\n{}", s.alice.access_key_id, s.alice.secret_access_key)
@@ -23,33 +18,19 @@ fn stored(s: &Sandbox) -> String {
 /// the files.
 fn alice_in_no_file() -> Sandbox {
     let s = Sandbox::standard();
-    s.credentials("");
-    s.config(&format!(
-        "[profile prod]\nrole_arn = {ADMIN}\nsource_profile = alice\nmfa_serial = {}\nregion = eu-west-1\n",
-        s.serial()
-    ));
+    s.prod_from_alice_in_no_file();
     s
 }
 
 fn index(s: &Sandbox) -> String {
-    std::fs::read_to_string(s.home().join(".local/share/mfaexec/key-ids")).unwrap_or_default()
-}
-
-/// Files under HOME whose bytes hold `secret` (`grep -r`, as a user would look).
-fn files_holding(s: &Sandbox, secret: &str) -> String {
-    let out = std::process::Command::new("grep")
-        .args(["-r", "-l", "-a", "-F", secret])
-        .arg(s.home())
-        .output()
-        .expect("grep");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    std::fs::read_to_string(s.key_ids_file()).unwrap_or_default()
 }
 
 #[test]
 fn add_from_stdin_tests_the_key_and_stores_it_in_the_secret_service() {
     let mut s = alice_in_no_file();
     let keyring = Keyring::start(&mut s);
-    let out = s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    let out = s.run(["add", "alice"]).stdin(&s.key_lines()).success();
     out.stderr_has("stored key")
         .stderr_has(&s.alice.access_key_id)
         .stderr_has("secret-service store");
@@ -119,7 +100,7 @@ fn add_names_get_caller_identity_when_sts_fails() {
     let keyring = Keyring::start(&mut s);
     s.sts.inject(crate::support::fake_sts::Fault::Status(501));
     s.run(["add", "alice"])
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .failure(1)
         .one_line_error()
         .stderr_has("mfaexec: STS failed with HTTP 501 for GetCallerIdentity; nothing was stored");
@@ -158,7 +139,7 @@ fn add_refuses_a_profile_with_keys_in_the_files_and_points_to_import() {
     let mut s = Sandbox::standard();
     let keyring = Keyring::start(&mut s);
     s.run(["add", "default"])
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .failure(1)
         .one_line_error()
         .stderr_has("profile `default` already has keys in the AWS files")
@@ -197,7 +178,7 @@ fn import_moves_the_keys_keeping_every_other_byte() {
         Some("AKIAOTHEROTHEROTHER1\nSECRETLONGTERMother")
     );
     assert!(s.calls().is_empty(), "import makes no STS call");
-    assert_eq!(files_holding(&s, secret), "");
+    assert_eq!(s.files_holding(secret), "");
 }
 
 #[test]
@@ -265,8 +246,8 @@ fn import_keeps_a_comment_of_a_section_it_empties() {
 fn a_bad_index_line_is_named_and_kept_when_the_index_is_rewritten() {
     let mut s = alice_in_no_file();
     let _keyring = Keyring::start(&mut s);
-    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
-    let path = s.home().join(".local/share/mfaexec/key-ids");
+    s.run(["add", "alice"]).stdin(&s.key_lines()).success();
+    let path = s.key_ids_file();
     // A typo in the store's name, by hand.
     let bad = format!("alice\tsecret-servic\t{}", s.alice.access_key_id);
     std::fs::write(&path, format!("{bad}\n")).unwrap();
@@ -301,9 +282,9 @@ fn a_bad_index_line_is_named_and_kept_when_the_index_is_rewritten() {
 fn an_index_that_disagrees_with_the_store_is_corrected_from_the_store() {
     let mut s = alice_in_no_file();
     let keyring = Keyring::start(&mut s);
-    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    s.run(["add", "alice"]).stdin(&s.key_lines()).success();
     let id = s.alice.access_key_id.clone();
-    let path = s.home().join(".local/share/mfaexec/key-ids");
+    let path = s.key_ids_file();
     std::fs::write(&path, "alice\tsecret-service\tAKIAOTHEROTHEROTHER1\n").unwrap();
     let calls = s.calls().len();
     s.run(["prod", "-t", &s.code(), "--", "true"])
@@ -329,7 +310,7 @@ fn an_index_that_disagrees_with_the_store_is_corrected_from_the_store() {
 fn remove_with_the_recorded_store_gone_does_not_point_to_mfaexec_store() {
     let mut s = alice_in_no_file();
     let mut keyring = Keyring::start(&mut s);
-    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    s.run(["add", "alice"]).stdin(&s.key_lines()).success();
     let id = s.alice.access_key_id.clone();
     let index_before = index(&s);
     keyring.stop_daemon();
@@ -357,7 +338,7 @@ fn remove_with_the_recorded_store_gone_does_not_point_to_mfaexec_store() {
 fn import_refuses_to_overwrite_a_different_stored_key() {
     let mut s = alice_in_no_file();
     let keyring = Keyring::start(&mut s);
-    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    s.run(["add", "alice"]).stdin(&s.key_lines()).success();
     let file = "[alice]\naws_access_key_id = AKIAOTHEROTHEROTHER1\naws_secret_access_key = SECRETLONGTERMother\n";
     s.credentials(file);
     let refused = |s: &Sandbox| {
@@ -378,7 +359,7 @@ fn import_refuses_to_overwrite_a_different_stored_key() {
     // Known from the index, and from the store itself when the index has lost its line.
     refused(&s);
     let index_before = index(&s);
-    std::fs::remove_file(s.home().join(".local/share/mfaexec/key-ids")).unwrap();
+    std::fs::remove_file(s.key_ids_file()).unwrap();
     refused(&s);
     assert_eq!(index(&s), "");
     assert!(index_before.contains(&s.alice.access_key_id));
@@ -420,7 +401,7 @@ fn after_import_the_aws_cli_works_and_a_cache_hit_needs_no_keyring() {
     assert_eq!(assume.len(), 1);
     assert_eq!(assume[0].access_key_id, s.alice.access_key_id);
     assert_eq!(of(&calls, "GetCallerIdentity").len(), 1);
-    assert_eq!(files_holding(&s, &s.alice.secret_access_key), "");
+    assert_eq!(s.files_holding(&s.alice.secret_access_key), "");
 
     // A cache hit opens no store: it works with the keyring gone.
     keyring.stop_daemon();
@@ -458,7 +439,7 @@ fn import_killed_at_random_points_never_loses_the_key() {
     for round in 0..30 {
         std::fs::write(&file, &original).unwrap();
         keyring.clear("default");
-        let _ = std::fs::remove_file(s.home().join(".local/share/mfaexec/key-ids"));
+        let _ = std::fs::remove_file(s.key_ids_file());
         seed = seed
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
@@ -499,7 +480,7 @@ fn import_killed_at_random_points_never_loses_the_key() {
     // Finished for good: no copy of the secret anywhere under HOME.
     std::fs::write(&file, &original).unwrap();
     s.run(["import", "default"]).success();
-    assert_eq!(files_holding(&s, &secret), "");
+    assert_eq!(s.files_holding(&secret), "");
 }
 
 #[test]
@@ -507,7 +488,7 @@ fn remove_asks_then_deletes_the_key_and_its_cached_sessions() {
     let mut s = alice_in_no_file();
     let keyring = Keyring::start(&mut s);
     s.run(["add", "alice", "--no-verify"])
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .success();
     let code = s.code();
     s.run(["env", "prod", "-t", &code]).success();
@@ -543,18 +524,13 @@ fn remove_asks_then_deletes_the_key_and_its_cached_sessions() {
 // The file store
 // ---------------------------------------------------------------------------------------------
 
-fn file_store(s: &mut Sandbox) {
-    s.set("MFAEXEC_STORE", "file");
-    s.set("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple");
-}
-
 #[test]
 fn file_store_round_trip_holds_no_plaintext() {
     use std::os::unix::fs::PermissionsExt;
     let mut s = alice_in_no_file();
-    file_store(&mut s);
+    s.file_store();
     s.run(["add", "alice"])
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .success()
         .stderr_has("in the file store");
     let dir = s.home().join(".local/share/mfaexec");
@@ -570,15 +546,15 @@ fn file_store_round_trip_holds_no_plaintext() {
     s.run(["env", "prod", "-t", &code]).success();
     let assume = of(&s.calls(), "AssumeRole");
     assert_eq!(assume[0].access_key_id, s.alice.access_key_id);
-    assert_eq!(files_holding(&s, &s.alice.secret_access_key), "");
+    assert_eq!(s.files_holding(&s.alice.secret_access_key), "");
 }
 
 #[test]
 fn file_store_wrong_passphrase_and_damaged_file_are_one_line_errors() {
     let mut s = alice_in_no_file();
-    file_store(&mut s);
+    s.file_store();
     s.run(["add", "alice", "--no-verify"])
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .success();
     let code = s.code();
     let out = s
@@ -608,7 +584,7 @@ fn file_store_without_passphrase_or_terminal_says_how() {
     let s = alice_in_no_file();
     s.run(["add", "alice", "--no-verify"])
         .env("MFAEXEC_STORE", "file")
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .failure(1)
         .one_line_error()
         .stderr_has("no terminal")
@@ -768,7 +744,7 @@ fn without_a_secret_service_the_default_store_is_the_file() {
     );
     s.set("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple");
     s.run(["add", "alice", "--no-verify"])
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .success()
         .stderr_has("in the file store");
     assert!(s.home().join(".local/share/mfaexec/keys").is_file());
@@ -778,14 +754,14 @@ fn without_a_secret_service_the_default_store_is_the_file() {
     );
     s.run(["add", "bob"])
         .env("MFAEXEC_STORE", "vault")
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .failure(2)
         .one_line_error()
         .stderr_has("MFAEXEC_STORE `vault` is not a key store")
         .stderr_has("hint: use secret-service, keychain or file");
     s.run(["add", "bob"])
         .env("MFAEXEC_STORE", "keychain")
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .failure(1)
         .stderr_has("the keychain store exists only on macOS");
 }
@@ -799,7 +775,7 @@ fn a_new_session_of_a_chain_opens_the_store_once() {
     s.run(["add", "alice", "--no-verify"])
         .env("MFAEXEC_STORE", "file")
         .env("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple")
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .success();
     // Two hops (prod, then deploy), the first cached on its own: one passphrase prompt.
     let mut term = s.terminal(&["env", "deploy"]);

@@ -519,35 +519,14 @@ fn a_key_written_in_the_config_file_is_replaced_there_and_verbose_shows_no_secre
 
 /// `prod` takes its keys from profile `alice`, whose key is added to the store (no files).
 fn stored_alice(s: &Sandbox) {
-    s.credentials("");
-    s.config(&format!(
-        "[profile prod]\nrole_arn = {}\nsource_profile = alice\nmfa_serial = {}\nregion = eu-west-1\n",
-        crate::support::ADMIN,
-        s.serial()
-    ));
-    s.run(["add", "alice"])
-        .stdin(&format!(
-            "{}\n{}\n",
-            s.alice.access_key_id, s.alice.secret_access_key
-        ))
-        .success();
-}
-
-/// Files under HOME whose bytes hold `text` (`grep -r`, as a user would look).
-fn files_holding(s: &Sandbox, text: &str) -> String {
-    let out = Command::new("grep")
-        .args(["-r", "-l", "-a", "-F", text])
-        .arg(s.home())
-        .output()
-        .expect("grep");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    s.prod_from_alice_in_no_file();
+    s.run(["add", "alice"]).stdin(&s.key_lines()).success();
 }
 
 #[test]
 fn a_key_from_the_file_store_is_replaced_in_the_store() {
     let mut s = sandbox();
-    s.set("MFAEXEC_STORE", "file");
-    s.set("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple");
+    s.file_store();
     stored_alice(&s);
     let first = s.calls().len();
     let out = s.run(["rotate", "prod", "-t", &s.code()]).success();
@@ -565,10 +544,10 @@ fn a_key_from_the_file_store_is_replaced_in_the_store() {
             "DeleteAccessKey"
         ]
     );
-    let index = std::fs::read_to_string(s.home().join(".local/share/mfaexec/key-ids")).unwrap();
+    let index = std::fs::read_to_string(s.key_ids_file()).unwrap();
     assert_eq!(index, format!("alice\tfile\t{}\n", new.access_key_id));
     assert_eq!(s.credentials_text(), "");
-    assert_eq!(files_holding(&s, &new.secret_access_key), "");
+    assert_eq!(s.files_holding(&new.secret_access_key), "");
     prod_works_with(&s, &new.access_key_id);
 }
 
@@ -603,14 +582,14 @@ fn a_key_from_the_secret_service_is_replaced_there_and_put_back_when_the_new_one
         keyring.lookup("alice").as_deref(),
         Some(format!("{}\n{}", new.access_key_id, new.secret_access_key).as_str())
     );
-    assert_eq!(files_holding(&s, &new.secret_access_key), "");
+    assert_eq!(s.files_holding(&new.secret_access_key), "");
     prod_works_with(&s, &new.access_key_id);
 }
 
 /// Pads the index of stored keys with other profiles' lines past 1 KiB, so that rewriting it
 /// fails under `run_with_file_limit(1, ...)` while smaller files are still written.
 fn pad_the_index(s: &Sandbox) -> PathBuf {
-    let path = s.home().join(".local/share/mfaexec/key-ids");
+    let path = s.key_ids_file();
     let mut text = std::fs::read_to_string(&path).unwrap();
     for i in 0..40 {
         text.push_str(&format!("pad{i:02}\tfile\tAKIAPADDINGKEY{i:06}\n"));
@@ -663,8 +642,7 @@ fn a_failed_index_write_puts_the_old_key_back_in_the_secret_service() {
 #[test]
 fn a_failed_index_write_puts_the_old_key_back_in_the_file_store() {
     let mut s = sandbox();
-    s.set("MFAEXEC_STORE", "file");
-    s.set("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple");
+    s.file_store();
     stored_alice(&s);
     a_failed_index_write_keeps_the_old_key(&s);
 }

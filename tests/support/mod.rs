@@ -7,6 +7,7 @@
 pub mod aws_cli;
 pub mod fake_sts;
 pub mod keyring;
+pub mod keys;
 pub mod net;
 pub mod pty;
 pub mod totp;

@@ -129,8 +129,7 @@ fn oversized_sts_answers_and_fields_are_refused() {
 #[test]
 fn oversized_federation_answers_are_refused() {
     let mut s = Sandbox::standard();
-    let fed = s.sts.federation_url();
-    s.set("MFAEXEC_FEDERATION_ENDPOINT", &fed);
+    s.use_fake_federation();
     let code = s.code();
     s.run(["env", "prod", "-t", &code]).success();
     for fault in [

@@ -170,6 +170,14 @@ impl Sandbox {
         entries
     }
 
+    /// Points `login` at the fake STS's own federation endpoint (plain http on loopback) for
+    /// every later run; its URL.
+    pub fn use_fake_federation(&mut self) -> String {
+        let url = self.sts.federation_url();
+        self.set("MFAEXEC_FEDERATION_ENDPOINT", &url);
+        url
+    }
+
     /// Sets a variable for every run of this sandbox.
     pub fn set(&mut self, name: &str, value: &str) {
         self.vars.retain(|(k, _)| k != name);

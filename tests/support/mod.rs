@@ -438,6 +438,16 @@ pub fn assert_no_secret(text: &str) {
     }
 }
 
+/// The pid a process wrote to `path` (`echo $$ > FILE`).
+#[track_caller]
+pub fn read_pid(path: &Path) -> u32 {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 /// Only the calls of one action.
 pub fn of(calls: &[Call], action: &str) -> Vec<Call> {
     calls

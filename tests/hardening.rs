@@ -233,29 +233,11 @@ fn mfaexec_cannot_dump_core_but_its_command_keeps_the_users_limit() {
 /// `mfaexec env prod` on a terminal, then `stty -a` there: what the keys did, and the settings
 /// left for the shell afterwards.
 fn prompt_then_stty(s: &Sandbox, keys: &[u8]) -> (String, Vec<String>) {
-    let argv: Vec<String> = [
-        "sh",
-        "-c",
-        "\"$0\" env prod > /dev/null; echo \"rc=$?\"; stty -a",
-        bin().to_str().unwrap(),
-    ]
-    .iter()
-    .map(|a| (*a).to_owned())
-    .collect();
-    let mut t = pty::Terminal::start(&argv, s.vars());
+    let mut t = sh_on_terminal(s, "\"$0\" env prod > /dev/null; echo \"rc=$?\"; stty -a");
     t.expect("Enter MFA code", 1);
     t.send(keys);
     let (_, screen) = t.finish();
-    let rc = screen
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("rc="))
-        .unwrap_or_else(|| panic!("no rc= in {screen}"))
-        .to_owned();
-    let words = screen
-        .split([' ', ';', '\r', '\n'])
-        .map(str::to_owned)
-        .collect();
-    (rc, words)
+    rc_and_words(&screen)
 }
 
 #[track_caller]
@@ -299,13 +281,16 @@ fn with_mfa_process(s: &Sandbox, body: &str) {
 fn assert_left_nothing(s: &Sandbox) {
     let pids = std::fs::read_to_string(s.path("pids")).expect("the mfa_process ran");
     for pid in pids.split_whitespace() {
-        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .is_ok_and(|stat| !stat.contains(") Z "));
         assert!(
-            !alive,
+            !running(pid),
             "the mfa_process's background child {pid} still runs"
         );
     }
+}
+
+/// The process `pid` exists and is not a zombie.
+fn running(pid: impl std::fmt::Display) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z "))
 }
 
 // See: issue 10, defect 5.
@@ -907,10 +892,11 @@ fn a_daemon_started_by_mfa_process_in_its_own_session_is_left_alone() {
     );
     s.run(["orphan", "--", "true"]).success();
     assert_left_nothing(&s);
-    let pid = std::fs::read_to_string(&daemon).unwrap().trim().to_owned();
-    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| !stat.contains(") Z "));
-    let _ = std::process::Command::new("kill").arg(&pid).status();
+    let pid = read_pid(&daemon);
+    let alive = running(pid);
+    let _ = std::process::Command::new("kill")
+        .arg(pid.to_string())
+        .status();
     assert!(alive, "the daemon {pid} was killed");
 }
 

@@ -1526,7 +1526,7 @@ fn a_terminal_hangup_reaches_the_command_once() {
 fn ctrl_z_fg_and_resizes_in_an_interactive_shell() {
     let s = sandbox();
     let code = s.code();
-    let term = crate::integration::harness::Tmux::start(
+    let term = crate::support::shell::Tmux::start(
         &s,
         &["bash", "--norc", "--noprofile", "-i"],
         &[("PS1", "$ ")],

@@ -10,6 +10,7 @@ pub mod keyring;
 pub mod keys;
 pub mod net;
 pub mod pty;
+pub mod shell;
 pub mod totp;
 
 use std::ffi::OsString;

@@ -122,6 +122,16 @@ fn serve_command(s: &Sandbox, options: &[&str], command: Vec<String>) -> Served 
     }
 }
 
+/// `PROFILE -t CODE -d 15m --server`, once its first session is due (in the refresh window);
+/// that first session, as the endpoint handed it out.
+fn served_until_due(s: &Sandbox, profile: &str) -> (Served, serde_json::Value) {
+    let code = s.code();
+    let served = serve(s, &[profile, "-t", &code, "-d", "15m", "--server"]);
+    let (_, first) = served.get();
+    until_due(expiration_of(&first));
+    (served, first)
+}
+
 impl Served {
     fn port(&self) -> u16 {
         endpoint_of(&self.env).0
@@ -280,19 +290,12 @@ fn expiration_of(json: &serde_json::Value) -> u64 {
     issued
 }
 
-/// `2030-01-02T03:04:05Z` to Unix seconds (days from civil, as in src/session.rs, reversed).
+/// `2030-01-02T03:04:05Z` to Unix seconds.
 fn jiff_free_parse(text: &str) -> u64 {
     let n = |a: usize, b: usize| text[a..b].parse::<i64>().unwrap();
     let (y, m, d) = (n(0, 4), n(5, 7), n(8, 10));
     let (hh, mm, ss) = (n(11, 13), n(14, 16), n(17, 19));
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    (days * 86_400 + hh * 3600 + mm * 60 + ss) as u64
+    unix_seconds(y, m, d, hh, mm, ss) as u64
 }
 
 #[test]
@@ -727,10 +730,7 @@ fn a_command_killed_by_a_signal_makes_mfaexec_die_by_that_signal() {
 #[test]
 fn a_failed_renewal_is_said_once_not_retried_at_once_and_the_session_still_served() {
     let s = sandbox();
-    let code = s.code();
-    let served = serve(&s, &["deploy", "-t", &code, "-d", "15m", "--server"]);
-    let (_, first) = served.get();
-    until_due(expiration_of(&first));
+    let (served, first) = served_until_due(&s, "deploy");
     let before = s.calls().len();
     s.sts.inject(Fault::Error {
         status: 403,
@@ -821,10 +821,7 @@ fn ctrl_c_on_a_terminal_reaches_the_command_and_mfaexec_ends_with_its_status() {
 #[test]
 fn sixteen_requests_during_a_renewal_make_one_call() {
     let s = sandbox();
-    let code = s.code();
-    let served = serve(&s, &["deploy", "-t", &code, "-d", "15m", "--server"]);
-    let (_, first) = served.get();
-    until_due(expiration_of(&first));
+    let (served, first) = served_until_due(&s, "deploy");
     let before = s.calls().len();
     // The renewal takes a second, so that all sixteen arrive while it is under way.
     s.sts.inject(Fault::Delay(Duration::from_secs(1)));
@@ -1128,10 +1125,7 @@ fn impatient_get(served: &Served, timeout: Duration) -> u16 {
 #[test]
 fn a_due_session_is_answered_at_once_while_a_slow_renewal_runs() {
     let s = sandbox();
-    let code = s.code();
-    let served = serve(&s, &["deploy", "-t", &code, "-d", "15m", "--server"]);
-    let (_, first) = served.get();
-    until_due(expiration_of(&first));
+    let (served, first) = served_until_due(&s, "deploy");
     let before = s.calls().len();
     s.sts.inject(Fault::Delay(Duration::from_secs(5)));
     let started = Instant::now();
@@ -1153,10 +1147,7 @@ fn clients_giving_up_during_a_renewal_do_not_start_another() {
     let mut s = sandbox();
     let code_file = with_mfa_process(&mut s, "echo run >> runs; ");
     s.set("MFAEXEC_CACHE", "off");
-    let code = s.code();
-    let served = serve(&s, &["prod", "-t", &code, "-d", "15m", "--server"]);
-    let (_, first) = served.get();
-    until_due(expiration_of(&first));
+    let (served, first) = served_until_due(&s, "prod");
     std::fs::write(&code_file, s.code()).unwrap();
     s.sts.inject(Fault::Delay(Duration::from_secs(5)));
     for _ in 0..4 {
@@ -1264,10 +1255,7 @@ fn with_the_cache_off_a_chain_renews_from_the_first_hop_kept_in_memory() {
 fn with_the_cache_off_a_session_needing_a_typed_code_says_to_restart() {
     let mut s = sandbox();
     s.set("MFAEXEC_CACHE", "off");
-    let code = s.code();
-    let served = serve(&s, &["prod", "-t", &code, "-d", "15m", "--server"]);
-    let (_, first) = served.get();
-    until_due(expiration_of(&first));
+    let (served, _) = served_until_due(&s, "prod");
     let (status, _) = served.get();
     assert_eq!(status, 200);
     std::thread::sleep(Duration::from_millis(500));

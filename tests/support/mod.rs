@@ -449,6 +449,19 @@ pub fn read_pid(path: &Path) -> u32 {
         .unwrap()
 }
 
+/// Unix seconds of a UTC date and time (days from civil, proleptic Gregorian, with March as
+/// the first month of the year; as in src/session.rs, reversed): for the times mfaexec prints.
+pub fn unix_seconds(y: i64, m: i64, d: i64, hh: i64, mm: i64, ss: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + hh * 3600 + mm * 60 + ss
+}
+
 /// Only the calls of one action.
 pub fn of(calls: &[Call], action: &str) -> Vec<Call> {
     calls

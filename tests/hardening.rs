@@ -543,16 +543,7 @@ fn sigkill_during_write_leaves_no_copy_of_the_credentials_file() {
     let code = s.code();
     s.run(["write", "prod", "-t", &code]).success();
     for i in 0..60u64 {
-        let mut child = s
-            .command(["write", "prod"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_micros(i * 300));
-        let _ = child.kill();
-        let _ = child.wait();
+        s.run_killed_after(std::time::Duration::from_micros(i * 300), ["write", "prod"]);
     }
     s.run(["write", "prod"]).success();
     assert_eq!(aws_leftovers(&s), Vec::<String>::new());

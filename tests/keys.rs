@@ -2,7 +2,6 @@
 //! D-Bus, checked with `secret-tool`; the age-encrypted file), `add`, `import`, `remove`, and a
 //! profile's credential_process as the source of its keys.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::aws_cli::aws_program;
@@ -444,19 +443,7 @@ fn import_killed_at_random_points_never_loses_the_key() {
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
         let delay = Duration::from_micros((seed >> 33) % (whole + whole / 4 + 1));
-        let mut child = s
-            .command(["import", "default"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(delay);
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(child.id() as i32),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-        let _ = child.wait();
+        s.run_killed_after(delay, ["import", "default"]);
         let now = std::fs::read(&file).unwrap();
         let file_has = String::from_utf8_lossy(&now).contains(&secret);
         assert!(

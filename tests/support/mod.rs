@@ -214,6 +214,25 @@ impl Sandbox {
         cmd
     }
 
+    /// Starts mfaexec with `args` (stdio on /dev/null), SIGKILLs it after `delay` and reaps
+    /// it: to stop it at any moment of what it does.
+    pub fn run_killed_after<I, S>(&self, delay: std::time::Duration, args: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
     /// mfaexec with `args`, started by `sh` after `ulimit -S -c SOFT` (a soft core limit of
     /// SOFT blocks, as a user's shell may set), stdin from /dev/null, and waited for: for what
     /// mfaexec and its command do with that limit.

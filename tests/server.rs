@@ -1475,21 +1475,7 @@ fn a_terminal_hangup_reaches_the_command_once() {
             dir.display()
         );
         // Not `exec`: the terminal's shell stays the session leader, mfaexec a job of it.
-        let argv: Vec<String> = [
-            bin().display().to_string().as_str(),
-            "prod",
-            "-t",
-            &code,
-            "--server",
-            "--",
-            "sh",
-            "-c",
-            &script,
-        ]
-        .iter()
-        .map(|a| (*a).to_owned())
-        .collect();
-        let mut term = pty::Terminal::start(&argv, s.vars());
+        let mut term = s.terminal(&["prod", "-t", &code, "--server", "--", "sh", "-c", &script]);
         term.expect("ready", 1);
         let _kill = KillOnDrop(vec![
             read_pid(&dir.join("mfaexec.pid")),

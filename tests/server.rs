@@ -383,7 +383,7 @@ fn each_run_gets_a_new_token() {
 fn the_aws_cli_asks_again_and_gets_a_session_renewed_with_mfa_process() {
     let mut s = sandbox();
     s.set("MFAEXEC_REFRESH_WINDOW", &SLOW_WINDOW.to_string());
-    let code_file = with_mfa_process(&mut s, "");
+    let code_file = with_mfa_process(&s, "");
     let code = s.code();
     let aws = aws_program();
     let script = format!(
@@ -968,17 +968,9 @@ fn script_command(s: &Sandbox, body: &str) -> Vec<String> {
 
 /// `prod` takes its code from `mfa_process`: `before` (`sh` code, ending in a separator when
 /// not empty) run before it prints the file `code`.
-fn with_mfa_process(s: &mut Sandbox, before: &str) -> PathBuf {
+fn with_mfa_process(s: &Sandbox, before: &str) -> PathBuf {
     let code_file = s.path("code");
-    let config = s.config_text();
-    s.config(&config.replacen(
-        "[profile prod]\n",
-        &format!(
-            "[profile prod]\nmfa_process = {before}cat '{}'\n",
-            code_file.display()
-        ),
-        1,
-    ));
+    s.mfa_process_on_prod(&format!("{before}cat '{}'", code_file.display()));
     code_file
 }
 
@@ -1024,8 +1016,8 @@ impl Drop for KillOnDrop {
 // daemon it double-forks) is not mfaexec's to kill.
 #[test]
 fn an_orphan_the_command_makes_during_a_renewal_stays_alive() {
-    let mut s = sandbox();
-    let code_file = with_mfa_process(&mut s, "sleep 3; ");
+    let s = sandbox();
+    let code_file = with_mfa_process(&s, "sleep 3; ");
     let code = s.code();
     let served = serve_command(
         &s,
@@ -1061,8 +1053,8 @@ fn an_orphan_the_command_makes_during_a_renewal_stays_alive() {
 // /dev/tty during a renewal fails at once instead of stopping mfaexec and the command.
 #[test]
 fn a_renewal_never_reads_the_terminal_and_never_stops_mfaexec() {
-    let mut s = sandbox();
-    with_mfa_process(&mut s, "read c < /dev/tty; echo \"$c\"; ");
+    let s = sandbox();
+    with_mfa_process(&s, "read c < /dev/tty; echo \"$c\"; ");
     let code = s.code();
     let dir = s.path("served");
     std::fs::create_dir_all(&dir).unwrap();
@@ -1145,7 +1137,7 @@ fn a_due_session_is_answered_at_once_while_a_slow_renewal_runs() {
 #[test]
 fn clients_giving_up_during_a_renewal_do_not_start_another() {
     let mut s = sandbox();
-    let code_file = with_mfa_process(&mut s, "echo run >> runs; ");
+    let code_file = with_mfa_process(&s, "echo run >> runs; ");
     s.set("MFAEXEC_CACHE", "off");
     let (served, first) = served_until_due(&s, "prod");
     std::fs::write(&code_file, s.code()).unwrap();

@@ -179,6 +179,17 @@ impl Sandbox {
         url
     }
 
+    /// `mfa_process = COMMAND` on profile `prod` (which has its own mfa_serial), as its first
+    /// setting.
+    pub fn mfa_process_on_prod(&self, command: &str) {
+        let config = self.config_text();
+        self.config(&config.replacen(
+            "[profile prod]\n",
+            &format!("[profile prod]\nmfa_process = {command}\n"),
+            1,
+        ));
+    }
+
     /// Sets a variable for every run of this sandbox.
     pub fn set(&mut self, name: &str, value: &str) {
         self.vars.retain(|(k, _)| k != name);

@@ -765,14 +765,7 @@ fn an_unwritable_credentials_file_is_refused_before_the_mfa_code() {
     let s = Sandbox::standard();
     // The keys move to the config file, so the credentials file can be anywhere.
     let config = s.config_text();
-    s.config(&config.replacen(
-        "[default]\n",
-        &format!(
-            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-            s.alice.access_key_id, s.alice.secret_access_key
-        ),
-        1,
-    ));
+    s.config(&config.replacen("[default]\n", &s.alice_keys_section("default"), 1));
     let code = s.code();
     let out = s
         .run(["write", "prod", "-t", &code])

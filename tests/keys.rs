@@ -679,10 +679,7 @@ fn credential_process_with_a_session_token_makes_a_chain_capped_at_1h() {
     let s = with_process("");
     // Temporary credentials, as `aws-vault export` would print them: a session of alice's.
     s.append_config(&format!("\n[profile alice]\nmfa_serial = {}\n", s.serial()));
-    s.credentials(&format!(
-        "[alice]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        s.alice.access_key_id, s.alice.secret_access_key
-    ));
+    s.credentials(&s.alice_keys_section("alice"));
     let code = s.code();
     let json = s
         .run(["env", "alice", "-t", &code, "--format", "json"])

@@ -411,10 +411,7 @@ fn without_mfa_serial_the_key_itself_signs_and_an_mfa_policy_refuses_it() {
     let url = s.sts.url();
     s.set("AWS_ENDPOINT_URL", &url);
     s.config("[profile plain]\nregion = eu-west-1\n");
-    s.credentials(&format!(
-        "[plain]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        s.alice.access_key_id, s.alice.secret_access_key
-    ));
+    s.credentials(&s.alice_keys_section("plain"));
     s.sts.set_iam(IamSettings {
         require_mfa: true,
         ..IamSettings::default()

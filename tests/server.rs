@@ -26,10 +26,7 @@ const SLOW_WINDOW: u64 = 880;
 /// chain behind it.
 fn sandbox() -> Sandbox {
     let mut s = Sandbox::standard();
-    s.credentials(&format!(
-        "[alice]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        s.alice.access_key_id, s.alice.secret_access_key
-    ));
+    s.credentials(&s.alice_keys_section("alice"));
     s.config(&format!(
         "[profile alice]\nmfa_serial = {serial}\n\n\
          [profile prod]\nrole_arn = {ADMIN}\nsource_profile = alice\nmfa_serial = {serial}\nduration_seconds = 43200\nregion = eu-west-1\n\n\

@@ -92,10 +92,7 @@ impl Sandbox {
             trusted: vec![ADMIN.into()],
             ..Role::new(DEPLOY)
         });
-        s.credentials(&format!(
-            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-            s.alice.access_key_id, s.alice.secret_access_key
-        ));
+        s.credentials(&s.alice_keys_section("default"));
         s.config(&format!(
             "[default]\nmfa_serial = {serial}\n\n\
              [profile prod]\nrole_arn = {ADMIN}\nsource_profile = default\nmfa_serial = {serial}\nduration_seconds = 43200\nregion = eu-west-1\n\n\
@@ -105,6 +102,14 @@ impl Sandbox {
             serial = s.serial()
         ));
         s
+    }
+
+    /// `[SECTION]` with alice's long-term keys and nothing else, as in a credentials file.
+    pub fn alice_keys_section(&self, section: &str) -> String {
+        format!(
+            "[{section}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            self.alice.access_key_id, self.alice.secret_access_key
+        )
     }
 
     pub fn serial(&self) -> String {

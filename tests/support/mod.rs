@@ -1,6 +1,10 @@
 //! The test bed: a sandbox per test (temporary HOME, AWS files, the fake STS) and a builder that
 //! runs the real `mfaexec` binary in it from an empty environment, so no test depends on the
 //! machine's own AWS setup or reaches the internet.
+//!
+//! What several test files share lives here, beside the sandbox: `fake_sts` (with `fake_iam`)
+//! and `totp`, the fakes; `net`, proxies, a test CA and a TLS front; `keyring` and `keys`, the
+//! key stores; `pty` and `shell`, terminals, shells and tmux; `aws_cli`, the real AWS CLI.
 
 #![allow(dead_code)]
 
@@ -484,8 +488,8 @@ pub fn read_pid(path: &Path) -> u32 {
         .unwrap()
 }
 
-/// Unix seconds of a UTC date and time (days from civil, proleptic Gregorian, with March as
-/// the first month of the year; as in src/session.rs, reversed): for the times mfaexec prints.
+/// Unix seconds of a UTC date and time: Howard Hinnant's days-from-civil (proleptic Gregorian,
+/// March as the first month of the year), the reverse of how mfaexec prints times.
 pub fn unix_seconds(y: i64, m: i64, d: i64, hh: i64, mm: i64, ss: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);

@@ -1,29 +1,11 @@
 //! The session cache (issue 3): one code per session, safe files, one call under concurrency.
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::support::fake_sts::Role;
 use crate::support::*;
-
-fn cache_dir(s: &Sandbox) -> PathBuf {
-    s.home().join(".cache/mfaexec")
-}
-
-fn entries(s: &Sandbox) -> Vec<PathBuf> {
-    let Ok(dir) = std::fs::read_dir(cache_dir(s)) else {
-        return Vec::new();
-    };
-    let mut out: Vec<PathBuf> = dir
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    out.sort();
-    out
-}
 
 fn run_prod(s: &Sandbox) -> Out {
     let code = s.code();
@@ -58,9 +40,9 @@ fn a_second_call_reuses_the_session_with_no_code_and_no_call() {
 fn files_are_private_and_hold_no_long_term_key() {
     let s = Sandbox::standard();
     run_prod(&s);
-    let dir = cache_dir(&s);
+    let dir = s.cache_dir();
     assert_eq!(dir.metadata().unwrap().permissions().mode() & 0o777, 0o700);
-    let files = entries(&s);
+    let files = s.cache_entries();
     assert_eq!(files.len(), 1);
     let meta = files[0].metadata().unwrap();
     assert_eq!(meta.permissions().mode() & 0o777, 0o600);
@@ -139,7 +121,7 @@ fn refresh_replaces_the_cached_session() {
         second.stdout(),
         "the new session was cached"
     );
-    assert_eq!(entries(&s).len(), 1);
+    assert_eq!(s.cache_entries().len(), 1);
 }
 
 #[test]
@@ -204,7 +186,7 @@ fn changing_the_role_in_the_config_gives_a_new_session() {
         trusted: vec![s.alice.arn()],
         ..Role::new("arn:aws:iam::222222222222:role/other")
     });
-    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    let config = s.config_text();
     s.config(&config.replacen(
         &format!("role_arn = {ADMIN}"),
         "role_arn = arn:aws:iam::222222222222:role/other",
@@ -230,7 +212,7 @@ fn cache_off_neither_reads_nor_writes() {
     s.run(["prod", "-t", &code, "--", "true"])
         .env("MFAEXEC_CACHE", "off")
         .success();
-    assert!(!cache_dir(&s).exists() || entries(&s).is_empty());
+    assert!(!s.cache_dir().exists() || s.cache_entries().is_empty());
     run_prod(&s);
     s.run(["prod", "--", "true"])
         .env("MFAEXEC_CACHE", "off")
@@ -243,7 +225,7 @@ fn cache_off_neither_reads_nor_writes() {
 fn a_corrupted_entry_is_ignored_and_replaced() {
     let s = Sandbox::standard();
     run_prod(&s);
-    let entry = entries(&s).remove(0);
+    let entry = s.cache_entries().remove(0);
     let text = std::fs::read_to_string(&entry).unwrap();
     for damaged in [
         &text[..text.len() / 2],
@@ -266,7 +248,7 @@ fn a_corrupted_entry_is_ignored_and_replaced() {
 fn an_expired_entry_is_left_to_the_next_write() {
     let s = Sandbox::standard();
     run_prod(&s);
-    let entry = entries(&s).remove(0);
+    let entry = s.cache_entries().remove(0);
     let mut v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
     v["expiration"] = 1_000_000_000.into();
@@ -294,7 +276,7 @@ fn an_expired_entry_is_left_to_the_next_write() {
 fn a_symlinked_entry_is_never_read_or_written_through() {
     let s = Sandbox::standard();
     run_prod(&s);
-    let entry = entries(&s).remove(0);
+    let entry = s.cache_entries().remove(0);
     let target = s.path("target.json");
     std::fs::copy(&entry, &target).unwrap();
     let before = std::fs::read_to_string(&target).unwrap();
@@ -313,13 +295,13 @@ fn a_symlinked_entry_is_never_read_or_written_through() {
 #[test]
 fn a_loose_cache_directory_is_refused_with_a_warning() {
     let s = Sandbox::standard();
-    std::fs::create_dir_all(cache_dir(&s)).unwrap();
-    std::fs::set_permissions(cache_dir(&s), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(s.cache_dir()).unwrap();
+    std::fs::set_permissions(s.cache_dir(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = run_prod(&s);
     out.stderr_has("warning: not using the session cache")
         .stderr_has("open to group or others (mode 755)")
         .stderr_has("hint: chmod 700");
-    assert!(entries(&s).is_empty(), "nothing written");
+    assert!(s.cache_entries().is_empty(), "nothing written");
     s.run(["prod", "--", "true"]).failure(1);
     assert_eq!(s.calls().len(), 1);
 }
@@ -327,15 +309,15 @@ fn a_loose_cache_directory_is_refused_with_a_warning() {
 #[test]
 fn a_foreign_cache_directory_is_refused_with_a_warning() {
     let s = Sandbox::standard();
-    std::fs::create_dir_all(cache_dir(&s)).unwrap();
+    std::fs::create_dir_all(s.cache_dir()).unwrap();
     let chown = Command::new("chown")
-        .args(["12345:12345", cache_dir(&s).to_str().unwrap()])
+        .args(["12345:12345", s.cache_dir().to_str().unwrap()])
         .status()
         .unwrap();
     assert!(chown.success(), "this test needs root (as in CI) to chown");
     let out = run_prod(&s);
     out.stderr_has("belongs to another user (uid 12345)");
-    assert!(entries(&s).is_empty());
+    assert!(s.cache_entries().is_empty());
 }
 
 #[test]
@@ -345,7 +327,7 @@ fn a_cache_path_that_is_a_symlink_is_refused() {
     std::fs::create_dir_all(&elsewhere).unwrap();
     std::fs::set_permissions(&elsewhere, std::fs::Permissions::from_mode(0o700)).unwrap();
     std::fs::create_dir_all(s.home().join(".cache")).unwrap();
-    std::os::unix::fs::symlink(&elsewhere, cache_dir(&s)).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, s.cache_dir()).unwrap();
     run_prod(&s).stderr_has("is not a directory");
     assert_eq!(std::fs::read_dir(&elsewhere).unwrap().count(), 0);
 }
@@ -450,7 +432,7 @@ fn waiting_for_the_lock_is_bounded() {
 fn leftovers_of_an_interrupted_write_do_not_matter() {
     let s = Sandbox::standard();
     run_prod(&s);
-    let dir = cache_dir(&s);
+    let dir = s.cache_dir();
     // A writer killed before its rename leaves a temporary file; an old one is swept.
     let temp = dir.join(".tmp-0123456789abcdef-99999-000000000-0");
     std::fs::write(&temp, "{\"version\":1,\"prof").unwrap();
@@ -463,7 +445,7 @@ fn leftovers_of_an_interrupted_write_do_not_matter() {
     let code = s.code();
     s.run(["prod", "-r", "-t", &code, "--", "true"]).success();
     assert!(!temp.exists(), "stale temporary file removed");
-    assert_eq!(entries(&s).len(), 1);
+    assert_eq!(s.cache_entries().len(), 1);
 }
 
 #[test]
@@ -523,10 +505,10 @@ fn clear_deletes_named_or_all_sessions_and_says_how_many() {
     run_prod(&s);
     let code = s.code();
     s.run(["short", "-t", &code, "--", "true"]).success();
-    assert_eq!(entries(&s).len(), 2);
+    assert_eq!(s.cache_entries().len(), 2);
     let out = s.run(["clear", "prod"]).success();
     assert_eq!(out.stdout(), "cleared 1 cached session\n");
-    assert_eq!(entries(&s).len(), 1);
+    assert_eq!(s.cache_entries().len(), 1);
     s.run(["prod", "--", "true"])
         .failure(1)
         .stderr_has("no terminal");
@@ -536,7 +518,7 @@ fn clear_deletes_named_or_all_sessions_and_says_how_many() {
     run_prod(&s);
     let out = s.run(["clear"]).success();
     assert_eq!(out.stdout(), "cleared 2 cached sessions\n");
-    assert!(entries(&s).is_empty());
+    assert!(s.cache_entries().is_empty());
     let out = s.run(["clear"]).success();
     assert_eq!(out.stdout(), "cleared 0 cached sessions\n");
 }
@@ -558,7 +540,7 @@ fn dry_run_tells_whether_the_cache_would_answer() {
 fn an_unusable_lock_file_means_no_cache_not_a_failure() {
     let s = Sandbox::standard();
     run_prod(&s);
-    let entry = entries(&s).remove(0);
+    let entry = s.cache_entries().remove(0);
     let lock = entry.with_extension("lock");
     assert!(lock.exists(), "the lock file sits beside the entry");
     std::fs::remove_file(&lock).unwrap();
@@ -570,7 +552,10 @@ fn an_unusable_lock_file_means_no_cache_not_a_failure() {
         !s.path("elsewhere").exists(),
         "nothing created through the link"
     );
-    assert!(entries(&s).is_empty(), "nothing cached without the lock");
+    assert!(
+        s.cache_entries().is_empty(),
+        "nothing cached without the lock"
+    );
     assert_eq!(s.calls().len(), 2);
 }
 
@@ -604,7 +589,7 @@ fn writers_killed_at_random_moments_leave_the_cache_usable() {
         let _ = child.kill();
         let _ = child.wait();
     }
-    for path in entries(&s) {
+    for path in s.cache_entries() {
         let text = std::fs::read_to_string(&path).unwrap();
         let v: serde_json::Value = serde_json::from_str(&text)
             .unwrap_or_else(|e| panic!("{} is damaged ({e}): {text:?}", path.display()));

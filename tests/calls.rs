@@ -464,7 +464,7 @@ fn a_cached_source_from_other_keys_does_not_start_a_chain() {
     s.run(["prod", "-t", &code, "--", "true"]).success();
     let bob = crate::support::fake_sts::User::new("bob", STEP);
     s.sts.add_user(bob.clone());
-    let creds = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    let creds = s.credentials_text();
     s.credentials(&format!(
         "{creds}[bob]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
         bob.access_key_id, bob.secret_access_key

@@ -11,7 +11,7 @@
 
 use std::path::PathBuf;
 
-use crate::integration::harness::*;
+use crate::support::shell::*;
 use crate::support::*;
 
 fn manifest(rel: &str) -> PathBuf {

@@ -3,21 +3,9 @@
 
 use std::process::Stdio;
 
+use crate::support::aws_cli::aws_program;
 use crate::support::fake_sts::*;
 use crate::support::*;
-
-/// The session cache entries in the sandbox's default cache directory.
-fn cached(s: &Sandbox) -> Vec<std::path::PathBuf> {
-    let dir = s.home().join(".cache/mfaexec");
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect()
-}
 
 fn between<'a>(text: &'a str, open: &str, close: &str) -> &'a str {
     let start = text.find(open).expect("open tag") + open.len();
@@ -46,7 +34,7 @@ fn refused_answer(s: &Sandbox, fault: Fault, says: &str) {
         .stderr_has(says);
     assert_eq!(out.stdout(), "", "nothing exported");
     assert_eq!(
-        cached(s),
+        s.cache_entries(),
         Vec::<std::path::PathBuf>::new(),
         "nothing cached"
     );
@@ -97,7 +85,7 @@ fn a_truncated_or_incomplete_sts_answer_is_refused_and_not_cached() {
     // A whole answer still works afterwards, and is cached.
     let code = s.code();
     s.run(["env", "prod", "-t", &code]).success();
-    assert_eq!(cached(&s).len(), 1);
+    assert_eq!(s.cache_entries().len(), 1);
 }
 
 // See: issue 10, defect 7.
@@ -141,8 +129,7 @@ fn oversized_sts_answers_and_fields_are_refused() {
 #[test]
 fn oversized_federation_answers_are_refused() {
     let mut s = Sandbox::standard();
-    let fed = s.sts.federation_url();
-    s.set("MFAEXEC_FEDERATION_ENDPOINT", &fed);
+    s.use_fake_federation();
     let code = s.code();
     s.run(["env", "prod", "-t", &code]).success();
     for fault in [
@@ -196,7 +183,7 @@ fn stderr_on_dev_full_stops_nothing() {
         .unwrap();
     assert_eq!(status.code(), Some(0), "{status:?}");
     assert!(marker.exists(), "the command ran");
-    assert_eq!(cached(&s).len(), 1, "the session was cached");
+    assert_eq!(s.cache_entries().len(), 1, "the session was cached");
     assert_eq!(s.calls().len(), 1);
 }
 
@@ -217,7 +204,7 @@ fn stderr_pipe_closed_stops_nothing() {
     assert_eq!(out.status.code(), Some(0), "{:?}", out.status);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("AWS_SECRET_ACCESS_KEY="), "{stdout}");
-    assert_eq!(cached(&s).len(), 1, "the session was cached");
+    assert_eq!(s.cache_entries().len(), 1, "the session was cached");
 }
 
 // See: issue 10, defect 4. While mfaexec holds secrets (here: running mfa_process, after the
@@ -233,23 +220,7 @@ fn mfaexec_cannot_dump_core_but_its_command_keeps_the_users_limit() {
         seen.display(),
         s.code()
     ));
-    let out = std::process::Command::new("sh")
-        .args([
-            "-c",
-            "ulimit -S -c 1234 && exec \"$0\" \"$@\"",
-            bin().to_str().unwrap(),
-            "exec",
-            "dumpy",
-            "--",
-            "sh",
-            "-c",
-            "ulimit -S -c",
-        ])
-        .env_clear()
-        .envs(s.vars().iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = s.output_with_core_limit(1234, &["exec", "dumpy", "--", "sh", "-c", "ulimit -S -c"]);
     assert!(out.status.success(), "{out:?}");
     // `ulimit -c` counts 512-byte blocks in sh; /proc shows bytes.
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1234");
@@ -262,29 +233,11 @@ fn mfaexec_cannot_dump_core_but_its_command_keeps_the_users_limit() {
 /// `mfaexec env prod` on a terminal, then `stty -a` there: what the keys did, and the settings
 /// left for the shell afterwards.
 fn prompt_then_stty(s: &Sandbox, keys: &[u8]) -> (String, Vec<String>) {
-    let argv: Vec<String> = [
-        "sh",
-        "-c",
-        "\"$0\" env prod > /dev/null; echo \"rc=$?\"; stty -a",
-        bin().to_str().unwrap(),
-    ]
-    .iter()
-    .map(|a| (*a).to_owned())
-    .collect();
-    let mut t = pty::Terminal::start(&argv, s.vars());
+    let mut t = sh_on_terminal(s, "\"$0\" env prod > /dev/null; echo \"rc=$?\"; stty -a");
     t.expect("Enter MFA code", 1);
     t.send(keys);
     let (_, screen) = t.finish();
-    let rc = screen
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("rc="))
-        .unwrap_or_else(|| panic!("no rc= in {screen}"))
-        .to_owned();
-    let words = screen
-        .split([' ', ';', '\r', '\n'])
-        .map(str::to_owned)
-        .collect();
-    (rc, words)
+    rc_and_words(&screen)
 }
 
 #[track_caller]
@@ -328,13 +281,16 @@ fn with_mfa_process(s: &Sandbox, body: &str) {
 fn assert_left_nothing(s: &Sandbox) {
     let pids = std::fs::read_to_string(s.path("pids")).expect("the mfa_process ran");
     for pid in pids.split_whitespace() {
-        let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .is_ok_and(|stat| !stat.contains(") Z "));
         assert!(
-            !alive,
+            !running(pid),
             "the mfa_process's background child {pid} still runs"
         );
     }
+}
+
+/// The process `pid` exists and is not a zombie.
+fn running(pid: impl std::fmt::Display) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| !stat.contains(") Z "))
 }
 
 // See: issue 10, defect 5.
@@ -353,11 +309,7 @@ fn a_background_child_of_mfa_process_does_not_hold_mfaexec() {
 
     // The same on a terminal, where it shares mfaexec's process group.
     s.sts.advance_clock(30);
-    s.config(
-        &std::fs::read_to_string(s.home().join(".aws/config"))
-            .unwrap()
-            .replace("[profile orphan]", "[profile old]"),
-    );
+    s.config(&s.config_text().replace("[profile orphan]", "[profile old]"));
     with_mfa_process(
         &s,
         &format!("sleep 30 & echo $! > $PIDS; echo {}", s.code()),
@@ -433,7 +385,7 @@ fn extreme_values_in_a_cache_entry_do_not_panic() {
     let s = Sandbox::standard();
     let code = s.code();
     s.run(["prod", "-t", &code, "--", "true"]).success();
-    let entry = cached(&s).pop().unwrap();
+    let entry = s.cache_entries().pop().unwrap();
     let text = std::fs::read_to_string(&entry).unwrap();
     let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
     json["issued"] = i64::MIN.into();
@@ -547,7 +499,7 @@ fn an_expired_entry_is_not_deleted_without_the_lock() {
     let s = Sandbox::standard();
     let code = s.code();
     s.run(["prod", "-t", &code, "--", "true"]).success();
-    let entry = cached(&s).pop().unwrap();
+    let entry = s.cache_entries().pop().unwrap();
     let mut json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
     json["expiration"] = 1_000_000_000.into();
@@ -591,20 +543,11 @@ fn sigkill_during_write_leaves_no_copy_of_the_credentials_file() {
     let code = s.code();
     s.run(["write", "prod", "-t", &code]).success();
     for i in 0..60u64 {
-        let mut child = s
-            .command(["write", "prod"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_micros(i * 300));
-        let _ = child.kill();
-        let _ = child.wait();
+        s.run_killed_after(std::time::Duration::from_micros(i * 300), ["write", "prod"]);
     }
     s.run(["write", "prod"]).success();
     assert_eq!(aws_leftovers(&s), Vec::<String>::new());
-    let credentials = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    let credentials = s.credentials_text();
     assert!(
         credentials.contains(&s.alice.access_key_id),
         "{credentials}"
@@ -706,7 +649,7 @@ fn control_characters_never_reach_the_terminal_raw() {
     // A hand-edited cache entry: escape and newlines in what --dry-run and list would show.
     let code = s.code();
     s.run(["prod", "-t", &code, "--", "true"]).success();
-    let entry = cached(&s).pop().unwrap();
+    let entry = s.cache_entries().pop().unwrap();
     let mut json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&entry).unwrap()).unwrap();
     json["profile"] = "prod\u{1b}[2J\nforged line".into();
@@ -728,7 +671,8 @@ fn control_characters_never_reach_the_terminal_raw() {
 fn mfaexec_prompt_shows_the_profile_literally_in_a_zsh_prompt() {
     let s = Sandbox::standard();
     let bin_dir = bin().parent().unwrap().display().to_string();
-    let out = std::process::Command::new("zsh")
+    let out = s
+        .command_of("zsh")
         .args([
             "-f",
             "-c",
@@ -736,8 +680,6 @@ fn mfaexec_prompt_shows_the_profile_literally_in_a_zsh_prompt() {
              export MFAEXEC_PROFILE=$'100%d%~%F{red}\\e]0;x\\a' AWS_ACCESS_KEY_ID=x; \
              print -rP -- '<$(mfaexec_prompt)>'",
         ])
-        .env_clear()
-        .envs(s.vars().iter().map(|(k, v)| (k, v)))
         .env("PATH", format!("{bin_dir}:/usr/bin:/bin"))
         .current_dir(s.path(""))
         .output()
@@ -769,7 +711,7 @@ fn the_advice_of_write_works_with_no_region_set_anywhere() {
         "the sandbox sets no region"
     );
     write_then_follow_the_advice(&s, "short", "nr-s", SHORT);
-    let text = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    let text = s.credentials_text();
     let section = text.split("[nr-s]").nth(1).unwrap();
     assert!(section.contains("region = us-east-1"), "{text}");
 }
@@ -793,10 +735,9 @@ fn write_then_follow_the_advice(s: &Sandbox, profile: &str, to: &str, role: &str
     let (assignment, argv) = words.split_first().unwrap();
     let (name, value) = assignment.split_once('=').unwrap();
     assert_eq!(argv[0], "aws");
-    let output = std::process::Command::new(crate::credential_process::aws_program())
+    let output = s
+        .command_of(aws_program())
         .args(&argv[1..])
-        .env_clear()
-        .envs(s.vars().iter().map(|(k, v)| (k, v)))
         .env(name, value)
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .stdin(Stdio::null())
@@ -823,15 +764,8 @@ fn write_then_follow_the_advice(s: &Sandbox, profile: &str, to: &str, role: &str
 fn an_unwritable_credentials_file_is_refused_before_the_mfa_code() {
     let s = Sandbox::standard();
     // The keys move to the config file, so the credentials file can be anywhere.
-    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
-    s.config(&config.replacen(
-        "[default]\n",
-        &format!(
-            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-            s.alice.access_key_id, s.alice.secret_access_key
-        ),
-        1,
-    ));
+    let config = s.config_text();
+    s.config(&config.replacen("[default]\n", &s.alice_keys_section("default"), 1));
     let code = s.code();
     let out = s
         .run(["write", "prod", "-t", &code])
@@ -880,7 +814,7 @@ fn a_source_profile_chain_over_32_links_is_refused_naming_it() {
 #[test]
 fn list_of_a_thousand_profiles_is_quick() {
     let s = Sandbox::standard();
-    let mut config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    let mut config = s.config_text();
     for i in 0..1000 {
         config.push_str(&format!(
             "\n[profile team-{i}]\nrole_arn = arn:aws:iam::222222222222:role/r{i}\nsource_profile = default\nregion = eu-west-1\n"
@@ -942,10 +876,11 @@ fn a_daemon_started_by_mfa_process_in_its_own_session_is_left_alone() {
     );
     s.run(["orphan", "--", "true"]).success();
     assert_left_nothing(&s);
-    let pid = std::fs::read_to_string(&daemon).unwrap().trim().to_owned();
-    let alive = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .is_ok_and(|stat| !stat.contains(") Z "));
-    let _ = std::process::Command::new("kill").arg(&pid).status();
+    let pid = read_pid(&daemon);
+    let alive = running(pid);
+    let _ = std::process::Command::new("kill")
+        .arg(pid.to_string())
+        .status();
     assert!(alive, "the daemon {pid} was killed");
 }
 
@@ -957,7 +892,7 @@ fn a_plan_from_the_sections_it_needs_matches_the_whole_files() {
     let s = Sandbox::standard();
     let code = s.code();
     s.run(["deploy", "-t", &code, "--", "true"]).success();
-    let mut config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    let mut config = s.config_text();
     for i in 0..200 {
         config.push_str(&format!(
             "\n[profile team-{i}]\nrole_arn = arn:aws:iam::222222222222:role/r{i}\nsource_profile = default\n"

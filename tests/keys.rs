@@ -2,17 +2,11 @@
 //! D-Bus, checked with `secret-tool`; the age-encrypted file), `add`, `import`, `remove`, and a
 //! profile's credential_process as the source of its keys.
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::credential_process::aws_program;
+use crate::support::aws_cli::aws_program;
 use crate::support::keyring::Keyring;
 use crate::support::*;
-
-/// alice's keys as `add` reads them from stdin: the id, then the secret.
-fn key_lines(s: &Sandbox) -> String {
-    format!("{}\n{}\n", s.alice.access_key_id, s.alice.secret_access_key)
-}
 
 /// What the Secret Service item holds for a stored key.
 fn stored(s: &Sandbox) -> String {
@@ -23,33 +17,19 @@ fn stored(s: &Sandbox) -> String {
 /// the files.
 fn alice_in_no_file() -> Sandbox {
     let s = Sandbox::standard();
-    s.credentials("");
-    s.config(&format!(
-        "[profile prod]\nrole_arn = {ADMIN}\nsource_profile = alice\nmfa_serial = {}\nregion = eu-west-1\n",
-        s.serial()
-    ));
+    s.prod_from_alice_in_no_file();
     s
 }
 
 fn index(s: &Sandbox) -> String {
-    std::fs::read_to_string(s.home().join(".local/share/mfaexec/key-ids")).unwrap_or_default()
-}
-
-/// Files under HOME whose bytes hold `secret` (`grep -r`, as a user would look).
-fn files_holding(s: &Sandbox, secret: &str) -> String {
-    let out = std::process::Command::new("grep")
-        .args(["-r", "-l", "-a", "-F", secret])
-        .arg(s.home())
-        .output()
-        .expect("grep");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    std::fs::read_to_string(s.key_ids_file()).unwrap_or_default()
 }
 
 #[test]
 fn add_from_stdin_tests_the_key_and_stores_it_in_the_secret_service() {
     let mut s = alice_in_no_file();
     let keyring = Keyring::start(&mut s);
-    let out = s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    let out = s.run(["add", "alice"]).stdin(&s.key_lines()).success();
     out.stderr_has("stored key")
         .stderr_has(&s.alice.access_key_id)
         .stderr_has("secret-service store");
@@ -64,7 +44,7 @@ fn add_from_stdin_tests_the_key_and_stores_it_in_the_secret_service() {
     assert_eq!(calls[0].action, "GetCallerIdentity");
     assert_eq!(calls[0].access_key_id, s.alice.access_key_id);
     // The profile did not exist: added to the config, every other byte kept.
-    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    let config = s.config_text();
     assert!(config.starts_with("[profile prod]\n"), "{config}");
     assert!(
         config.ends_with("region = eu-west-1\n[profile alice]\n"),
@@ -119,7 +99,7 @@ fn add_names_get_caller_identity_when_sts_fails() {
     let keyring = Keyring::start(&mut s);
     s.sts.inject(crate::support::fake_sts::Fault::Status(501));
     s.run(["add", "alice"])
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .failure(1)
         .one_line_error()
         .stderr_has("mfaexec: STS failed with HTTP 501 for GetCallerIdentity; nothing was stored");
@@ -158,7 +138,7 @@ fn add_refuses_a_profile_with_keys_in_the_files_and_points_to_import() {
     let mut s = Sandbox::standard();
     let keyring = Keyring::start(&mut s);
     s.run(["add", "default"])
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .failure(1)
         .one_line_error()
         .stderr_has("profile `default` already has keys in the AWS files")
@@ -182,7 +162,7 @@ fn import_moves_the_keys_keeping_every_other_byte() {
     out.stderr_has("moved key")
         .stderr_has("AKIAOTHEROTHEROTHER1");
     assert_no_secret(&out.stderr());
-    let after = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    let after = s.credentials_text();
     assert_eq!(
         after,
         "# my keys\r\n[default]\r\n; alice, the IAM user\r\nregion = eu-west-1\r\n\r\n\r\n\
@@ -197,7 +177,7 @@ fn import_moves_the_keys_keeping_every_other_byte() {
         Some("AKIAOTHEROTHEROTHER1\nSECRETLONGTERMother")
     );
     assert!(s.calls().is_empty(), "import makes no STS call");
-    assert_eq!(files_holding(&s, secret), "");
+    assert_eq!(s.files_holding(secret), "");
 }
 
 #[test]
@@ -219,12 +199,9 @@ fn import_keeps_a_profile_defined_only_in_the_credentials_file() {
         .success()
         .stderr_has("added [profile other] to")
         .stderr_has("added [default] to");
+    assert_eq!(s.credentials_text(), "\r\n");
     assert_eq!(
-        std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
-        "\r\n"
-    );
-    assert_eq!(
-        std::fs::read_to_string(s.home().join(".aws/config")).unwrap(),
+        s.config_text(),
         format!("{config}[default]\n[profile other]\n")
     );
     assert_eq!(
@@ -254,7 +231,7 @@ fn import_keeps_a_comment_of_a_section_it_empties() {
     ));
     s.run(["import", "cm"]).success();
     assert_eq!(
-        std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
+        s.credentials_text(),
         "[cm]\n# laptop key, expires 2027 -- ask ops\n"
     );
     assert_eq!(keyring.lookup("cm").as_deref(), Some(stored(&s).as_str()));
@@ -268,8 +245,8 @@ fn import_keeps_a_comment_of_a_section_it_empties() {
 fn a_bad_index_line_is_named_and_kept_when_the_index_is_rewritten() {
     let mut s = alice_in_no_file();
     let _keyring = Keyring::start(&mut s);
-    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
-    let path = s.home().join(".local/share/mfaexec/key-ids");
+    s.run(["add", "alice"]).stdin(&s.key_lines()).success();
+    let path = s.key_ids_file();
     // A typo in the store's name, by hand.
     let bad = format!("alice\tsecret-servic\t{}", s.alice.access_key_id);
     std::fs::write(&path, format!("{bad}\n")).unwrap();
@@ -304,9 +281,9 @@ fn a_bad_index_line_is_named_and_kept_when_the_index_is_rewritten() {
 fn an_index_that_disagrees_with_the_store_is_corrected_from_the_store() {
     let mut s = alice_in_no_file();
     let keyring = Keyring::start(&mut s);
-    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    s.run(["add", "alice"]).stdin(&s.key_lines()).success();
     let id = s.alice.access_key_id.clone();
-    let path = s.home().join(".local/share/mfaexec/key-ids");
+    let path = s.key_ids_file();
     std::fs::write(&path, "alice\tsecret-service\tAKIAOTHEROTHEROTHER1\n").unwrap();
     let calls = s.calls().len();
     s.run(["prod", "-t", &s.code(), "--", "true"])
@@ -332,7 +309,7 @@ fn an_index_that_disagrees_with_the_store_is_corrected_from_the_store() {
 fn remove_with_the_recorded_store_gone_does_not_point_to_mfaexec_store() {
     let mut s = alice_in_no_file();
     let mut keyring = Keyring::start(&mut s);
-    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    s.run(["add", "alice"]).stdin(&s.key_lines()).success();
     let id = s.alice.access_key_id.clone();
     let index_before = index(&s);
     keyring.stop_daemon();
@@ -360,7 +337,7 @@ fn remove_with_the_recorded_store_gone_does_not_point_to_mfaexec_store() {
 fn import_refuses_to_overwrite_a_different_stored_key() {
     let mut s = alice_in_no_file();
     let keyring = Keyring::start(&mut s);
-    s.run(["add", "alice"]).stdin(&key_lines(&s)).success();
+    s.run(["add", "alice"]).stdin(&s.key_lines()).success();
     let file = "[alice]\naws_access_key_id = AKIAOTHEROTHEROTHER1\naws_secret_access_key = SECRETLONGTERMother\n";
     s.credentials(file);
     let refused = |s: &Sandbox| {
@@ -376,15 +353,12 @@ fn import_refuses_to_overwrite_a_different_stored_key() {
                 s.alice.access_key_id
             ));
         assert_eq!(keyring.lookup("alice").as_deref(), Some(stored(s).as_str()));
-        assert_eq!(
-            std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
-            file
-        );
+        assert_eq!(s.credentials_text(), file);
     };
     // Known from the index, and from the store itself when the index has lost its line.
     refused(&s);
     let index_before = index(&s);
-    std::fs::remove_file(s.home().join(".local/share/mfaexec/key-ids")).unwrap();
+    std::fs::remove_file(s.key_ids_file()).unwrap();
     refused(&s);
     assert_eq!(index(&s), "");
     assert!(index_before.contains(&s.alice.access_key_id));
@@ -396,7 +370,7 @@ fn after_import_the_aws_cli_works_and_a_cache_hit_needs_no_keyring() {
     let mut keyring = Keyring::start(&mut s);
     s.run(["import", "default"]).success();
     assert_eq!(
-        std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
+        s.credentials_text(),
         "",
         "the section held only the keys, so it is gone"
     );
@@ -426,7 +400,7 @@ fn after_import_the_aws_cli_works_and_a_cache_hit_needs_no_keyring() {
     assert_eq!(assume.len(), 1);
     assert_eq!(assume[0].access_key_id, s.alice.access_key_id);
     assert_eq!(of(&calls, "GetCallerIdentity").len(), 1);
-    assert_eq!(files_holding(&s, &s.alice.secret_access_key), "");
+    assert_eq!(s.files_holding(&s.alice.secret_access_key), "");
 
     // A cache hit opens no store: it works with the keyring gone.
     keyring.stop_daemon();
@@ -464,24 +438,12 @@ fn import_killed_at_random_points_never_loses_the_key() {
     for round in 0..30 {
         std::fs::write(&file, &original).unwrap();
         keyring.clear("default");
-        let _ = std::fs::remove_file(s.home().join(".local/share/mfaexec/key-ids"));
+        let _ = std::fs::remove_file(s.key_ids_file());
         seed = seed
             .wrapping_mul(6_364_136_223_846_793_005)
             .wrapping_add(1_442_695_040_888_963_407);
         let delay = Duration::from_micros((seed >> 33) % (whole + whole / 4 + 1));
-        let mut child = s
-            .command(["import", "default"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(delay);
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(child.id() as i32),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-        let _ = child.wait();
+        s.run_killed_after(delay, ["import", "default"]);
         let now = std::fs::read(&file).unwrap();
         let file_has = String::from_utf8_lossy(&now).contains(&secret);
         assert!(
@@ -505,7 +467,7 @@ fn import_killed_at_random_points_never_loses_the_key() {
     // Finished for good: no copy of the secret anywhere under HOME.
     std::fs::write(&file, &original).unwrap();
     s.run(["import", "default"]).success();
-    assert_eq!(files_holding(&s, &secret), "");
+    assert_eq!(s.files_holding(&secret), "");
 }
 
 #[test]
@@ -513,7 +475,7 @@ fn remove_asks_then_deletes_the_key_and_its_cached_sessions() {
     let mut s = alice_in_no_file();
     let keyring = Keyring::start(&mut s);
     s.run(["add", "alice", "--no-verify"])
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .success();
     let code = s.code();
     s.run(["env", "prod", "-t", &code]).success();
@@ -549,18 +511,13 @@ fn remove_asks_then_deletes_the_key_and_its_cached_sessions() {
 // The file store
 // ---------------------------------------------------------------------------------------------
 
-fn file_store(s: &mut Sandbox) {
-    s.set("MFAEXEC_STORE", "file");
-    s.set("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple");
-}
-
 #[test]
 fn file_store_round_trip_holds_no_plaintext() {
     use std::os::unix::fs::PermissionsExt;
     let mut s = alice_in_no_file();
-    file_store(&mut s);
+    s.file_store();
     s.run(["add", "alice"])
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .success()
         .stderr_has("in the file store");
     let dir = s.home().join(".local/share/mfaexec");
@@ -576,15 +533,15 @@ fn file_store_round_trip_holds_no_plaintext() {
     s.run(["env", "prod", "-t", &code]).success();
     let assume = of(&s.calls(), "AssumeRole");
     assert_eq!(assume[0].access_key_id, s.alice.access_key_id);
-    assert_eq!(files_holding(&s, &s.alice.secret_access_key), "");
+    assert_eq!(s.files_holding(&s.alice.secret_access_key), "");
 }
 
 #[test]
 fn file_store_wrong_passphrase_and_damaged_file_are_one_line_errors() {
     let mut s = alice_in_no_file();
-    file_store(&mut s);
+    s.file_store();
     s.run(["add", "alice", "--no-verify"])
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .success();
     let code = s.code();
     let out = s
@@ -614,7 +571,7 @@ fn file_store_without_passphrase_or_terminal_says_how() {
     let s = alice_in_no_file();
     s.run(["add", "alice", "--no-verify"])
         .env("MFAEXEC_STORE", "file")
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .failure(1)
         .one_line_error()
         .stderr_has("no terminal")
@@ -722,10 +679,7 @@ fn credential_process_with_a_session_token_makes_a_chain_capped_at_1h() {
     let s = with_process("");
     // Temporary credentials, as `aws-vault export` would print them: a session of alice's.
     s.append_config(&format!("\n[profile alice]\nmfa_serial = {}\n", s.serial()));
-    s.credentials(&format!(
-        "[alice]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        s.alice.access_key_id, s.alice.secret_access_key
-    ));
+    s.credentials(&s.alice_keys_section("alice"));
     let code = s.code();
     let json = s
         .run(["env", "alice", "-t", &code, "--format", "json"])
@@ -774,7 +728,7 @@ fn without_a_secret_service_the_default_store_is_the_file() {
     );
     s.set("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple");
     s.run(["add", "alice", "--no-verify"])
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .success()
         .stderr_has("in the file store");
     assert!(s.home().join(".local/share/mfaexec/keys").is_file());
@@ -784,14 +738,14 @@ fn without_a_secret_service_the_default_store_is_the_file() {
     );
     s.run(["add", "bob"])
         .env("MFAEXEC_STORE", "vault")
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .failure(2)
         .one_line_error()
         .stderr_has("MFAEXEC_STORE `vault` is not a key store")
         .stderr_has("hint: use secret-service, keychain or file");
     s.run(["add", "bob"])
         .env("MFAEXEC_STORE", "keychain")
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .failure(1)
         .stderr_has("the keychain store exists only on macOS");
 }
@@ -805,7 +759,7 @@ fn a_new_session_of_a_chain_opens_the_store_once() {
     s.run(["add", "alice", "--no-verify"])
         .env("MFAEXEC_STORE", "file")
         .env("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple")
-        .stdin(&key_lines(&s))
+        .stdin(&s.key_lines())
         .success();
     // Two hops (prod, then deploy), the first cached on its own: one passphrase prompt.
     let mut term = s.terminal(&["env", "deploy"]);

@@ -42,8 +42,7 @@ fn param<'a>(q: &'a [(String, String)], name: &str) -> &'a str {
 
 fn login_sandbox() -> Sandbox {
     let mut s = Sandbox::standard();
-    let fed = s.sts.federation_url();
-    s.set("MFAEXEC_FEDERATION_ENDPOINT", &fed);
+    s.use_fake_federation();
     s
 }
 

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use crate::credential_process::spawn;
 use crate::support::totp;
 use crate::support::*;
 
@@ -18,16 +17,6 @@ fn script(s: &Sandbox, name: &str, body: &str) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     path
-}
-
-/// `mfa_process = COMMAND` on profile prod (which has its own mfa_serial).
-fn on_prod(s: &Sandbox, command: &str) {
-    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
-    s.config(&config.replacen(
-        "[profile prod]\n",
-        &format!("[profile prod]\nmfa_process = {command}\n"),
-        1,
-    ));
 }
 
 /// A code from `hours_back` hours ago, which the fake refuses.
@@ -49,7 +38,7 @@ fn the_code_comes_from_mfa_process() {
     // Whitespace and line breaks around the code are fine.
     std::fs::write(s.path("code"), format!("  {code} \r\n\n")).unwrap();
     let cat = format!("cat '{}'", s.path("code").display());
-    on_prod(&s, &cat);
+    s.mfa_process_on_prod(&cat);
     let out = s.run(["env", "prod", "--format", "json", "-v"]).success();
     out.stderr_has("mfaexec: running the mfa_process of profile `prod`");
     assert_no_secret(&out.stderr());
@@ -72,7 +61,7 @@ fn mfa_process_is_inherited_like_mfa_serial() {
     );
     // On [default], the source profile: `short` (no mfa_serial of its own) and `prod` (its own
     // mfa_serial) both take it from there.
-    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    let config = s.config_text();
     s.config(&config.replacen(
         "[default]\n",
         &format!("[default]\nmfa_process = {}\n", bin.display()),
@@ -96,7 +85,7 @@ fn token_code_wins_over_mfa_process() {
         "otp",
         &format!("echo run >> '{}'\necho 000000", s.path("runs").display()),
     );
-    on_prod(&s, &bin.display().to_string());
+    s.mfa_process_on_prod(&bin.display().to_string());
     let code = s.code();
     s.run(["prod", "-t", &code, "--", "true"]).success();
     assert_eq!(runs(&s), 0, "mfa_process must not run when -t is given");
@@ -108,7 +97,7 @@ fn mfa_process_wins_over_the_prompt() {
     let s = Sandbox::standard();
     let code = s.code();
     std::fs::write(s.path("code"), &code).unwrap();
-    on_prod(&s, &format!("cat '{}'", s.path("code").display()));
+    s.mfa_process_on_prod(&format!("cat '{}'", s.path("code").display()));
     let argv = ["prod", "--", "true"];
     let t = s.terminal(&argv);
     let (status, screen) = t.finish();
@@ -148,7 +137,7 @@ fn each_failure_is_one_clear_line_without_its_output_and_costs_no_call() {
         ),
     ];
     for (command, message) in cases {
-        on_prod(&s, command);
+        s.mfa_process_on_prod(command);
         let start = Instant::now();
         let out = s.run(["prod", "--", "true"]).failure(1);
         out.one_line_error()
@@ -157,15 +146,14 @@ fn each_failure_is_one_clear_line_without_its_output_and_costs_no_call() {
         assert!(start.elapsed() < Duration::from_secs(10));
         std::fs::write(
             s.home().join(".aws/config"),
-            std::fs::read_to_string(s.home().join(".aws/config"))
-                .unwrap()
+            s.config_text()
                 .replacen(&format!("mfa_process = {command}\n"), "", 1),
         )
         .unwrap();
     }
     // Not found: the shell's own complaint comes first (its stderr is passed through), then
     // mfaexec's line.
-    on_prod(&s, "no-such-otp-tool --single AWS");
+    s.mfa_process_on_prod("no-such-otp-tool --single AWS");
     let out = s.run(["prod", "--", "true"]).failure(1);
     out.stderr_has(
         "mfaexec: the mfa_process of profile `prod` failed with exit status 127: its command was not found",
@@ -184,7 +172,7 @@ fn its_stdin_is_not_the_commands() {
         "otp",
         &format!("cat > '{}'\necho {code}", s.path("eaten").display()),
     );
-    on_prod(&s, &bin.display().to_string());
+    s.mfa_process_on_prod(&bin.display().to_string());
     let out = s
         .run(["prod", "--", "cat"])
         .stdin("for the command\n")
@@ -205,9 +193,9 @@ fn concurrent_commands_run_it_once() {
             s.path("runs").display()
         ),
     );
-    on_prod(&s, &bin.display().to_string());
+    s.mfa_process_on_prod(&bin.display().to_string());
     let children: Vec<Child> = (0..8)
-        .map(|_| spawn(&s, &["credential-process", "prod"]))
+        .map(|_| s.spawn(&["credential-process", "prod"]))
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();
@@ -253,27 +241,25 @@ fn a_refused_code_is_retried_once_with_the_next_window_never_more() {
         Sandbox::standard(),
     );
     let stale = ok.sts.stale_code(&ok.serial());
-    on_prod(&ok, &sequence(&ok, &[&stale]).display().to_string());
+    ok.mfa_process_on_prod(&sequence(&ok, &[&stale]).display().to_string());
     let (first, second) = (stale_code(&twice, 1), stale_code(&twice, 2));
     assert_ne!(first, second, "two different refused codes");
-    on_prod(
-        &twice,
+    twice.mfa_process_on_prod(
         &sequence(&twice, &[&first, &second, "000000"])
             .display()
             .to_string(),
     );
     let same_stale = same.sts.stale_code(&same.serial());
-    on_prod(
-        &same,
+    same.mfa_process_on_prod(
         &sequence(&same, &[&same_stale, &same_stale, "000000"])
             .display()
             .to_string(),
     );
     let start = Instant::now();
     let children = [
-        spawn(&ok, &["prod", "--", "true"]),
-        spawn(&twice, &["prod", "--", "true"]),
-        spawn(&same, &["prod", "--", "true"]),
+        ok.spawn(&["prod", "--", "true"]),
+        twice.spawn(&["prod", "--", "true"]),
+        same.spawn(&["prod", "--", "true"]),
     ];
     // The second code is taken once the first was refused, as a device would show it then: it
     // is still good after mfaexec's wait (the fake accepts the previous window's code).
@@ -336,7 +322,7 @@ fn a_process_that_never_finishes_is_stopped_and_its_output_bounded() {
     // (holding the session's lock) for ever.
     let s = Sandbox::standard();
     for command in ["sleep 30", "yes 123456"] {
-        on_prod(&s, command);
+        s.mfa_process_on_prod(command);
         let start = Instant::now();
         let out = s
             .run(["prod", "--", "true"])
@@ -347,8 +333,7 @@ fn a_process_that_never_finishes_is_stopped_and_its_output_bounded() {
             .stderr_has("did not finish within 1s")
             .stderr_has("MFAEXEC_MFA_PROCESS_TIMEOUT");
         s.config(
-            &std::fs::read_to_string(s.home().join(".aws/config"))
-                .unwrap()
+            &s.config_text()
                 .replacen(&format!("mfa_process = {command}\n"), "", 1),
         );
     }

@@ -4,8 +4,6 @@
 //! the fake STS and federation endpoint behind a TLS front whose certificate comes from a test
 //! CA made at test time, so only AWS_CA_BUNDLE or ca_bundle makes it trusted.
 
-use std::net::SocketAddr;
-
 use crate::support::fake_sts::Fault;
 use crate::support::net::{
     Answer, ClosingProxy, StandInProxy, TestCa, Tinyproxy, TlsFront, free_port, silent_server,
@@ -18,9 +16,7 @@ fn tls_sandbox(names: &[&str]) -> (Sandbox, TlsFront) {
     let mut s = Sandbox::standard();
     let ca = TestCa::new("mfaexec test root CA");
     let (chain, key) = ca.server_cert(names);
-    let backend: SocketAddr = s.sts.url().trim_start_matches("http://").parse().unwrap();
-    let front = TlsFront::start(backend, chain, key);
-    s.set("AWS_ENDPOINT_URL_STS", &front.url("localhost"));
+    let front = s.sts_behind_tls("localhost", chain, key);
     s.set(
         "MFAEXEC_FEDERATION_ENDPOINT",
         &format!("{}/federation", front.url("localhost")),
@@ -212,7 +208,7 @@ fn proxy_authentication() {
         proxy.url()
     ));
     out.stderr_has("hint: put them in the proxy URL: HTTPS_PROXY=http://USER:PASSWORD@HOST:PORT");
-    let wrong = format!("http://alice:wr0ng@127.0.0.1:{}", proxy.port);
+    let wrong = proxy.url_as("alice:wr0ng");
     let out = run(&wrong).failure(1);
     // tinyproxy answers wrong credentials with 401, not 407.
     out.stderr_has(&format!(
@@ -223,7 +219,7 @@ fn proxy_authentication() {
     out.stderr_has("hint: check the user name and password in HTTPS_PROXY");
     assert!(!out.stderr().contains("wr0ng"), "{}", out.stderr());
     assert!(s.calls().is_empty());
-    let right = format!("http://alice:s3cret@127.0.0.1:{}", proxy.port);
+    let right = proxy.url_as("alice:s3cret");
     let out = run(&right).success();
     assert!(!out.stderr().contains("s3cret"), "{}", out.stderr());
     out.stderr_has(&format!(
@@ -505,10 +501,7 @@ fn a_forward_proxy_asking_for_credentials() {
     assert!(s.calls().is_empty());
     let out = s
         .run(["env", "prod", "-t", &s.code()])
-        .env(
-            "http_proxy",
-            format!("http://alice:s3cret@127.0.0.1:{}", proxy.port),
-        )
+        .env("http_proxy", proxy.url_as("alice:s3cret"))
         .success();
     assert!(!out.stderr().contains("s3cret"));
     assert_eq!(
@@ -530,17 +523,12 @@ fn the_readmes_corporate_proxy_example() {
     let mut s = Sandbox::standard();
     let ca = TestCa::new("Corp Example TLS Inspection Root");
     let (chain, key) = ca.server_cert(&["127.0.0.1"]);
-    let backend: SocketAddr = s.sts.url().trim_start_matches("http://").parse().unwrap();
-    let front = TlsFront::start(backend, chain, key);
-    s.set("AWS_ENDPOINT_URL_STS", &front.url("127.0.0.1"));
+    let front = s.sts_behind_tls("127.0.0.1", chain, key);
     ca.write_bundle(&s.home().join(".aws/corp-root.pem"));
     let proxy = Tinyproxy::with_basic_auth("alice", "PASSWORD");
     let home = s.home().display().to_string();
     let vars = [
-        (
-            "HTTPS_PROXY",
-            format!("http://alice:PASSWORD@127.0.0.1:{}", proxy.port),
-        ),
+        ("HTTPS_PROXY", proxy.url_as("alice:PASSWORD")),
         ("NO_PROXY", "localhost,.corp.example,10.0.0.0/8".to_owned()),
         ("AWS_CA_BUNDLE", format!("{home}/.aws/corp-root.pem")),
     ];
@@ -794,10 +782,7 @@ fn a_forward_proxy_refusing_the_credentials() {
     let proxy = Tinyproxy::with_basic_auth("alice", "s3cret");
     let out = s
         .run(["env", "prod", "-t", &s.code()])
-        .env(
-            "HTTP_PROXY",
-            format!("http://alice:wr0ng@127.0.0.1:{}", proxy.port),
-        )
+        .env("HTTP_PROXY", proxy.url_as("alice:wr0ng"))
         .failure(1);
     out.one_line_error();
     // tinyproxy answers wrong credentials with 401.
@@ -816,10 +801,7 @@ fn a_forward_proxy_answering_407_to_given_credentials() {
     let proxy = StandInProxy::start(Answer::Status(407));
     let out = s
         .run(["env", "prod", "-t", &s.code()])
-        .env(
-            "HTTP_PROXY",
-            format!("http://bob:hunter2@127.0.0.1:{}", proxy.port),
-        )
+        .env("HTTP_PROXY", proxy.url_as("bob:hunter2"))
         .failure(1);
     out.one_line_error();
     out.stderr_has(&format!(
@@ -973,10 +955,7 @@ fn a_raw_at_sign_in_the_proxy_password_is_refused() {
     let proxy = StandInProxy::start(Answer::Status(407));
     let out = s
         .run(["env", "prod", "-t", &s.code()])
-        .env(
-            "HTTP_PROXY",
-            format!("http://alice:p@ss@127.0.0.1:{}", proxy.port),
-        )
+        .env("HTTP_PROXY", proxy.url_as("alice:p@ss"))
         .failure(2);
     out.one_line_error();
     out.stderr_has(&format!(
@@ -988,10 +967,7 @@ fn a_raw_at_sign_in_the_proxy_password_is_refused() {
     assert!(proxy.heads().is_empty());
     // Written as %40, the whole password is sent.
     s.run(["env", "prod", "-t", &s.code()])
-        .env(
-            "HTTP_PROXY",
-            format!("http://alice:p%40ss@127.0.0.1:{}", proxy.port),
-        )
+        .env("HTTP_PROXY", proxy.url_as("alice:p%40ss"))
         .failure(1);
     let heads = proxy.heads();
     assert_eq!(heads.len(), 1);
@@ -1005,9 +981,7 @@ fn an_expired_certificate_says_when_it_expired() {
     let mut s = Sandbox::standard();
     let ca = TestCa::new("mfaexec test root CA");
     let (chain, key) = ca.expired_server_cert(&["localhost"]);
-    let backend: SocketAddr = s.sts.url().trim_start_matches("http://").parse().unwrap();
-    let front = TlsFront::start(backend, chain, key);
-    s.set("AWS_ENDPOINT_URL_STS", &front.url("localhost"));
+    let front = s.sts_behind_tls("localhost", chain, key);
     ca.write_bundle(&s.path("ca.pem"));
     let out = s
         .run(["env", "prod", "-t", &s.code()])
@@ -1096,10 +1070,7 @@ fn a_connect_proxy_answering_407_to_given_credentials() {
     let proxy = StandInProxy::start(Answer::Status(407));
     let out = s
         .run(["env", "prod", "-t", &s.code()])
-        .env(
-            "HTTPS_PROXY",
-            format!("http://bob:hunter2@127.0.0.1:{}", proxy.port),
-        )
+        .env("HTTPS_PROXY", proxy.url_as("bob:hunter2"))
         .env("AWS_CA_BUNDLE", bundle(&s))
         .failure(1);
     out.one_line_error();
@@ -1138,12 +1109,11 @@ fn a_proxy_host_that_cannot_be_resolved() {
         namespaces,
         "`unshare -rn` (util-linux, user and network namespaces) is needed"
     );
-    let output = std::process::Command::new("unshare")
+    let output = s
+        .command_of("unshare")
         .arg("-rn")
         .arg(bin())
         .args(["env", "prod", "-t", &s.code()])
-        .env_clear()
-        .envs(s.vars().iter().map(|(k, v)| (k, v)))
         .env("AWS_ENDPOINT_URL_STS", "https://sts.example.com")
         .env("HTTPS_PROXY", "http://proxy.invalid:3128")
         .output()
@@ -1162,15 +1132,11 @@ fn a_proxy_host_that_cannot_be_resolved() {
 #[test]
 fn an_http_federation_endpoint_is_forwarded_through_the_proxy() {
     let mut s = Sandbox::standard();
-    let federation = s.sts.federation_url();
-    s.set("MFAEXEC_FEDERATION_ENDPOINT", &federation);
+    let federation = s.use_fake_federation();
     let proxy = Tinyproxy::with_basic_auth("alice", "s3cret");
     let out = s
         .run(["login", "prod", "--print", "-t", &s.code()])
-        .env(
-            "HTTP_PROXY",
-            format!("http://alice:s3cret@127.0.0.1:{}", proxy.port),
-        )
+        .env("HTTP_PROXY", proxy.url_as("alice:s3cret"))
         .success();
     out.stdout_has("SigninToken=");
     assert!(!out.stderr().contains("s3cret"));
@@ -1189,8 +1155,7 @@ fn an_http_federation_endpoint_is_forwarded_through_the_proxy() {
 #[test]
 fn a_forward_proxy_asking_for_credentials_on_the_way_to_the_federation_endpoint() {
     let mut s = Sandbox::standard();
-    let federation = s.sts.federation_url();
-    s.set("MFAEXEC_FEDERATION_ENDPOINT", &federation);
+    let federation = s.use_fake_federation();
     // STS at localhost bypasses the proxy; the federation endpoint at 127.0.0.1 goes through it.
     let port = s.sts.url().rsplit(':').next().unwrap().to_owned();
     s.set("AWS_ENDPOINT_URL_STS", &format!("http://localhost:{port}"));

@@ -30,10 +30,7 @@ fn profile_default_section_wins_over_default() {
 #[test]
 fn a_profile_may_name_itself_as_source_to_use_its_own_keys() {
     let s = Sandbox::standard();
-    s.credentials(&format!(
-        "[selfish]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        s.alice.access_key_id, s.alice.secret_access_key
-    ));
+    s.credentials(&s.alice_keys_section("selfish"));
     s.append_config(&format!(
         "\n[profile selfish]\nrole_arn = {ADMIN}\nsource_profile = selfish\nmfa_serial = {}\n",
         s.serial()

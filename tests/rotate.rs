@@ -34,10 +34,6 @@ fn creds_path(s: &Sandbox) -> PathBuf {
     s.home().join(".aws/credentials")
 }
 
-fn creds(s: &Sandbox) -> String {
-    std::fs::read_to_string(creds_path(s)).unwrap()
-}
-
 fn ids(s: &Sandbox) -> Vec<String> {
     s.sts
         .access_keys(&s.alice)
@@ -124,7 +120,7 @@ fn rotates_the_key_in_place_and_deletes_the_old_one_after_the_new_one_worked() {
         ..IamSettings::default()
     });
     let old = s.alice.access_key_id.clone();
-    let before = creds(&s);
+    let before = s.credentials_text();
     // A cached session of the old key, to be cleared.
     s.run(["prod", "-t", &s.code(), "--", "true"]).success();
     let first = s.calls().len();
@@ -167,18 +163,14 @@ fn rotates_the_key_in_place_and_deletes_the_old_one_after_the_new_one_worked() {
 
     // Only the two values changed.
     assert_eq!(
-        creds(&s),
+        s.credentials_text(),
         before
             .replace(&old, &new.access_key_id)
             .replace(&s.alice.secret_access_key, &new.secret_access_key)
     );
     // The old key's sessions are gone from the cache; prod now works with the new key.
-    let cache = s.home().join(".cache/mfaexec");
-    let left: Vec<_> = std::fs::read_dir(&cache)
-        .unwrap()
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-        .collect();
+    assert!(s.cache_dir().is_dir(), "no cache directory");
+    let left = s.cache_entries();
     assert!(left.is_empty(), "{left:?}");
     prod_works_with(&s, &new.access_key_id);
 }
@@ -192,7 +184,7 @@ fn with_two_keys_already_it_refuses_before_making_or_deleting_any() {
         ..s.alice.clone()
     };
     s.sts.add_user(other);
-    let before = creds(&s);
+    let before = s.credentials_text();
     let out = s.run(["rotate", "default", "-t", &s.code()]).failure(1);
     one_error(&out)
         .stderr_has("already has 2 access keys")
@@ -201,7 +193,7 @@ fn with_two_keys_already_it_refuses_before_making_or_deleting_any() {
         .stderr_has("no key was made");
     let calls = s.calls();
     assert_eq!(actions(&calls), ["GetSessionToken", "ListAccessKeys"]);
-    assert_eq!(creds(&s), before);
+    assert_eq!(s.credentials_text(), before);
     assert_eq!(ids(&s).len(), 2);
 }
 
@@ -209,7 +201,7 @@ fn with_two_keys_already_it_refuses_before_making_or_deleting_any() {
 fn a_failed_create_changes_nothing_and_is_not_retried() {
     let s = sandbox();
     s.sts.inject_on("CreateAccessKey", Fault::Status(500));
-    let before = creds(&s);
+    let before = s.credentials_text();
     let out = s.run(["rotate", "default", "-t", &s.code()]).failure(1);
     one_error(&out)
         .stderr_has("IAM did not make a new key")
@@ -227,7 +219,7 @@ fn a_failed_create_changes_nothing_and_is_not_retried() {
             "ListAccessKeys"
         ]
     );
-    assert_eq!(creds(&s), before);
+    assert_eq!(s.credentials_text(), before);
     assert_only_the_old_key(&s);
     prod_works_with(&s, &s.alice.access_key_id);
 }
@@ -236,7 +228,7 @@ fn a_failed_create_changes_nothing_and_is_not_retried() {
 fn a_key_made_although_the_answer_was_lost_is_deleted_again() {
     let s = sandbox();
     s.sts.inject_after("CreateAccessKey", Fault::Status(500));
-    let before = creds(&s);
+    let before = s.credentials_text();
     let out = s.run(["rotate", "default", "-t", &s.code()]).failure(1);
     let calls = s.calls();
     assert_eq!(
@@ -254,7 +246,7 @@ fn a_key_made_although_the_answer_was_lost_is_deleted_again() {
     one_error(&out)
         .stderr_has(&format!("IAM made {orphan} anyway"))
         .stderr_has("deleted again");
-    assert_eq!(creds(&s), before);
+    assert_eq!(s.credentials_text(), before);
     assert_only_the_old_key(&s);
 }
 
@@ -293,7 +285,7 @@ impl Drop for HeldLock {
 #[test]
 fn a_new_key_that_cannot_be_stored_is_deleted_again() {
     let s = sandbox();
-    let before = creds(&s);
+    let before = s.credentials_text();
     let held = HeldLock::take(&s);
     let out = s
         .run(["rotate", "default", "-t", &s.code()])
@@ -319,7 +311,7 @@ fn a_new_key_that_cannot_be_stored_is_deleted_again() {
             s.alice.access_key_id
         ));
     assert_quiet_about_secrets(&out, &s);
-    assert_eq!(creds(&s), before);
+    assert_eq!(s.credentials_text(), before);
     assert_only_the_old_key(&s);
     prod_works_with(&s, &s.alice.access_key_id);
 }
@@ -331,7 +323,7 @@ fn a_new_key_that_never_works_is_replaced_by_the_old_one_again() {
         propagation: Duration::from_secs(600),
         ..IamSettings::default()
     });
-    let before = creds(&s);
+    let before = s.credentials_text();
     let out = s
         .run(["rotate", "default", "-t", &s.code()])
         .env("MFAEXEC_ROTATE_WAIT", "2s")
@@ -361,7 +353,7 @@ fn a_new_key_that_never_works_is_replaced_by_the_old_one_again() {
         .stderr_has(&format!("the new key {new} did not work within 2s"))
         .stderr_has(&format!("put {} back", s.alice.access_key_id))
         .stderr_has("MFAEXEC_ROTATE_WAIT");
-    assert_eq!(creds(&s), before);
+    assert_eq!(s.credentials_text(), before);
     assert_only_the_old_key(&s);
     prod_works_with(&s, &s.alice.access_key_id);
 }
@@ -378,7 +370,7 @@ fn a_failed_delete_leaves_the_new_key_stored_and_says_the_old_one_exists() {
         },
     );
     let old = s.alice.access_key_id.clone();
-    let before = creds(&s);
+    let before = s.credentials_text();
     // A role profile rotates the keys of its source_profile.
     let out = s.run(["rotate", "prod", "-t", &s.code()]).failure(1);
     let keys = s.sts.access_keys(&s.alice);
@@ -404,7 +396,7 @@ fn a_failed_delete_leaves_the_new_key_stored_and_says_the_old_one_exists() {
         .unwrap();
     assert!(checked < delete);
     assert_eq!(
-        creds(&s),
+        s.credentials_text(),
         before
             .replace(&old, &new.access_key_id)
             .replace(&s.alice.secret_access_key, &new.secret_access_key)
@@ -419,10 +411,7 @@ fn without_mfa_serial_the_key_itself_signs_and_an_mfa_policy_refuses_it() {
     let url = s.sts.url();
     s.set("AWS_ENDPOINT_URL", &url);
     s.config("[profile plain]\nregion = eu-west-1\n");
-    s.credentials(&format!(
-        "[plain]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        s.alice.access_key_id, s.alice.secret_access_key
-    ));
+    s.credentials(&s.alice_keys_section("plain"));
     s.sts.set_iam(IamSettings {
         require_mfa: true,
         ..IamSettings::default()
@@ -456,7 +445,7 @@ fn without_mfa_serial_the_key_itself_signs_and_an_mfa_policy_refuses_it() {
     );
     let new = &s.sts.access_keys(&s.alice)[0];
     assert_eq!(
-        creds(&s),
+        s.credentials_text(),
         format!(
             "[plain]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
             new.access_key_id, new.secret_access_key
@@ -510,13 +499,13 @@ fn a_key_written_in_the_config_file_is_replaced_there_and_verbose_shows_no_secre
     let new = &s.sts.access_keys(&s.alice)[0];
     assert_ne!(new.access_key_id, s.alice.access_key_id);
     assert_eq!(
-        std::fs::read_to_string(s.home().join(".aws/config")).unwrap(),
+        s.config_text(),
         config
             .replace(&s.alice.access_key_id, &new.access_key_id)
             .replace(&s.alice.secret_access_key, &new.secret_access_key)
     );
     assert_eq!(
-        creds(&s),
+        s.credentials_text(),
         "[other]\naws_access_key_id = AKIAOTHER00000000000\naws_secret_access_key = x\n"
     );
 }
@@ -527,35 +516,14 @@ fn a_key_written_in_the_config_file_is_replaced_there_and_verbose_shows_no_secre
 
 /// `prod` takes its keys from profile `alice`, whose key is added to the store (no files).
 fn stored_alice(s: &Sandbox) {
-    s.credentials("");
-    s.config(&format!(
-        "[profile prod]\nrole_arn = {}\nsource_profile = alice\nmfa_serial = {}\nregion = eu-west-1\n",
-        crate::support::ADMIN,
-        s.serial()
-    ));
-    s.run(["add", "alice"])
-        .stdin(&format!(
-            "{}\n{}\n",
-            s.alice.access_key_id, s.alice.secret_access_key
-        ))
-        .success();
-}
-
-/// Files under HOME whose bytes hold `text` (`grep -r`, as a user would look).
-fn files_holding(s: &Sandbox, text: &str) -> String {
-    let out = Command::new("grep")
-        .args(["-r", "-l", "-a", "-F", text])
-        .arg(s.home())
-        .output()
-        .expect("grep");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    s.prod_from_alice_in_no_file();
+    s.run(["add", "alice"]).stdin(&s.key_lines()).success();
 }
 
 #[test]
 fn a_key_from_the_file_store_is_replaced_in_the_store() {
     let mut s = sandbox();
-    s.set("MFAEXEC_STORE", "file");
-    s.set("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple");
+    s.file_store();
     stored_alice(&s);
     let first = s.calls().len();
     let out = s.run(["rotate", "prod", "-t", &s.code()]).success();
@@ -573,10 +541,10 @@ fn a_key_from_the_file_store_is_replaced_in_the_store() {
             "DeleteAccessKey"
         ]
     );
-    let index = std::fs::read_to_string(s.home().join(".local/share/mfaexec/key-ids")).unwrap();
+    let index = std::fs::read_to_string(s.key_ids_file()).unwrap();
     assert_eq!(index, format!("alice\tfile\t{}\n", new.access_key_id));
-    assert_eq!(creds(&s), "");
-    assert_eq!(files_holding(&s, &new.secret_access_key), "");
+    assert_eq!(s.credentials_text(), "");
+    assert_eq!(s.files_holding(&new.secret_access_key), "");
     prod_works_with(&s, &new.access_key_id);
 }
 
@@ -611,14 +579,14 @@ fn a_key_from_the_secret_service_is_replaced_there_and_put_back_when_the_new_one
         keyring.lookup("alice").as_deref(),
         Some(format!("{}\n{}", new.access_key_id, new.secret_access_key).as_str())
     );
-    assert_eq!(files_holding(&s, &new.secret_access_key), "");
+    assert_eq!(s.files_holding(&new.secret_access_key), "");
     prod_works_with(&s, &new.access_key_id);
 }
 
 /// Pads the index of stored keys with other profiles' lines past 1 KiB, so that rewriting it
 /// fails under `run_with_file_limit(1, ...)` while smaller files are still written.
 fn pad_the_index(s: &Sandbox) -> PathBuf {
-    let path = s.home().join(".local/share/mfaexec/key-ids");
+    let path = s.key_ids_file();
     let mut text = std::fs::read_to_string(&path).unwrap();
     for i in 0..40 {
         text.push_str(&format!("pad{i:02}\tfile\tAKIAPADDINGKEY{i:06}\n"));
@@ -671,8 +639,7 @@ fn a_failed_index_write_puts_the_old_key_back_in_the_secret_service() {
 #[test]
 fn a_failed_index_write_puts_the_old_key_back_in_the_file_store() {
     let mut s = sandbox();
-    s.set("MFAEXEC_STORE", "file");
-    s.set("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple");
+    s.file_store();
     stored_alice(&s);
     a_failed_index_write_keeps_the_old_key(&s);
 }

@@ -7,13 +7,14 @@
 //! it (20 seconds for the tests that start the AWS CLI, slow to start on a busy machine).
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::credential_process::aws_program;
+use crate::support::aws_cli::aws_program;
 use crate::support::fake_sts::Fault;
 use crate::support::*;
 
@@ -25,10 +26,7 @@ const SLOW_WINDOW: u64 = 880;
 /// chain behind it.
 fn sandbox() -> Sandbox {
     let mut s = Sandbox::standard();
-    s.credentials(&format!(
-        "[alice]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        s.alice.access_key_id, s.alice.secret_access_key
-    ));
+    s.credentials(&s.alice_keys_section("alice"));
     s.config(&format!(
         "[profile alice]\nmfa_serial = {serial}\n\n\
          [profile prod]\nrole_arn = {ADMIN}\nsource_profile = alice\nmfa_serial = {serial}\nduration_seconds = 43200\nregion = eu-west-1\n\n\
@@ -60,16 +58,14 @@ fn waiting_command(dir: &Path) -> Vec<String> {
 }
 
 /// mfaexec without a controlling terminal, stdout and stderr captured.
-fn spawn(s: &Sandbox, args: &[String]) -> Child {
+fn spawn(s: &Sandbox, args: &[impl AsRef<OsStr>]) -> Child {
     // The signals start at their defaults whatever the test runner inherited: a runner started
     // in the background (`nohup`, `&`) ignores SIGHUP and SIGINT, and an ignored signal is
     // never delivered, so forwarding could not be seen.
-    Command::new("setsid")
+    s.command_of("setsid")
         .args(["env", "--default-signal=INT,QUIT,TERM,HUP"])
         .arg(bin())
         .args(args)
-        .env_clear()
-        .envs(s.vars().iter().map(|(k, v)| (k, v)))
         .current_dir(s.path(""))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -123,9 +119,19 @@ fn serve_command(s: &Sandbox, options: &[&str], command: Vec<String>) -> Served 
     }
 }
 
+/// `PROFILE -t CODE -d 15m --server`, once its first session is due (in the refresh window);
+/// that first session, as the endpoint handed it out.
+fn served_until_due(s: &Sandbox, profile: &str) -> (Served, serde_json::Value) {
+    let code = s.code();
+    let served = serve(s, &[profile, "-t", &code, "-d", "15m", "--server"]);
+    let (_, first) = served.get();
+    until_due(expiration_of(&first));
+    (served, first)
+}
+
 impl Served {
     fn port(&self) -> u16 {
-        port_of(&self.env["AWS_CONTAINER_CREDENTIALS_FULL_URI"])
+        endpoint_of(&self.env).0
     }
 
     fn token(&self) -> &str {
@@ -134,8 +140,7 @@ impl Served {
 
     /// GET / with the run's token, as an SDK asks.
     fn get(&self) -> (u16, serde_json::Value) {
-        let host = format!("127.0.0.1:{}", self.port());
-        request(self.port(), "GET", &host, Some(self.token()))
+        get(self.port(), self.token())
     }
 
     fn finish(mut self) -> Output {
@@ -189,9 +194,22 @@ fn served_env(file: &Path) -> HashMap<String, String> {
         .collect()
 }
 
+/// The endpoint mfaexec gave a command, from the command's environment: its port and token.
+fn endpoint_of(env: &HashMap<String, String>) -> (u16, String) {
+    (
+        port_of(&env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]),
+        env["AWS_CONTAINER_AUTHORIZATION_TOKEN"].clone(),
+    )
+}
+
 fn port_of(uri: &str) -> u16 {
     let rest = uri.strip_prefix("http://127.0.0.1:").expect(uri);
     rest.strip_suffix('/').expect(uri).parse().expect(uri)
+}
+
+/// GET / of the endpoint at `port` with `token`, as an SDK asks; the status and the JSON body.
+fn get(port: u16, token: &str) -> (u16, serde_json::Value) {
+    request(port, "GET", &format!("127.0.0.1:{port}"), Some(token))
 }
 
 /// One HTTP/1.1 request; the status and the JSON body.
@@ -221,16 +239,21 @@ fn raw_request(
     stream.write_all(head.as_bytes()).unwrap();
     let mut answer = String::new();
     let _ = stream.read_to_string(&mut answer);
-    let status = answer
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
+    let status = status_of(&answer);
     let body = answer
         .split_once("\r\n\r\n")
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default();
     (status, body)
+}
+
+/// The status code of an HTTP answer, 0 if there is none.
+fn status_of(answer: &str) -> u16 {
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 fn assume_role_calls(s: &Sandbox) -> Vec<fake_sts::Call> {
@@ -264,19 +287,12 @@ fn expiration_of(json: &serde_json::Value) -> u64 {
     issued
 }
 
-/// `2030-01-02T03:04:05Z` to Unix seconds (days from civil, as in src/session.rs, reversed).
+/// `2030-01-02T03:04:05Z` to Unix seconds.
 fn jiff_free_parse(text: &str) -> u64 {
     let n = |a: usize, b: usize| text[a..b].parse::<i64>().unwrap();
     let (y, m, d) = (n(0, 4), n(5, 7), n(8, 10));
     let (hh, mm, ss) = (n(11, 13), n(14, 16), n(17, 19));
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    (days * 86_400 + hh * 3600 + mm * 60 + ss) as u64
+    unix_seconds(y, m, d, hh, mm, ss) as u64
 }
 
 #[test]
@@ -364,43 +380,27 @@ fn each_run_gets_a_new_token() {
 fn the_aws_cli_asks_again_and_gets_a_session_renewed_with_mfa_process() {
     let mut s = sandbox();
     s.set("MFAEXEC_REFRESH_WINDOW", &SLOW_WINDOW.to_string());
-    let code_file = s.path("code");
-    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
-    s.config(&config.replacen(
-        "[profile prod]\n",
-        &format!(
-            "[profile prod]\nmfa_process = cat '{}'\n",
-            code_file.display()
-        ),
-        1,
-    ));
+    let code_file = with_mfa_process(&s, "");
     let code = s.code();
     let aws = aws_program();
     let script = format!(
         "env > served-env.tmp; mv served-env.tmp served-env; '{aws}' sts get-caller-identity > first && i=0; while [ ! -e go ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done && '{aws}' sts get-caller-identity > second",
         aws = aws.display()
     );
-    let args: Vec<String> = [
-        "prod", "-t", &code, "-d", "15m", "--server", "--", "sh", "-c", &script,
-    ]
-    .iter()
-    .map(|a| (*a).to_owned())
-    .collect();
-    let mut child = spawn(&s, &args);
+    let mut child = spawn(
+        &s,
+        &[
+            "prod", "-t", &code, "-d", "15m", "--server", "--", "sh", "-c", &script,
+        ],
+    );
     wait_for_file(&s.path("first"), &mut child);
     let issued = s.sts.issued();
     assert_eq!(issued.len(), 1);
     until_in(issued[0].expiration_unix, SLOW_WINDOW);
     std::fs::write(&code_file, s.code()).unwrap();
     // The first request that finds the session due starts the renewal, in the background.
-    let env = served_env(&s.path("served-env"));
-    let port = port_of(&env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]);
-    request(
-        port,
-        "GET",
-        &format!("127.0.0.1:{port}"),
-        Some(&env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]),
-    );
+    let (port, token) = endpoint_of(&served_env(&s.path("served-env")));
+    get(port, &token);
     until_calls(&s, 2);
     std::fs::write(s.path("go"), "").unwrap();
     let out = Out(child.wait_with_output().unwrap());
@@ -672,12 +672,13 @@ fn sigterm_and_sighup_are_passed_to_the_command() {
             "trap 'echo {name} > \"$0/got\"; exit {exit}' {name}; touch \"$0/ready\"; i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done"
         );
         let _ = std::fs::remove_file(dir.join("ready"));
-        let args: Vec<String> = ["prod", "-t", &code, "--server", "--", "sh", "-c", &script]
-            .iter()
-            .map(|a| (*a).to_owned())
-            .chain([dir.display().to_string()])
-            .collect();
-        let mut child = spawn(&s, &args);
+        let dir_arg = dir.display().to_string();
+        let mut child = spawn(
+            &s,
+            &[
+                "prod", "-t", &code, "--server", "--", "sh", "-c", &script, &dir_arg,
+            ],
+        );
         wait_for_file(&dir.join("ready"), &mut child);
         let pid = nix::unistd::Pid::from_raw(child.id() as i32);
         nix::sys::signal::kill(pid, nix::sys::signal::Signal::try_from(number).unwrap()).unwrap();
@@ -710,11 +711,10 @@ fn a_command_killed_by_a_signal_makes_mfaexec_die_by_that_signal() {
     // SIGINT, which mfaexec holds back while the command runs, still ends it. Started through
     // spawn, so that mfaexec and the shell begin with SIGINT at its default even when the test
     // runner ignores it (a run in the background): a shell cannot undo an ignored SIGINT.
-    let args: Vec<String> = ["prod", "--server", "--", "sh", "-c", "kill -INT $$"]
-        .iter()
-        .map(|a| (*a).to_owned())
-        .collect();
-    let status = spawn(&s, &args).wait_with_output().unwrap().status;
+    let status = spawn(&s, &["prod", "--server", "--", "sh", "-c", "kill -INT $$"])
+        .wait_with_output()
+        .unwrap()
+        .status;
     assert_eq!(
         std::os::unix::process::ExitStatusExt::signal(&status),
         Some(2),
@@ -727,10 +727,7 @@ fn a_command_killed_by_a_signal_makes_mfaexec_die_by_that_signal() {
 #[test]
 fn a_failed_renewal_is_said_once_not_retried_at_once_and_the_session_still_served() {
     let s = sandbox();
-    let code = s.code();
-    let served = serve(&s, &["deploy", "-t", &code, "-d", "15m", "--server"]);
-    let (_, first) = served.get();
-    until_due(expiration_of(&first));
+    let (served, first) = served_until_due(&s, "deploy");
     let before = s.calls().len();
     s.sts.inject(Fault::Error {
         status: 403,
@@ -821,10 +818,7 @@ fn ctrl_c_on_a_terminal_reaches_the_command_and_mfaexec_ends_with_its_status() {
 #[test]
 fn sixteen_requests_during_a_renewal_make_one_call() {
     let s = sandbox();
-    let code = s.code();
-    let served = serve(&s, &["deploy", "-t", &code, "-d", "15m", "--server"]);
-    let (_, first) = served.get();
-    until_due(expiration_of(&first));
+    let (served, first) = served_until_due(&s, "deploy");
     let before = s.calls().len();
     // The renewal takes a second, so that all sixteen arrive while it is under way.
     s.sts.inject(Fault::Delay(Duration::from_secs(1)));
@@ -834,8 +828,7 @@ fn sixteen_requests_during_a_renewal_make_one_call() {
         let handles: Vec<_> = (0..16)
             .map(|_| {
                 let token = token.clone();
-                scope
-                    .spawn(move || request(port, "GET", &format!("127.0.0.1:{port}"), Some(&token)))
+                scope.spawn(move || get(port, &token))
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
@@ -884,11 +877,9 @@ fn dry_run_says_a_server_would_run_and_masks_the_token() {
 fn the_command_keeps_the_users_core_limit_and_mfaexec_none() {
     let s = sandbox();
     let code = s.code();
-    let out = Command::new("sh")
-        .args([
-            "-c",
-            "ulimit -S -c 1234 && exec \"$0\" \"$@\"",
-            bin().to_str().unwrap(),
+    let out = s.output_with_core_limit(
+        1234,
+        &[
             "prod",
             "-t",
             &code,
@@ -897,12 +888,8 @@ fn the_command_keeps_the_users_core_limit_and_mfaexec_none() {
             "sh",
             "-c",
             "ulimit -S -c; sleep 0.5; grep 'core file' /proc/$PPID/limits",
-        ])
-        .env_clear()
-        .envs(s.vars().iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+        ],
+    );
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let mut lines = stdout.lines();
@@ -976,18 +963,11 @@ fn script_command(s: &Sandbox, body: &str) -> Vec<String> {
     ]
 }
 
-/// `prod` takes its code from `mfa_process`: `sh` code run before it prints the file `code`.
-fn with_mfa_process(s: &mut Sandbox, before: &str) -> PathBuf {
+/// `prod` takes its code from `mfa_process`: `before` (`sh` code, ending in a separator when
+/// not empty) run before it prints the file `code`.
+fn with_mfa_process(s: &Sandbox, before: &str) -> PathBuf {
     let code_file = s.path("code");
-    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
-    s.config(&config.replacen(
-        "[profile prod]\n",
-        &format!(
-            "[profile prod]\nmfa_process = {before} cat '{}'\n",
-            code_file.display()
-        ),
-        1,
-    ));
+    s.mfa_process_on_prod(&format!("{before}cat '{}'", code_file.display()));
     code_file
 }
 
@@ -1033,8 +1013,8 @@ impl Drop for KillOnDrop {
 // daemon it double-forks) is not mfaexec's to kill.
 #[test]
 fn an_orphan_the_command_makes_during_a_renewal_stays_alive() {
-    let mut s = sandbox();
-    let code_file = with_mfa_process(&mut s, "sleep 3;");
+    let s = sandbox();
+    let code_file = with_mfa_process(&s, "sleep 3; ");
     let code = s.code();
     let served = serve_command(
         &s,
@@ -1049,18 +1029,12 @@ fn an_orphan_the_command_makes_during_a_renewal_stays_alive() {
     std::fs::write(&code_file, s.code()).unwrap();
     let port = served.port();
     let token = served.token().to_owned();
-    let asking = std::thread::spawn(move || {
-        request(port, "GET", &format!("127.0.0.1:{port}"), Some(&token))
-    });
+    let asking = std::thread::spawn(move || get(port, &token));
     // mfa_process is sleeping: the command's orphan is made now.
     std::thread::sleep(Duration::from_millis(800));
     std::fs::write(s.path("served/go"), "").unwrap();
     until_file(&s.path("served/grand.pid"));
-    let grandchild: u32 = std::fs::read_to_string(s.path("served/grand.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let grandchild = read_pid(&s.path("served/grand.pid"));
     let _kill = KillOnDrop(vec![grandchild]);
     until_calls(&s, 2);
     let _ = asking.join();
@@ -1076,8 +1050,8 @@ fn an_orphan_the_command_makes_during_a_renewal_stays_alive() {
 // /dev/tty during a renewal fails at once instead of stopping mfaexec and the command.
 #[test]
 fn a_renewal_never_reads_the_terminal_and_never_stops_mfaexec() {
-    let mut s = sandbox();
-    with_mfa_process(&mut s, "read c < /dev/tty; echo \"$c\";");
+    let s = sandbox();
+    with_mfa_process(&s, "read c < /dev/tty; echo \"$c\"; ");
     let code = s.code();
     let dir = s.path("served");
     std::fs::create_dir_all(&dir).unwrap();
@@ -1109,29 +1083,13 @@ fn a_renewal_never_reads_the_terminal_and_never_stops_mfaexec() {
         s.vars(),
     );
     term.expect("ready", 1);
-    let mfaexec: u32 = std::fs::read_to_string(dir.join("mfaexec.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let command: u32 = std::fs::read_to_string(dir.join("command.pid"))
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let mfaexec = read_pid(&dir.join("mfaexec.pid"));
+    let command = read_pid(&dir.join("command.pid"));
     let _kill = KillOnDrop(vec![mfaexec, command]);
-    let env: HashMap<String, String> = std::fs::read_to_string(dir.join("env"))
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.split_once('='))
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    let port = port_of(&env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]);
-    let token = env["AWS_CONTAINER_AUTHORIZATION_TOKEN"].clone();
-    let host = format!("127.0.0.1:{port}");
-    let (_, first) = request(port, "GET", &host, Some(&token));
+    let (port, token) = endpoint_of(&served_env(&dir.join("env")));
+    let (_, first) = get(port, &token);
     until_due(expiration_of(&first));
-    let asking = std::thread::spawn(move || request(port, "GET", &host, Some(&token)));
+    let asking = std::thread::spawn(move || get(port, &token));
     term.expect("cannot renew the session of profile `prod`", 1);
     assert_ne!(state_of(mfaexec), Some('T'), "mfaexec was stopped");
     let _ = asking.join();
@@ -1144,20 +1102,11 @@ fn a_renewal_never_reads_the_terminal_and_never_stops_mfaexec() {
 /// GET / with the token, giving up after `timeout` as an SDK does; the status, 0 if it gave up.
 fn impatient_get(served: &Served, timeout: Duration) -> u16 {
     let port = served.port();
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream.set_read_timeout(Some(timeout)).unwrap();
     let head = format!(
-        "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {}\r\nConnection: close\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {}\r\n",
         served.token()
     );
-    stream.write_all(head.as_bytes()).unwrap();
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    String::from_utf8_lossy(&answer)
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
+    raw_status_within(port, &head, timeout)
 }
 
 // A session that is due but still valid is handed out at once while a slow renewal runs: the
@@ -1165,10 +1114,7 @@ fn impatient_get(served: &Served, timeout: Duration) -> u16 {
 #[test]
 fn a_due_session_is_answered_at_once_while_a_slow_renewal_runs() {
     let s = sandbox();
-    let code = s.code();
-    let served = serve(&s, &["deploy", "-t", &code, "-d", "15m", "--server"]);
-    let (_, first) = served.get();
-    until_due(expiration_of(&first));
+    let (served, first) = served_until_due(&s, "deploy");
     let before = s.calls().len();
     s.sts.inject(Fault::Delay(Duration::from_secs(5)));
     let started = Instant::now();
@@ -1188,12 +1134,9 @@ fn a_due_session_is_answered_at_once_while_a_slow_renewal_runs() {
 #[test]
 fn clients_giving_up_during_a_renewal_do_not_start_another() {
     let mut s = sandbox();
-    let code_file = with_mfa_process(&mut s, "echo run >> runs;");
+    let code_file = with_mfa_process(&s, "echo run >> runs; ");
     s.set("MFAEXEC_CACHE", "off");
-    let code = s.code();
-    let served = serve(&s, &["prod", "-t", &code, "-d", "15m", "--server"]);
-    let (_, first) = served.get();
-    until_due(expiration_of(&first));
+    let (served, first) = served_until_due(&s, "prod");
     std::fs::write(&code_file, s.code()).unwrap();
     s.sts.inject(Fault::Delay(Duration::from_secs(5)));
     for _ in 0..4 {
@@ -1216,7 +1159,7 @@ fn clients_giving_up_during_a_renewal_do_not_start_another() {
 #[track_caller]
 fn refused_for_default(key: &str, settings: &str) {
     let s = sandbox();
-    let config = std::fs::read_to_string(s.home().join(".aws/config")).unwrap();
+    let config = s.config_text();
     s.config(&format!("{config}\n[default]\n{settings}\n"));
     let out = s.run(["prod", "--server", "--", "true"]).failure(1);
     out.one_line_error()
@@ -1262,7 +1205,7 @@ fn a_default_profile_with_web_identity_is_refused() {
 #[test]
 fn a_default_profile_with_only_a_session_token_is_refused() {
     let s = sandbox();
-    let credentials = std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap();
+    let credentials = s.credentials_text();
     s.credentials(&format!(
         "{credentials}\n[default]\naws_session_token = IQoJb3JpZ2luX2VjEXAMPLE\n"
     ));
@@ -1301,10 +1244,7 @@ fn with_the_cache_off_a_chain_renews_from_the_first_hop_kept_in_memory() {
 fn with_the_cache_off_a_session_needing_a_typed_code_says_to_restart() {
     let mut s = sandbox();
     s.set("MFAEXEC_CACHE", "off");
-    let code = s.code();
-    let served = serve(&s, &["prod", "-t", &code, "-d", "15m", "--server"]);
-    let (_, first) = served.get();
-    until_due(expiration_of(&first));
+    let (served, _) = served_until_due(&s, "prod");
     let (status, _) = served.get();
     assert_eq!(status, 200);
     std::thread::sleep(Duration::from_millis(500));
@@ -1380,20 +1320,19 @@ fn idle_and_dribbling_connections_cannot_hold_off_requests() {
 /// Sends `head` as it is (the request line and headers, without the final empty line) and
 /// returns the status.
 fn raw_status(port: u16, head: &str) -> u16 {
+    raw_status_within(port, head, Duration::from_secs(10))
+}
+
+/// As `raw_status`, giving up after `timeout`; 0 if it gave up.
+fn raw_status_within(port: u16, head: &str, timeout: Duration) -> u16 {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
+    stream.set_read_timeout(Some(timeout)).unwrap();
     stream
         .write_all(format!("{head}Connection: close\r\n\r\n").as_bytes())
         .unwrap();
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
-    String::from_utf8_lossy(&answer)
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0)
+    status_of(&String::from_utf8_lossy(&answer))
 }
 
 // A second Host header (RFC 9112: more than one is a bad request) is refused even when the
@@ -1435,22 +1374,13 @@ for step in ("first", "second", "third"):
     wait("go-" + step)
 "#;
     let code = s.code();
-    let args: Vec<String> = [
-        "deploy",
-        "-t",
-        &code,
-        "-d",
-        "15m",
-        "--server",
-        "--",
-        &python.display().to_string(),
-        "-c",
-        script,
-    ]
-    .iter()
-    .map(|a| (*a).to_owned())
-    .collect();
-    let mut child = spawn(&s, &args);
+    let python = python.display().to_string();
+    let mut child = spawn(
+        &s,
+        &[
+            "deploy", "-t", &code, "-d", "15m", "--server", "--", &python, "-c", script,
+        ],
+    );
     let _kill = KillOnDrop(vec![child.id()]);
     wait_for_file(&s.path("first"), &mut child);
     let issued = s.sts.issued();
@@ -1534,30 +1464,12 @@ fn a_terminal_hangup_reaches_the_command_once() {
             dir.display()
         );
         // Not `exec`: the terminal's shell stays the session leader, mfaexec a job of it.
-        let argv: Vec<String> = [
-            bin().display().to_string().as_str(),
-            "prod",
-            "-t",
-            &code,
-            "--server",
-            "--",
-            "sh",
-            "-c",
-            &script,
-        ]
-        .iter()
-        .map(|a| (*a).to_owned())
-        .collect();
-        let mut term = pty::Terminal::start(&argv, s.vars());
+        let mut term = s.terminal(&["prod", "-t", &code, "--server", "--", "sh", "-c", &script]);
         term.expect("ready", 1);
-        let read_pid = |name: &str| -> u32 {
-            std::fs::read_to_string(dir.join(name))
-                .unwrap()
-                .trim()
-                .parse()
-                .unwrap()
-        };
-        let _kill = KillOnDrop(vec![read_pid("mfaexec.pid"), read_pid("command.pid")]);
+        let _kill = KillOnDrop(vec![
+            read_pid(&dir.join("mfaexec.pid")),
+            read_pid(&dir.join("command.pid")),
+        ]);
         std::thread::sleep(Duration::from_millis(300));
         let _ = Command::new("kill")
             .args(["-KILL", &term.pid().to_string()])
@@ -1577,7 +1489,7 @@ fn a_terminal_hangup_reaches_the_command_once() {
 fn ctrl_z_fg_and_resizes_in_an_interactive_shell() {
     let s = sandbox();
     let code = s.code();
-    let term = crate::integration::harness::Tmux::start(
+    let term = crate::support::shell::Tmux::start(
         &s,
         &["bash", "--norc", "--noprofile", "-i"],
         &[("PS1", "$ ")],

@@ -5,7 +5,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::credential_process::{caller_arn, spawn};
+use crate::support::aws_cli::caller_arn;
 use crate::support::fake_sts::rfc3339;
 use crate::support::*;
 
@@ -340,7 +340,7 @@ fn concurrent_writes_never_lose_a_section() {
     let names: Vec<String> = (0..16).map(|i| format!("w{i}")).collect();
     let children: Vec<_> = names
         .iter()
-        .map(|name| spawn(&s, &["write", "prod", "--to", name]))
+        .map(|name| s.spawn(&["write", "prod", "--to", name]))
         .collect();
     for child in children {
         let out = child.wait_with_output().unwrap();

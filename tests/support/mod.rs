@@ -1,20 +1,27 @@
 //! The test bed: a sandbox per test (temporary HOME, AWS files, the fake STS) and a builder that
 //! runs the real `mfaexec` binary in it from an empty environment, so no test depends on the
 //! machine's own AWS setup or reaches the internet.
+//!
+//! What several test files share lives here, beside the sandbox: `fake_sts` (with `fake_iam`)
+//! and `totp`, the fakes; `net`, proxies, a test CA and a TLS front; `keyring` and `keys`, the
+//! key stores; `pty` and `shell`, terminals, shells and tmux; `aws_cli`, the real AWS CLI.
 
 #![allow(dead_code)]
 
+pub mod aws_cli;
 pub mod fake_sts;
 pub mod keyring;
+pub mod keys;
 pub mod net;
 pub mod pty;
+pub mod shell;
 pub mod totp;
 
 use std::ffi::OsString;
 use std::io::Write;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use fake_sts::{Call, FakeSts, Role, User};
 
@@ -89,10 +96,7 @@ impl Sandbox {
             trusted: vec![ADMIN.into()],
             ..Role::new(DEPLOY)
         });
-        s.credentials(&format!(
-            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-            s.alice.access_key_id, s.alice.secret_access_key
-        ));
+        s.credentials(&s.alice_keys_section("default"));
         s.config(&format!(
             "[default]\nmfa_serial = {serial}\n\n\
              [profile prod]\nrole_arn = {ADMIN}\nsource_profile = default\nmfa_serial = {serial}\nduration_seconds = 43200\nregion = eu-west-1\n\n\
@@ -102,6 +106,14 @@ impl Sandbox {
             serial = s.serial()
         ));
         s
+    }
+
+    /// `[SECTION]` with alice's long-term keys and nothing else, as in a credentials file.
+    pub fn alice_keys_section(&self, section: &str) -> String {
+        format!(
+            "[{section}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            self.alice.access_key_id, self.alice.secret_access_key
+        )
     }
 
     pub fn serial(&self) -> String {
@@ -138,6 +150,55 @@ impl Sandbox {
         std::fs::write(self.home().join(".aws/credentials"), text).unwrap();
     }
 
+    /// What the config file holds now.
+    pub fn config_text(&self) -> String {
+        std::fs::read_to_string(self.home().join(".aws/config")).unwrap()
+    }
+
+    /// What the credentials file holds now.
+    pub fn credentials_text(&self) -> String {
+        std::fs::read_to_string(self.home().join(".aws/credentials")).unwrap()
+    }
+
+    /// The session cache's default directory (under HOME's `.cache`).
+    pub fn cache_dir(&self) -> PathBuf {
+        self.home().join(".cache/mfaexec")
+    }
+
+    /// The session cache entries (`*.json`) in the default cache directory, sorted; none when
+    /// the directory does not exist.
+    pub fn cache_entries(&self) -> Vec<PathBuf> {
+        let Ok(dir) = std::fs::read_dir(self.cache_dir()) else {
+            return Vec::new();
+        };
+        let mut entries: Vec<PathBuf> = dir
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        entries.sort();
+        entries
+    }
+
+    /// Points `login` at the fake STS's own federation endpoint (plain http on loopback) for
+    /// every later run; its URL.
+    pub fn use_fake_federation(&mut self) -> String {
+        let url = self.sts.federation_url();
+        self.set("MFAEXEC_FEDERATION_ENDPOINT", &url);
+        url
+    }
+
+    /// `mfa_process = COMMAND` on profile `prod` (which has its own mfa_serial), as its first
+    /// setting.
+    pub fn mfa_process_on_prod(&self, command: &str) {
+        let config = self.config_text();
+        self.config(&config.replacen(
+            "[profile prod]\n",
+            &format!("[profile prod]\nmfa_process = {command}\n"),
+            1,
+        ));
+    }
+
     /// Sets a variable for every run of this sandbox.
     pub fn set(&mut self, name: &str, value: &str) {
         self.vars.retain(|(k, _)| k != name);
@@ -152,6 +213,15 @@ impl Sandbox {
         self.sts.calls()
     }
 
+    /// `program` as a plain `Command` with this sandbox's environment and nothing else: for
+    /// what starts mfaexec another way (`sh` with a limit set first, `unshare`, a shell, the
+    /// AWS CLI).
+    pub fn command_of(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = Command::new(program);
+        cmd.env_clear().envs(self.vars.iter().map(|(k, v)| (k, v)));
+        cmd
+    }
+
     /// The binary as a plain `Command` with this sandbox's environment, for tests that need
     /// the process itself (its pid, many at once, its own stdio).
     pub fn command<I, S>(&self, args: I) -> Command
@@ -159,11 +229,54 @@ impl Sandbox {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        let mut cmd = Command::new(bin());
-        cmd.env_clear()
-            .envs(self.vars.iter().map(|(k, v)| (k, v)))
-            .args(args.into_iter().map(Into::into));
+        let mut cmd = self.command_of(bin());
+        cmd.args(args.into_iter().map(Into::into));
         cmd
+    }
+
+    /// Starts mfaexec with `args` (stdio on /dev/null), SIGKILLs it after `delay` and reaps
+    /// it: to stop it at any moment of what it does.
+    pub fn run_killed_after<I, S>(&self, delay: std::time::Duration, args: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<OsString>,
+    {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// mfaexec with `args`, started by `sh` after `ulimit -S -c SOFT` (a soft core limit of
+    /// SOFT blocks, as a user's shell may set), stdin from /dev/null, and waited for: for what
+    /// mfaexec and its command do with that limit.
+    pub fn output_with_core_limit(&self, soft: u32, args: &[&str]) -> Output {
+        self.command_of("sh")
+            .args(["-c", &format!("ulimit -S -c {soft} && exec \"$0\" \"$@\"")])
+            .arg(bin())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    }
+
+    /// mfaexec started without a terminal (as `run` does: `setsid`, a session of its own),
+    /// stdout and stderr piped, not waited for: for many at once.
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.command_of("setsid")
+            .arg(bin())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
     }
 
     /// The binary on a real terminal (a pty), with this sandbox's environment: for the MFA
@@ -181,10 +294,8 @@ impl Sandbox {
     {
         // util-linux `setsid` puts mfaexec in a session of its own, without a controlling
         // terminal, even when the tests run from one (it execs: same process, same exit status).
-        let mut cmd = Command::new("setsid");
+        let mut cmd = self.command_of("setsid");
         cmd.arg(bin())
-            .env_clear()
-            .envs(self.vars.iter().map(|(k, v)| (k, v)))
             .args(args.into_iter().map(Into::into))
             .current_dir(self.dir.path());
         Run {
@@ -202,7 +313,7 @@ impl Sandbox {
         I: IntoIterator<Item = S>,
         S: Into<OsString>,
     {
-        let mut cmd = Command::new("bash");
+        let mut cmd = self.command_of("bash");
         cmd.args([
             "-c",
             r#"trap '' XFSZ; ulimit -f "$1"; shift; exec setsid "$@""#,
@@ -210,8 +321,6 @@ impl Sandbox {
         ])
         .arg(kib.to_string())
         .arg(bin())
-        .env_clear()
-        .envs(self.vars.iter().map(|(k, v)| (k, v)))
         .args(args.into_iter().map(Into::into))
         .current_dir(self.dir.path());
         Run {
@@ -367,6 +476,29 @@ pub fn assert_no_secret(text: &str) {
             "a secret ({marker}…) leaked into:\n{text}"
         );
     }
+}
+
+/// The pid a process wrote to `path` (`echo $$ > FILE`).
+#[track_caller]
+pub fn read_pid(path: &Path) -> u32 {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Unix seconds of a UTC date and time: Howard Hinnant's days-from-civil (proleptic Gregorian,
+/// March as the first month of the year), the reverse of how mfaexec prints times.
+pub fn unix_seconds(y: i64, m: i64, d: i64, hh: i64, mm: i64, ss: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    days * 86_400 + hh * 3600 + mm * 60 + ss
 }
 
 /// Only the calls of one action.

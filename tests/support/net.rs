@@ -19,6 +19,8 @@ use rcgen::{
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
+use super::Sandbox;
+
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A free port on 127.0.0.1 (bound, then released for the program that will listen there).
@@ -98,6 +100,11 @@ impl Tinyproxy {
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `http://USERINFO@127.0.0.1:PORT`: the URL with a user name and password in it.
+    pub fn url_as(&self, userinfo: &str) -> String {
+        format!("http://{userinfo}@127.0.0.1:{}", self.port)
     }
 
     /// Its log so far.
@@ -247,6 +254,27 @@ impl TlsFront {
 
     pub fn handshakes(&self) -> usize {
         self.handshakes.load(Ordering::SeqCst)
+    }
+}
+
+impl Sandbox {
+    /// Puts a TLS front with `chain` and `key` before the fake STS (and its federation
+    /// endpoint), and points every later run at it as `https://HOST:PORT`.
+    pub fn sts_behind_tls(
+        &mut self,
+        host: &str,
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> TlsFront {
+        let backend: SocketAddr = self
+            .sts
+            .url()
+            .trim_start_matches("http://")
+            .parse()
+            .unwrap();
+        let front = TlsFront::start(backend, chain, key);
+        self.set("AWS_ENDPOINT_URL_STS", &front.url(host));
+        front
     }
 }
 
@@ -414,6 +442,11 @@ impl StandInProxy {
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// `http://USERINFO@127.0.0.1:PORT`: the URL with a user name and password in it.
+    pub fn url_as(&self, userinfo: &str) -> String {
+        format!("http://{userinfo}@127.0.0.1:{}", self.port)
     }
 
     /// The heads of the requests read so far (request line and headers, CRLFs kept).

@@ -1206,7 +1206,7 @@ fn expiry_warning_comes_once_in_fish() {
     expiry_warning_comes_once(Sh::Fish);
 }
 
-/// In a real interactive shell on a terminal: the README's prompt setup shows the profile and
+/// In a real interactive shell on a terminal: the prompt setup of docs/shell.md shows the profile and
 /// time left, the shell's own prompt hook prints the expiry warning once however many prompts
 /// follow, and `use --unset` empties the prompt.
 fn interactive(sh: Sh) {
@@ -1304,7 +1304,7 @@ fn interactive_fish_shows_the_prompt_and_warns_once() {
     interactive(Sh::Fish);
 }
 
-/// The README's Starship module: Starship runs `command` (and `when`) by writing it to the
+/// The Starship module of docs/shell.md: Starship runs `command` (and `when`) by writing it to the
 /// stdin of `shell`, a fresh bash without startup files.
 #[test]
 fn starship_module_prints_the_prompt() {

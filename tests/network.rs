@@ -516,7 +516,7 @@ fn a_forward_proxy_asking_for_credentials() {
     assert_eq!(of(&s.calls(), "AssumeRole").len(), 1);
 }
 
-/// The README's example for a TLS-inspecting corporate proxy, on loopback: the proxy wants
+/// The example in docs/networks.md for a TLS-inspecting corporate proxy, on loopback: the proxy wants
 /// basic auth, the endpoint's certificate comes from the "company's" root in ~/.aws.
 #[test]
 fn the_readmes_corporate_proxy_example() {

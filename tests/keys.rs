@@ -545,6 +545,35 @@ fn remove_asks_then_deletes_the_key_and_its_cached_sessions() {
         .stderr_has("has no key");
 }
 
+// See: issue 18, defect 3. A profile name with a tab is refused before the store or the index
+// is written; the key of `default` still works and the file store still opens.
+#[test]
+fn import_of_a_name_with_a_tab_is_refused_before_anything_is_written() {
+    let mut s = Sandbox::standard();
+    file_store(&mut s);
+    s.run(["import", "default"]).success();
+    let keys_file = s.home().join(".local/share/mfaexec/keys");
+    let store_before = std::fs::read(&keys_file).unwrap();
+    let index_before = index(&s);
+    let credentials = format!(
+        "[a\tb]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        s.alice.access_key_id, s.alice.secret_access_key
+    );
+    s.credentials(&credentials);
+    let out = s.run(["import", "a\tb"]).failure(2);
+    out.one_line_error()
+        .stderr_has("`a\\tb` is not a profile name");
+    assert_eq!(std::fs::read(&keys_file).unwrap(), store_before, "store");
+    assert_eq!(index(&s), index_before, "index");
+    assert_eq!(
+        std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
+        credentials
+    );
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+    s.run(["list"]).success();
+}
+
 // ---------------------------------------------------------------------------------------------
 // The file store
 // ---------------------------------------------------------------------------------------------

@@ -142,13 +142,20 @@ impl Store {
             .map_err(|e| self.about(profile, e))
     }
 
-    /// Stores `keys` for `profile` (replacing any), then records their id in the index. When
-    /// the index cannot be written, the store is put back as it was, so that store and index
-    /// never disagree and a key replaced here (maybe the only working one) is not lost.
+    /// Stores `keys` for `profile` (replacing any), then records their id in the index: one
+    /// transaction (issue 18, defect 3). Everything that can be refused is checked first (the
+    /// keys, the name, what the store held before), so that only I/O can fail once the store is
+    /// written; then, when the index cannot be written, the store is put back as it was, so that
+    /// store and index never disagree and a key replaced here (maybe the only working one) is
+    /// not lost.
     pub fn set(&self, profile: &str, keys: &Keys) -> Result<()> {
         check_keys(keys)?;
+        index::check_profile(profile)?;
         let _lock = index::lock(&self.env)?;
-        let previous = self.backend.get(profile);
+        let previous = self
+            .backend
+            .get(profile)
+            .map_err(|e| self.about(profile, e))?;
         self.backend
             .set(profile, keys)
             .map_err(|e| self.about(profile, e))?;
@@ -156,12 +163,8 @@ impl Store {
             return Ok(());
         };
         let undone = match &previous {
-            Ok(Some(was)) => self.backend.set(profile, was),
-            Ok(None) => self.backend.delete(profile).map(|_| ()),
-            Err(r) => Err(Error::new(format!(
-                "what it held before could not be read: {}",
-                r.message()
-            ))),
+            Some(was) => self.backend.set(profile, was),
+            None => self.backend.delete(profile).map(|_| ()),
         };
         Err(match undone {
             Ok(()) => e,
@@ -190,15 +193,34 @@ impl Store {
         }
     }
 
-    /// Deletes `profile`'s keys and their index line. `false`: the store had none.
+    /// Deletes `profile`'s keys and their index line, both or neither: when the index cannot be
+    /// written, the keys are put back. `false`: the store had none.
     pub fn delete(&self, profile: &str) -> Result<bool> {
         let _lock = index::lock(&self.env)?;
+        let previous = self
+            .backend
+            .get(profile)
+            .map_err(|e| self.about(profile, e))?;
         let deleted = self
             .backend
             .delete(profile)
             .map_err(|e| self.about(profile, e))?;
-        index::forget(&self.env, profile)?;
-        Ok(deleted)
+        let Err(e) = index::forget(&self.env, profile) else {
+            return Ok(deleted);
+        };
+        let Some(was) = previous else {
+            return Err(e);
+        };
+        Err(match self.backend.set(profile, &was) {
+            Ok(()) => e,
+            Err(u) => Error::new(format!(
+                "{}; and key {} of profile `{profile}`, deleted from the {} store, could not be put back: {}",
+                e.message(),
+                was.access_key_id,
+                self.name(),
+                u.message()
+            )),
+        })
     }
 
     fn about(&self, profile: &str, e: Error) -> Error {

@@ -12,7 +12,7 @@ use crate::cli::SessionArgs;
 use crate::config::limits;
 use crate::config::limits::Origin;
 use crate::config::profile::{self, Plan, Request, SourceKind};
-use crate::creds::Session;
+use crate::creds::{Keys, Session};
 use crate::error::{Error, Result};
 use crate::mfa;
 use crate::sys::environ::Environment;
@@ -63,7 +63,7 @@ pub fn session_remembering(
         }
     };
     let Some(cache) = cache else {
-        return fresh_session(plan, args, env, None, memory);
+        return fresh_session(plan, args, env, None, memory, None);
     };
     let key = cache::key(plan);
     let window = cache::refresh_window(env)?;
@@ -104,6 +104,28 @@ pub fn session_remembering(
     {
         return Ok(hit(entry));
     }
+    // The keys of a store in another process, which may not answer, are read before the lock
+    // that other runs of this session wait for (issue 18, defect 1): under the lock, a store's
+    // wait would become every other run's wait.
+    let prefix = if args.refresh {
+        None
+    } else {
+        cached_prefix(plan, args, env, &cache)
+    };
+    let mut early = None;
+    if prefix.is_none()
+        && plan.source.keys.is_none()
+        && matches!(
+            plan.source.kind,
+            SourceKind::Store {
+                store: crate::keys::Kind::SecretService | crate::keys::Kind::Keychain,
+                ..
+            }
+        )
+    {
+        log_reading_keys(plan, args);
+        early = Some(crate::keys::load(&plan.source, env)?);
+    }
     let profile = plan.profile.clone();
     let lock = cache.lock(&key, cache::lock_timeout(env)?, &|holder| {
         let holder = holder.map(|p| format!(" (pid {p})")).unwrap_or_default();
@@ -114,7 +136,7 @@ pub fn session_remembering(
         Err(cache::LockFailure::TimedOut(e)) => return Err(e),
         Err(cache::LockFailure::Unusable(e)) => {
             warn_no_cache(&e);
-            return fresh_session(plan, args, env, None, memory);
+            return fresh_session(plan, args, env, None, memory, early);
         }
     };
     // Whoever held the lock may have just written the session this process needs.
@@ -125,7 +147,7 @@ pub fn session_remembering(
     {
         return Ok(hit(entry));
     }
-    let session = fresh_session(plan, args, env, Some(&cache), None)?;
+    let session = fresh_session(plan, args, env, Some(&cache), None, early)?;
     let entry = cache::Entry {
         profile: plan.profile.clone(),
         role_arn: plan.hops.last().map(|h| h.role_arn.clone()),
@@ -152,14 +174,30 @@ fn warn_no_cache(e: &Error) {
     }
 }
 
+fn log_reading_keys(plan: &Plan, args: &SessionArgs) {
+    let log = crate::error::log_to_stderr(args.verbose);
+    match &plan.source.kind {
+        SourceKind::Store { profile, store, .. } => log(&format!(
+            "reading the key of profile `{profile}` from the {} store",
+            store.name()
+        )),
+        SourceKind::Process { profile, .. } => log(&format!(
+            "running the credential_process of profile `{profile}`"
+        )),
+        SourceKind::Profile(_) | SourceKind::Environment => {}
+    }
+}
+
 /// A new session from STS: asks for the code (unless given), and asks again after a refused
-/// code when the user is at the terminal.
+/// code when the user is at the terminal. `early`: the keys, when they were read before the
+/// cache lock.
 fn fresh_session(
     plan: &Plan,
     args: &SessionArgs,
     env: &Environment,
     cache: Option<&Cache>,
     memory: Option<&Memory>,
+    early: Option<Keys>,
 ) -> Result<Session> {
     let log = crate::error::log_to_stderr(args.verbose);
     for note in &plan.notes {
@@ -199,17 +237,13 @@ fn fresh_session(
     }
     // The keys: read from a store, or from a credential_process, only now that a session is
     // really needed, and only once.
-    match &plan.source.kind {
-        SourceKind::Store { profile, store, .. } => log(&format!(
-            "reading the key of profile `{profile}` from the {} store",
-            store.name()
-        )),
-        SourceKind::Process { profile, .. } => log(&format!(
-            "running the credential_process of profile `{profile}`"
-        )),
-        SourceKind::Profile(_) | SourceKind::Environment => {}
-    }
-    let keys = crate::keys::load(&plan.source, env)?;
+    let keys = match early {
+        Some(keys) => keys,
+        None => {
+            log_reading_keys(plan, args);
+            crate::keys::load(&plan.source, env)?
+        }
+    };
     let chained;
     let plan = if keys.is_temporary() && !plan.source.is_temporary() {
         chained = with_temporary_keys(plan)?;

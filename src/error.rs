@@ -17,11 +17,15 @@ pub struct Error {
     class: Class,
 }
 
-/// What kind of failure, for the callers that act on it without reading the message.
+/// What kind of failure, for the callers that act on it (a `--server` renewal) without reading
+/// the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Class {
     #[default]
     Other,
+    /// Only the user could go on (`what`: "a typed MFA code", "the passphrase of the key
+    /// file"), and this run may not ask: a `--server` renewal.
+    NeedsUser { what: &'static str },
     /// A key store in another process did not answer in time.
     NoAnswer,
 }

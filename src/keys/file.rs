@@ -5,7 +5,9 @@
 //!
 //! The passphrase comes from `MFAEXEC_FILE_PASSPHRASE` (for scripts: weaker, as the variable is
 //! visible to the process's own user and may end up in shell history), else from the terminal
-//! (`/dev/tty`), asked at most once per run, twice when the file is created.
+//! (`/dev/tty`), asked at most once per run, twice when the file is created; never in a run that
+//! may not ask (a `--server` renewal), where a needed passphrase is an error of class
+//! `NeedsUser`.
 //!
 //! The decrypted table is a header line, then one line per profile: the profile, the id and the
 //! secret, separated by tabs, each field escaped (`\\`, `\t`, `\n`, `\r`), so that no row can
@@ -20,9 +22,10 @@ use zeroize::Zeroizing;
 
 use super::{Backend, index};
 use crate::creds::{Keys, Secret};
-use crate::error::{Error, Result};
+use crate::error::{Class, Error, Result};
 use crate::sys::atomic;
 use crate::sys::environ::Environment;
+use crate::sys::tty::{Asking, Terminal};
 
 const HEADER: &str = "mfaexec keys v2";
 /// Fields without escapes: a tab or line break in one broke the whole table.
@@ -34,6 +37,7 @@ const PASSPHRASE_CAP: usize = 1024;
 pub struct FileStore {
     dir: PathBuf,
     from_env: Option<SecretString>,
+    ask: Asking,
     passphrase: OnceCell<SecretString>,
 }
 
@@ -41,12 +45,13 @@ pub struct FileStore {
 type Table = Vec<(String, String, Secret)>;
 
 impl FileStore {
-    pub fn new(env: &Environment) -> Result<FileStore> {
+    pub fn new(env: &Environment, ask: Asking) -> Result<FileStore> {
         Ok(FileStore {
             dir: index::dir(env)?,
             from_env: env
                 .get("MFAEXEC_FILE_PASSPHRASE")
                 .map(|p| SecretString::from(p.to_owned())),
+            ask,
             passphrase: OnceCell::new(),
         })
     }
@@ -59,9 +64,19 @@ impl FileStore {
         if let Some(p) = self.passphrase.get() {
             return Ok(p);
         }
-        let phrase = match &self.from_env {
-            Some(p) => p.clone(),
-            None => ask(creating, &self.path())?,
+        let phrase = match (&self.from_env, self.ask) {
+            (Some(p), _) => p.clone(),
+            (None, Asking::Terminal(terminal)) => ask(terminal, creating, &self.path())?,
+            (None, Asking::Never) => {
+                return Err(Error::new(format!(
+                    "the passphrase of {} is needed, and this run may not ask for it on the terminal",
+                    self.path().display()
+                ))
+                .hint("set MFAEXEC_FILE_PASSPHRASE (weaker: for scripts), or keep the keys in the Secret Service")
+                .class(Class::NeedsUser {
+                    what: "the passphrase of the key file",
+                }));
+            }
         };
         Ok(self.passphrase.get_or_init(|| phrase))
     }
@@ -194,7 +209,7 @@ fn parse(text: &str) -> Option<Table> {
 }
 
 /// Asks on the terminal; twice when the file is new, so a typo cannot lock the keys away.
-fn ask(creating: bool, path: &std::path::Path) -> Result<SecretString> {
+fn ask(terminal: Terminal, creating: bool, path: &std::path::Path) -> Result<SecretString> {
     let none = || {
         Error::new(format!(
             "the passphrase of {} is needed, but there is no terminal to ask on",
@@ -210,16 +225,13 @@ fn ask(creating: bool, path: &std::path::Path) -> Result<SecretString> {
     } else {
         "Passphrase of the mfaexec key file: "
     };
-    let first = crate::sys::tty::read_secret(prompt, "the passphrase", PASSPHRASE_CAP)?;
+    let first = terminal.read_secret(prompt, "the passphrase", PASSPHRASE_CAP)?;
     if first.is_empty() {
         return Err(Error::new("the passphrase is empty").hint("type a passphrase"));
     }
     if creating && !path.exists() {
-        let again = crate::sys::tty::read_secret(
-            "Same passphrase again: ",
-            "the passphrase",
-            PASSPHRASE_CAP,
-        )?;
+        let again =
+            terminal.read_secret("Same passphrase again: ", "the passphrase", PASSPHRASE_CAP)?;
         if *again != *first {
             return Err(Error::new("the two passphrases differ; nothing was stored"));
         }

@@ -35,6 +35,7 @@ use crate::config::profile::{Source, SourceKind};
 use crate::creds::{Keys, Secret};
 use crate::error::{Class, Error, Result};
 use crate::sys::environ::Environment;
+use crate::sys::tty::Asking;
 
 /// The service name under which keys are filed (keychain service, Secret Service attribute).
 pub const SERVICE: &str = "mfaexec";
@@ -56,32 +57,41 @@ pub struct Store {
 }
 
 impl Store {
-    /// The store chosen by `MFAEXEC_STORE`, else the system's default.
-    pub fn open(env: &Environment) -> Result<Store> {
+    /// The store chosen by `MFAEXEC_STORE`, else the system's default. `ask`: whether the file
+    /// store may ask for its passphrase on the terminal.
+    pub fn open(env: &Environment, ask: Asking) -> Result<Store> {
         match env.get("MFAEXEC_STORE") {
             Some(text) if !text.is_empty() => {
                 let kind = Kind::parse(text).ok_or_else(|| {
                     Error::usage(format!("MFAEXEC_STORE `{text}` is not a key store"))
                         .hint("use secret-service, keychain or file")
                 })?;
-                Store::open_kind(kind, env)
+                Store::open_kind(kind, env, ask)
             }
-            _ => Store::open_default(env),
+            _ => Store::open_default(env, ask),
         }
     }
 
     /// The store that holds `profile`'s keys according to the index, else the chosen one.
-    pub fn open_for(profile: &str, env: &Environment) -> Result<Store> {
+    pub fn open_for(profile: &str, env: &Environment, ask: Asking) -> Result<Store> {
         match index::lookup(env, profile)? {
-            Some(record) => Store::open_recorded(profile, &record.access_key_id, record.store, env),
-            None => Store::open(env),
+            Some(record) => {
+                Store::open_recorded(profile, &record.access_key_id, record.store, env, ask)
+            }
+            None => Store::open(env, ask),
         }
     }
 
     /// The store the index names for `profile`'s key `id`. `MFAEXEC_STORE` does not apply (it
     /// chooses where new keys go), so a failure says so rather than pass on a hint to set it.
-    pub fn open_recorded(profile: &str, id: &str, kind: Kind, env: &Environment) -> Result<Store> {
-        Store::open_kind(kind, env).map_err(|e| {
+    pub fn open_recorded(
+        profile: &str,
+        id: &str,
+        kind: Kind,
+        env: &Environment,
+        ask: Asking,
+    ) -> Result<Store> {
+        Store::open_kind(kind, env, ask).map_err(|e| {
             if e.class_of() == Class::NoAnswer {
                 return Error::new(format!("profile `{profile}`: {}", e.message()))
                     .hint(e.hint_text().unwrap_or_default())
@@ -100,14 +110,14 @@ impl Store {
     }
 
     #[cfg(target_os = "macos")]
-    fn open_default(env: &Environment) -> Result<Store> {
-        Store::open_kind(Kind::Keychain, env)
+    fn open_default(env: &Environment, ask: Asking) -> Result<Store> {
+        Store::open_kind(Kind::Keychain, env, ask)
     }
 
     /// The Secret Service when one answers on the session bus, else the file. One that is on
     /// the bus but does not answer in time is an error, not a reason to put keys elsewhere.
     #[cfg(not(target_os = "macos"))]
-    fn open_default(env: &Environment) -> Result<Store> {
+    fn open_default(env: &Environment, ask: Asking) -> Result<Store> {
         let limit = store_timeout(env)?;
         match bounded(
             Kind::SecretService,
@@ -120,13 +130,13 @@ impl Store {
                 env: env.clone(),
             }),
             Err(e) if e.class_of() == Class::NoAnswer => Err(e),
-            Err(_) => Store::open_kind(Kind::File, env),
+            Err(_) => Store::open_kind(Kind::File, env, ask),
         }
     }
 
-    pub fn open_kind(kind: Kind, env: &Environment) -> Result<Store> {
+    pub fn open_kind(kind: Kind, env: &Environment, ask: Asking) -> Result<Store> {
         let backend: Box<dyn Backend> = match kind {
-            Kind::File => Box::new(file::FileStore::new(env)?),
+            Kind::File => Box::new(file::FileStore::new(env, ask)?),
             #[cfg(not(target_os = "macos"))]
             Kind::SecretService => {
                 let limit = store_timeout(env)?;
@@ -274,7 +284,7 @@ impl Store {
 
 /// The keys of a source that planning could not read without unlocking or running something:
 /// a store (opened here, once) or a credential_process (run here, once).
-pub fn load(source: &Source, env: &Environment) -> Result<Keys> {
+pub fn load(source: &Source, env: &Environment, ask: Asking) -> Result<Keys> {
     if let Some(keys) = &source.keys {
         return Ok(keys.clone());
     }
@@ -284,7 +294,7 @@ pub fn load(source: &Source, env: &Environment) -> Result<Keys> {
             store,
             access_key_id,
         } => {
-            let opened = Store::open_recorded(profile, access_key_id, *store, env)?;
+            let opened = Store::open_recorded(profile, access_key_id, *store, env, ask)?;
             stored_keys(&opened, profile, access_key_id)
         }
         SourceKind::Process { profile, command } => process::run(profile, command, env),

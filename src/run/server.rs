@@ -5,7 +5,8 @@
 //! answers with the session while more than `MFAEXEC_REFRESH_WINDOW` of it is left, and else
 //! renews it as `mfaexec PROFILE` would: through the shared cache and its lock (a newer session
 //! cached by another terminal is taken), a chain from its cached first hop, a direct session
-//! with the code of `mfa_process`. It never prompts: the terminal belongs to the command.
+//! with the code of `mfa_process`. It never prompts: the terminal belongs to the command, and a
+//! renewal holds no `Terminal` to prompt with (`Asking::Never`).
 //!
 //! Only a request from this machine with the run's token and a Host of this server is answered
 //! (a web page in a browser can reach 127.0.0.1 through DNS rebinding, but not send the token).
@@ -30,12 +31,13 @@ use crate::config::limits;
 use crate::config::profile::{self, Plan};
 use crate::creds::{Secret, Session};
 use crate::error::{Error, Result};
-use crate::mfa;
 use crate::output::vars::{self, Vars};
 use crate::run::child;
+use crate::run::renewal::{Renewal, Renewed};
 use crate::session::{self as obtain, cache};
 use crate::sys::environ::Environment;
 use crate::sys::time::rfc3339;
+use crate::sys::tty::{Asking, Terminal};
 
 /// A request's head (request line and headers) beyond this is refused; hyper's minimum.
 const MAX_HEAD_BYTES: usize = 8192;
@@ -58,7 +60,7 @@ const QUICK_RENEWAL: Duration = Duration::from_millis(500);
 
 /// Runs the command with the endpoint: the session first (the MFA code, if one is needed, is
 /// asked now, while the terminal is still mfaexec's), then the server, then the command.
-pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
+pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment, terminal: Terminal) -> Result<()> {
     let argv = crate::run::command::command_line(&args.command, env);
     if args.session.dry_run {
         let shown: Vec<String> = argv
@@ -93,7 +95,13 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
     )?;
     // Without a cache, a chain's first hop is kept in memory for the renewals.
     let memory = obtain::Memory::default();
-    let session = obtain::session_remembering(plan, &args.session, env, Some(&memory))?;
+    let session = obtain::session_remembering(
+        plan,
+        &args.session,
+        env,
+        Some(&memory),
+        Asking::Terminal(terminal),
+    )?;
     // Before the server's threads start, so that none of them can die of these signals.
     child::hold_signals()?;
     // Renewals run mfa_process away from the terminal and the command's processes.
@@ -214,7 +222,6 @@ impl Endpoint {
         renewal_args.refresh = false;
         renewal_args.token_code = None;
         renewal_args.dry_run = false;
-        renewal_args.no_prompt = true;
         let shared = Arc::new(Shared {
             port,
             token: token.clone(),
@@ -329,43 +336,6 @@ impl State {
             .expiration
             .saturating_sub(crate::sys::time::now())
             < window
-    }
-}
-
-/// What renewing needs: the plan, and the session arguments with prompting ruled out.
-struct Renewal {
-    plan: Plan,
-    args: SessionArgs,
-    env: Environment,
-    /// A chain's first hop when there is no cache.
-    memory: obtain::Memory,
-    /// A session cache is in use: a session that `mfaexec PROFILE -r` caches elsewhere reaches
-    /// the endpoint. Without one, only a new run can.
-    cached: bool,
-}
-
-enum Renewed {
-    Session(Session),
-    /// Only a code typed by the user could renew the session.
-    NeedsCode,
-    Failed(Error),
-}
-
-impl Renewal {
-    fn obtain(&self) -> Renewed {
-        match obtain::session_remembering(&self.plan, &self.args, &self.env, Some(&self.memory)) {
-            Ok(session) => Renewed::Session(session),
-            Err(e)
-                if self
-                    .plan
-                    .mfa
-                    .as_ref()
-                    .is_some_and(|m| e == mfa::code_needed(&m.serial)) =>
-            {
-                Renewed::NeedsCode
-            }
-            Err(e) => Renewed::Failed(e),
-        }
     }
 }
 
@@ -613,7 +583,7 @@ impl Shared {
         let profile = &self.renewal.plan.profile;
         match renewed {
             Renewed::Session(session) => *state = State::new(session),
-            Renewed::NeedsCode => {
+            Renewed::NeedsUser { what, hint } => {
                 let again = if self.renewal.cached {
                     format!(
                         "run `mfaexec {} -r` in another terminal",
@@ -631,12 +601,15 @@ impl Shared {
                         .saturating_sub(crate::sys::time::now())
                         .max(0);
                     crate::say!(
-                        "mfaexec: the session of profile `{profile}` ends in {} and only a typed MFA code can renew it: {again}",
+                        "mfaexec: the session of profile `{profile}` ends in {} and only {what} can renew it: {again}",
                         limits::format(left as u64)
                     );
+                    if let Some(hint) = hint {
+                        crate::say!("hint: {hint}");
+                    }
                 }
                 state.last_error = Some(format!(
-                    "the session of profile `{profile}` has ended and only a typed MFA code can renew it: {again}"
+                    "the session of profile `{profile}` has ended and only {what} can renew it: {again}"
                 ));
             }
             Renewed::Failed(e) => {

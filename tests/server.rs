@@ -1466,6 +1466,65 @@ fn a_renewal_needing_the_file_store_passphrase_is_handled_like_a_typed_code() {
     assert!(!ran.exists(), "mfa_process ran though no key could be read");
 }
 
+// See: issue 18, defect 5. While only a typed code can renew, requests are answered from what
+// the endpoint remembers: the key source (a credential_process here) is not run for each, only
+// again once the cache changed (`mfaexec prod -r` in another terminal).
+#[test]
+fn requests_while_only_a_typed_code_can_renew_run_no_key_source() {
+    let mut s = sandbox();
+    let vault = s.path("vault.sh");
+    std::fs::write(
+        &vault,
+        format!(
+            "echo run >> '{}'\nprintf '{{\"Version\": 1, \"AccessKeyId\": \"%s\", \"SecretAccessKey\": \"%s\"}}' {} {}\n",
+            s.path("runs").display(),
+            s.alice.access_key_id,
+            s.alice.secret_access_key
+        ),
+    )
+    .unwrap();
+    s.credentials("");
+    s.config(&format!(
+        "[profile vault]\ncredential_process = /bin/sh {}\n\n\
+         [profile prod]\nrole_arn = {ADMIN}\nsource_profile = vault\nmfa_serial = {}\nduration_seconds = 43200\nregion = eu-west-1\n",
+        vault.display(),
+        s.serial()
+    ));
+    s.set("AWS_EC2_METADATA_DISABLED", "true");
+    let runs = || {
+        std::fs::read_to_string(s.path("runs"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let code = s.code();
+    let served = serve(&s, &["prod", "-t", &code, "-d", "15m", "--server"]);
+    assert_eq!(runs(), 1);
+    let (_, first) = served.get();
+    until_due(expiration_of(&first));
+    for _ in 0..30 {
+        let (status, body) = served.get();
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["AccessKeyId"], first["AccessKeyId"]);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(runs(), 1, "the credential_process ran for a request");
+    // A session cached elsewhere is still picked up.
+    let code = s.code();
+    s.run(["prod", "-r", "-t", &code]).success();
+    assert_eq!(runs(), 2);
+    let (status, renewed) = served.get_renewed(&first);
+    assert_eq!(status, 200, "{renewed}");
+    assert_eq!(runs(), 2);
+    let out = served.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("only a typed MFA code can renew it").count(),
+        1,
+        "{stderr}"
+    );
+}
+
 // Idle, half-sent and dribbling connections (a local flood) cannot hold off the command's
 // requests: over the connection limit a request gets 503 at once, and connections that send no
 // head within two seconds are dropped.

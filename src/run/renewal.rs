@@ -1,14 +1,24 @@
 //! A `--server` renewal: the session obtained as `mfaexec PROFILE` would, with `Asking::Never`
 //! (the terminal is the command's), and what came of it. "Only the user could renew" (a typed
-//! code, the key file's passphrase) is its own result, found before any key source is opened.
+//! code, the key file's passphrase) is its own result, remembered with the look of the session
+//! cache it was found with: until the cache changes, requests start no renewal and open no key
+//! source (issue 18, defect 5).
+
+use std::time::{Instant, SystemTime};
 
 use crate::cli::SessionArgs;
 use crate::config::profile::Plan;
 use crate::creds::Session;
 use crate::error::{Class, Error};
-use crate::session as obtain;
+use crate::session::{self as obtain, cache};
 use crate::sys::environ::Environment;
 use crate::sys::tty::Asking;
+
+/// "Only the user could renew", and the look of the session cache it was found with.
+pub struct Remembered {
+    pub stamp: Option<SystemTime>,
+    pub at: Instant,
+}
 
 /// What renewing needs: the plan, and the session arguments (without -t and -r).
 pub struct Renewal {
@@ -24,16 +34,19 @@ pub struct Renewal {
 
 pub enum Renewed {
     Session(Session),
-    /// Only the user could renew the session: `what` (a typed code, the key file's passphrase).
+    /// Only the user could renew the session: `what` (a typed code, the key file's passphrase),
+    /// found when the cache looked like `stamp`.
     NeedsUser {
         what: &'static str,
         hint: Option<String>,
+        stamp: Option<SystemTime>,
     },
     Failed(Error),
 }
 
 impl Renewal {
-    pub fn obtain(&self) -> Renewed {
+    /// `stamp`: the look of the cache before the renewal read it.
+    pub fn obtain(&self, stamp: Option<SystemTime>) -> Renewed {
         match obtain::session_remembering(
             &self.plan,
             &self.args,
@@ -46,9 +59,20 @@ impl Renewal {
                 Class::NeedsUser { what } => Renewed::NeedsUser {
                     what,
                     hint: e.hint_text().map(str::to_owned),
+                    stamp,
                 },
                 _ => Renewed::Failed(e),
             },
         }
+    }
+
+    /// The cache directory's modification time: a session written there by another run
+    /// (`mfaexec PROFILE -r`) changes it. `None` without a cache: nothing can change then.
+    pub fn cache_stamp(&self) -> Option<SystemTime> {
+        if !self.cached {
+            return None;
+        }
+        let dir = cache::Cache::dir(&self.env).ok()?;
+        std::fs::metadata(dir).and_then(|m| m.modified()).ok()
     }
 }

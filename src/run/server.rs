@@ -6,7 +6,9 @@
 //! renews it as `mfaexec PROFILE` would: through the shared cache and its lock (a newer session
 //! cached by another terminal is taken), a chain from its cached first hop, a direct session
 //! with the code of `mfa_process`. It never prompts: the terminal belongs to the command, and a
-//! renewal holds no `Terminal` to prompt with (`Asking::Never`).
+//! renewal holds no `Terminal` to prompt with (`Asking::Never`). When only the user could renew
+//! (a typed code, the key file's passphrase), that is remembered until the session cache changes:
+//! requests meanwhile open no key source (issue 18, defect 5).
 //!
 //! Only a request from this machine with the run's token and a Host of this server is answered
 //! (a web page in a browser can reach 127.0.0.1 through DNS rebinding, but not send the token).
@@ -33,7 +35,7 @@ use crate::creds::{Secret, Session};
 use crate::error::{Error, Result};
 use crate::output::vars::{self, Vars};
 use crate::run::child;
-use crate::run::renewal::{Renewal, Renewed};
+use crate::run::renewal::{Remembered, Renewal, Renewed};
 use crate::session::{self as obtain, cache};
 use crate::sys::environ::Environment;
 use crate::sys::time::rfc3339;
@@ -57,6 +59,10 @@ const RETRY_AFTER: Duration = Duration::from_secs(10);
 /// How long a request for a due, still valid session waits for a renewal before it gets the
 /// current session: well under the 1 to 2 seconds SDKs give the endpoint.
 const QUICK_RENEWAL: Duration = Duration::from_millis(500);
+/// While only the user could renew, the cache is looked at again after this even if its
+/// directory looks unchanged (a change within the file system's timestamp granularity). Such a
+/// look opens no key source: it ends before them.
+const NEEDS_USER_RECHECK: Duration = Duration::from_secs(30);
 
 /// Runs the command with the endpoint: the session first (the MFA code, if one is needed, is
 /// asked now, while the terminal is still mfaexec's), then the server, then the command.
@@ -309,6 +315,8 @@ struct State {
     last_error: Option<String>,
     /// A renewal is under way (one at a time).
     renewing: bool,
+    /// Only the user could renew, as found when the cache looked like this.
+    needs_user: Option<Remembered>,
 }
 
 impl State {
@@ -321,6 +329,7 @@ impl State {
             failed: None,
             last_error: None,
             renewing: false,
+            needs_user: None,
         }
     }
 
@@ -516,7 +525,10 @@ async fn credentials(shared: &Arc<Shared>) -> std::result::Result<Session, Strin
                 return Ok(state.session.clone());
             }
             let recently_failed = state.failed.is_some_and(|at| at.elapsed() < RETRY_AFTER);
-            if !state.renewing && !waited && !recently_failed {
+            let needs_user = state.needs_user.as_ref().is_some_and(|r| {
+                r.at.elapsed() < NEEDS_USER_RECHECK && r.stamp == shared.renewal.cache_stamp()
+            });
+            if !state.renewing && !waited && !recently_failed && !needs_user {
                 start_renewal(shared, &mut state);
             }
             let expired = state.session.expiration <= crate::sys::time::now();
@@ -549,10 +561,11 @@ async fn credentials(shared: &Arc<Shared>) -> std::result::Result<Session, Strin
 fn start_renewal(shared: &Arc<Shared>, state: &mut State) {
     state.renewing = true;
     let renewing = Arc::clone(shared);
+    let stamp = shared.renewal.cache_stamp();
     let started = std::thread::Builder::new()
         .name("mfaexec-renew".into())
         .spawn(move || {
-            let renewed = renewing.renewal.obtain();
+            let renewed = renewing.renewal.obtain(stamp);
             renewing.renewed(renewed);
         });
     if let Err(e) = started {
@@ -583,7 +596,11 @@ impl Shared {
         let profile = &self.renewal.plan.profile;
         match renewed {
             Renewed::Session(session) => *state = State::new(session),
-            Renewed::NeedsUser { what, hint } => {
+            Renewed::NeedsUser { what, hint, stamp } => {
+                state.needs_user = Some(Remembered {
+                    stamp,
+                    at: Instant::now(),
+                });
                 let again = if self.renewal.cached {
                     format!(
                         "run `mfaexec {} -r` in another terminal",

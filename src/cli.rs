@@ -256,11 +256,6 @@ pub struct SessionArgs {
     /// Say on stderr what is being done (never a secret)
     #[arg(short, long)]
     pub verbose: bool,
-
-    /// Never ask on the terminal: a code only a user could type is an error (the --server
-    /// renewing a session while the terminal belongs to the command).
-    #[arg(skip)]
-    pub no_prompt: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

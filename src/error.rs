@@ -14,6 +14,20 @@ pub struct Error {
     message: String,
     hint: Option<String>,
     exit_code: i32,
+    class: Class,
+}
+
+/// What kind of failure, for the callers that act on it (a `--server` renewal) without reading
+/// the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Class {
+    #[default]
+    Other,
+    /// Only the user could go on (`what`: "a typed MFA code", "the passphrase of the key
+    /// file"), and this run may not ask: a `--server` renewal.
+    NeedsUser { what: &'static str },
+    /// A key store in another process did not answer in time.
+    NoAnswer,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -24,6 +38,7 @@ impl Error {
             message: message.into(),
             hint: None,
             exit_code: EXIT_FAILURE,
+            class: Class::Other,
         }
     }
 
@@ -41,6 +56,16 @@ impl Error {
     pub fn exit_code(mut self, code: i32) -> Self {
         self.exit_code = code;
         self
+    }
+
+    #[must_use]
+    pub fn class(mut self, class: Class) -> Self {
+        self.class = class;
+        self
+    }
+
+    pub fn class_of(&self) -> Class {
+        self.class
     }
 
     pub fn message(&self) -> &str {

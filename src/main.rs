@@ -49,20 +49,23 @@ fn main() -> ExitCode {
     };
     sys::sdklog::install(verbose);
     let env = Environment::from_process();
+    // The one right to read the terminal: the commands pass it down to every prompt; a
+    // `--server` renewal, on a thread of its own, cannot hold it (issue 18, defect 2).
+    let terminal = sys::tty::Terminal::take().expect("main takes the terminal once");
     let result = match &cli.command {
-        Command::Exec(args) => cmd::exec::run(args, &env),
-        Command::Env(args) => cmd::env::run(args, &env),
+        Command::Exec(args) => cmd::exec::run(args, &env, terminal),
+        Command::Env(args) => cmd::env::run(args, &env, terminal),
         Command::List(args) => cmd::list::run(args, &env),
         Command::Clear(args) => cmd::clear::run(args, &env),
-        Command::Login(args) => cmd::login::run(args, &env),
-        Command::CredentialProcess(args) => cmd::credential_process::run(args, &env),
-        Command::Write(args) => cmd::write::run(args, &env),
+        Command::Login(args) => cmd::login::run(args, &env, terminal),
+        Command::CredentialProcess(args) => cmd::credential_process::run(args, &env, terminal),
+        Command::Write(args) => cmd::write::run(args, &env, terminal),
         Command::Use(args) => cmd::use_::run(args, &env),
-        Command::Rotate(args) => cmd::rotate::run(args, &env),
+        Command::Rotate(args) => cmd::rotate::run(args, &env, terminal),
         Command::Init(args) => cmd::init::run(args, &env),
-        Command::Add(args) => cmd::add::run(args, &env),
-        Command::Import(args) => cmd::import::run(args, &env),
-        Command::Remove(args) => cmd::remove::run(args, &env),
+        Command::Add(args) => cmd::add::run(args, &env, terminal),
+        Command::Import(args) => cmd::import::run(args, &env, terminal),
+        Command::Remove(args) => cmd::remove::run(args, &env, terminal),
         Command::Completions(args) => cmd::completions::run(args, &env),
         Command::Man => cmd::completions::man(&env),
     };

@@ -507,6 +507,140 @@ fn remove_asks_then_deletes_the_key_and_its_cached_sessions() {
         .stderr_has("has no key");
 }
 
+/// Stops the keyring daemon until dropped; a watchdog lets it go on after a minute, so that a
+/// run hanging on it (the bug this guards against) ends and the test fails instead of hanging.
+struct Stopped<'k> {
+    keyring: &'k Keyring,
+    done: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl<'k> Stopped<'k> {
+    fn new(keyring: &'k Keyring) -> Stopped<'k> {
+        keyring.signal_daemon("STOP");
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let watch = std::sync::Arc::clone(&done);
+        let pid = keyring.daemon_pid();
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < deadline {
+                if watch.load(std::sync::atomic::Ordering::SeqCst) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = std::process::Command::new("kill")
+                .args(["-CONT", &pid.to_string()])
+                .status();
+        });
+        Stopped { keyring, done }
+    }
+}
+
+impl Drop for Stopped<'_> {
+    fn drop(&mut self) {
+        self.done.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.keyring.signal_daemon("CONT");
+    }
+}
+
+#[track_caller]
+fn store_did_not_answer(out: &Out, took: Duration, limit: Duration) {
+    assert_eq!(out.code(), Some(1), "{}", out.stderr());
+    out.one_line_error()
+        .stderr_has("the secret-service store did not answer within 3s")
+        .stderr_has("MFAEXEC_STORE_TIMEOUT");
+    assert!(
+        took < limit,
+        "took {took:?}, over {limit:?}: {}",
+        out.stderr()
+    );
+}
+
+// See: issue 18, defect 1. A Secret Service that stops answering (SIGSTOP) fails a cache miss
+// within MFAEXEC_STORE_TIMEOUT with one line naming the store, and the run does not hold the
+// cache lock while it waits: a second run started meanwhile waits on the store, not on the first.
+#[test]
+fn a_keyring_that_stops_answering_fails_in_time_without_holding_the_cache_lock() {
+    let mut s = Sandbox::standard();
+    let keyring = Keyring::start(&mut s);
+    s.run(["import", "default"]).success();
+    s.set("MFAEXEC_STORE_TIMEOUT", "3s");
+    {
+        let _stopped = Stopped::new(&keyring);
+        let first = s.run(["prod", "--", "true"]);
+        let started = Instant::now();
+        let first = std::thread::spawn(move || (first.output(), started.elapsed()));
+        std::thread::sleep(Duration::from_millis(1500));
+        let started = Instant::now();
+        let second = s.run(["prod", "--", "true"]).output();
+        let second_took = started.elapsed();
+        let (first, first_took) = first.join().unwrap();
+        store_did_not_answer(&first, first_took, Duration::from_secs(8));
+        // Behind the first run's lock, it would have waited for it (1.5s more) before its own 3s.
+        store_did_not_answer(&second, second_took, Duration::from_millis(4400));
+        for out in [&first, &second] {
+            assert!(
+                !out.stderr().contains("waiting for another mfaexec"),
+                "{}",
+                out.stderr()
+            );
+        }
+        // `add` (the default store is probed) and `import` end the same way.
+        let started = Instant::now();
+        let add = s
+            .run(["add", "bob", "--no-verify"])
+            .stdin(&key_lines(&s))
+            .output();
+        store_did_not_answer(&add, started.elapsed(), Duration::from_secs(8));
+        s.credentials(&format!(
+            "[carol]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            s.alice.access_key_id, s.alice.secret_access_key
+        ));
+        let started = Instant::now();
+        let import = s.run(["import", "carol"]).output();
+        store_did_not_answer(&import, started.elapsed(), Duration::from_secs(8));
+    }
+    assert!(of(&s.calls(), "AssumeRole").is_empty(), "no code was spent");
+    assert_eq!(
+        index(&s).lines().count(),
+        1,
+        "only default's key: {}",
+        index(&s)
+    );
+    // Once the keyring answers again, so does mfaexec.
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+}
+
+// See: issue 18, defect 3. A profile name with a tab is refused before the store or the index
+// is written; the key of `default` still works and the file store still opens.
+#[test]
+fn import_of_a_name_with_a_tab_is_refused_before_anything_is_written() {
+    let mut s = Sandbox::standard();
+    file_store(&mut s);
+    s.run(["import", "default"]).success();
+    let keys_file = s.home().join(".local/share/mfaexec/keys");
+    let store_before = std::fs::read(&keys_file).unwrap();
+    let index_before = index(&s);
+    let credentials = format!(
+        "[a\tb]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        s.alice.access_key_id, s.alice.secret_access_key
+    );
+    s.credentials(&credentials);
+    let out = s.run(["import", "a\tb"]).failure(2);
+    out.one_line_error()
+        .stderr_has("`a\\tb` is not a profile name");
+    assert_eq!(std::fs::read(&keys_file).unwrap(), store_before, "store");
+    assert_eq!(index(&s), index_before, "index");
+    assert_eq!(
+        std::fs::read_to_string(s.home().join(".aws/credentials")).unwrap(),
+        credentials
+    );
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+    s.run(["list"]).success();
+}
+
 // ---------------------------------------------------------------------------------------------
 // The file store
 // ---------------------------------------------------------------------------------------------

@@ -1257,6 +1257,214 @@ fn with_the_cache_off_a_session_needing_a_typed_code_says_to_restart() {
     assert!(!stderr.contains("-r`"), "{stderr}");
 }
 
+/// The next STS answer's session lasts 40 seconds instead of what was asked: a session that
+/// expires within a test.
+fn next_session_lasts_40s(s: &Sandbox) {
+    s.sts.inject(Fault::Rewrite(|body| {
+        let (open, close) = ("<Expiration>", "</Expiration>");
+        let start = body.find(open).unwrap() + open.len();
+        let end = start + body[start..].find(close).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        format!(
+            "{}{}{}",
+            &body[..start],
+            fake_sts::rfc3339(now + 40),
+            &body[end..]
+        )
+    }));
+}
+
+/// alice's keys in the file store (moved there with the passphrase given once), and no
+/// MFAEXEC_FILE_PASSPHRASE for the runs after.
+fn keys_in_the_file_store(s: &Sandbox) {
+    s.run(["import", "alice"])
+        .env("MFAEXEC_STORE", "file")
+        .env("MFAEXEC_FILE_PASSPHRASE", "correct horse")
+        .success();
+}
+
+/// `--server` on a terminal with the keys in the file store and no MFAEXEC_FILE_PASSPHRASE: the
+/// passphrase is asked once, before the command starts; the renewal, due while the command reads
+/// the terminal, neither writes to it nor reads from it, says on stderr why it cannot renew, and
+/// the endpoint answers 503 once the session has expired. `expected` is the stderr line.
+fn renewal_on_a_terminal_never_asks_for_the_passphrase(s: &Sandbox, expected: &str) {
+    keys_in_the_file_store(s);
+    next_session_lasts_40s(s);
+    let dir = s.path("served");
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = format!(
+        "cd '{}' || exit 9; echo $$ > command.pid; echo $PPID > mfaexec.pid; env > env; echo ready; read line; echo \"command got: $line\"; i=0; while [ ! -e stop ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done",
+        dir.display()
+    );
+    let code = s.code();
+    let line = shell_words::join(
+        [
+            bin().display().to_string().as_str(),
+            "prod",
+            "-t",
+            &code,
+            "-d",
+            "15m",
+            "--server",
+            "--",
+            "sh",
+            "-c",
+            &script,
+        ]
+        .iter(),
+    );
+    let err = s.path("stderr");
+    let mut term = pty::Terminal::start(
+        &[
+            "sh".into(),
+            "-c".into(),
+            format!("{line} 2>'{}'", err.display()),
+        ],
+        s.vars(),
+    );
+    term.expect("Passphrase of the mfaexec key file: ", 1);
+    term.send_line("correct horse");
+    term.expect("ready", 1);
+    let pid = |name: &str| -> u32 {
+        std::fs::read_to_string(dir.join(name))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let _kill = KillOnDrop(vec![pid("mfaexec.pid"), pid("command.pid"), term.pid()]);
+    let env: HashMap<String, String> = std::fs::read_to_string(dir.join("env"))
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let port = port_of(&env["AWS_CONTAINER_CREDENTIALS_FULL_URI"]);
+    let token = env["AWS_CONTAINER_AUTHORIZATION_TOKEN"].clone();
+    let host = format!("127.0.0.1:{port}");
+    let (status, first) = request(port, "GET", &host, Some(&token));
+    assert_eq!(status, 200, "{first}");
+    let expiration = expiration_of(&first);
+    // Due at half its 40s (the window is longer than the session).
+    until_in(expiration, 19);
+    let (status, _) = request(port, "GET", &host, Some(&token));
+    assert_eq!(status, 200);
+    let stderr = || std::fs::read_to_string(&err).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !stderr().contains(expected) {
+        assert!(Instant::now() < deadline, "{}\n{}", stderr(), term.screen());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The next line typed is the command's.
+    term.send_line("for the command");
+    term.expect("command got: for the command", 1);
+    until_in(expiration, 0);
+    std::thread::sleep(Duration::from_millis(1100));
+    let (status, body) = request(port, "GET", &host, Some(&token));
+    assert_eq!(status, 503, "{body}");
+    std::fs::write(dir.join("stop"), "").unwrap();
+    let (status, screen) = term.finish();
+    assert_eq!(status, Some(0), "{screen}\n{}", stderr());
+    assert_eq!(
+        screen.matches("Passphrase of the mfaexec key file").count(),
+        1,
+        "{screen}"
+    );
+    assert!(!screen.contains("mfaexec:"), "{screen}");
+    let stderr = stderr();
+    assert_eq!(stderr.matches(expected).count(), 1, "{stderr}");
+    assert!(!stderr.contains("cannot renew"), "{stderr}");
+    assert_eq!(assume_role_calls(s).len(), 1);
+}
+
+// See: issue 18, defect 2. Only a typed code can renew: the renewal decides that before it
+// opens the store, so it never asks for the store's passphrase either.
+#[test]
+fn a_renewal_needing_a_typed_code_never_asks_for_the_file_store_passphrase() {
+    let s = sandbox();
+    renewal_on_a_terminal_never_asks_for_the_passphrase(
+        &s,
+        "and only a typed MFA code can renew it: run `mfaexec prod -r` in another terminal",
+    );
+}
+
+// See: issue 18, defect 2. mfa_process could give the code, but the store needs a passphrase:
+// handled like a typed code, without running mfa_process.
+#[test]
+fn a_renewal_needing_the_file_store_passphrase_is_handled_like_a_typed_code() {
+    let mut s = sandbox();
+    let ran = s.path("ran");
+    let code_file = with_mfa_process(&mut s, &format!("echo ran >> '{}';", ran.display()));
+    std::fs::write(&code_file, "000000").unwrap();
+    renewal_on_a_terminal_never_asks_for_the_passphrase(
+        &s,
+        "and only the passphrase of the key file can renew it: run `mfaexec prod -r` in another terminal",
+    );
+    assert!(!ran.exists(), "mfa_process ran though no key could be read");
+}
+
+// See: issue 18, defect 5. While only a typed code can renew, requests are answered from what
+// the endpoint remembers: the key source (a credential_process here) is not run for each, only
+// again once the cache changed (`mfaexec prod -r` in another terminal).
+#[test]
+fn requests_while_only_a_typed_code_can_renew_run_no_key_source() {
+    let mut s = sandbox();
+    let vault = s.path("vault.sh");
+    std::fs::write(
+        &vault,
+        format!(
+            "echo run >> '{}'\nprintf '{{\"Version\": 1, \"AccessKeyId\": \"%s\", \"SecretAccessKey\": \"%s\"}}' {} {}\n",
+            s.path("runs").display(),
+            s.alice.access_key_id,
+            s.alice.secret_access_key
+        ),
+    )
+    .unwrap();
+    s.credentials("");
+    s.config(&format!(
+        "[profile vault]\ncredential_process = /bin/sh {}\n\n\
+         [profile prod]\nrole_arn = {ADMIN}\nsource_profile = vault\nmfa_serial = {}\nduration_seconds = 43200\nregion = eu-west-1\n",
+        vault.display(),
+        s.serial()
+    ));
+    s.set("AWS_EC2_METADATA_DISABLED", "true");
+    let runs = || {
+        std::fs::read_to_string(s.path("runs"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let code = s.code();
+    let served = serve(&s, &["prod", "-t", &code, "-d", "15m", "--server"]);
+    assert_eq!(runs(), 1);
+    let (_, first) = served.get();
+    until_due(expiration_of(&first));
+    for _ in 0..30 {
+        let (status, body) = served.get();
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["AccessKeyId"], first["AccessKeyId"]);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(runs(), 1, "the credential_process ran for a request");
+    // A session cached elsewhere is still picked up.
+    let code = s.code();
+    s.run(["prod", "-r", "-t", &code]).success();
+    assert_eq!(runs(), 2);
+    let (status, renewed) = served.get_renewed(&first);
+    assert_eq!(status, 200, "{renewed}");
+    assert_eq!(runs(), 2);
+    let out = served.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("only a typed MFA code can renew it").count(),
+        1,
+        "{stderr}"
+    );
+}
+
 // Idle, half-sent and dribbling connections (a local flood) cannot hold off the command's
 // requests: over the connection limit a request gets 503 at once, and connections that send no
 // head within two seconds are dropped.

@@ -2,7 +2,7 @@
 //! on the terminal (the secret without echo), or read as two lines from stdin for scripts; it
 //! never passes through argv or the environment. One sts:GetCallerIdentity tests it first.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 
 use crate::cli::AddArgs;
 use crate::config::profile;
@@ -13,7 +13,7 @@ use crate::output::credfile::CredFile;
 use crate::sys::environ::Environment;
 use zeroize::Zeroizing;
 
-pub fn run(args: &AddArgs, env: &Environment) -> Result<()> {
+pub fn run(args: &AddArgs, env: &Environment, terminal: crate::sys::tty::Terminal) -> Result<()> {
     let name = args.profile.as_str();
     check_profile_name(name)?;
     let set = profile::load(env, name)?;
@@ -36,8 +36,8 @@ pub fn run(args: &AddArgs, env: &Environment) -> Result<()> {
         )));
     }
     // The store first: a wrong MFAEXEC_STORE or no store at all is said before any input.
-    let store = Store::open(env)?;
-    let keys = read_keys()?;
+    let store = Store::open(env, crate::sys::tty::Asking::Terminal(terminal))?;
+    let keys = read_keys(terminal)?;
     keys::check_keys(&keys)?;
     if !args.no_verify {
         let plan = profile::for_keys(env, name, keys.clone())?;
@@ -121,23 +121,11 @@ pub fn check_profile_name(name: &str) -> Result<()> {
 }
 
 /// The key: asked on the terminal when stdin is one, else two lines from stdin.
-fn read_keys() -> Result<Keys> {
+fn read_keys(terminal: crate::sys::tty::Terminal) -> Result<Keys> {
     let stdin = std::io::stdin();
     let (id, secret) = if stdin.is_terminal() {
-        let mut tty = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/tty")
-            .map_err(|e| Error::new(format!("cannot open the terminal: {e}")))?;
-        tty.write_all(b"Access key ID: ")
-            .and_then(|()| tty.flush())
-            .map_err(|e| Error::new(format!("cannot write to the terminal: {e}")))?;
-        let mut id = String::new();
-        std::io::BufReader::new(&tty)
-            .read_line(&mut id)
-            .map_err(|e| Error::new(format!("cannot read the terminal: {e}")))?;
-        let secret =
-            crate::sys::tty::read_secret("Secret access key: ", "the secret access key", 1024)?;
+        let id = terminal.read_line("Access key ID: ")?;
+        let secret = terminal.read_secret("Secret access key: ", "the secret access key", 1024)?;
         (id, secret)
     } else {
         let mut lines = stdin.lock();

@@ -12,7 +12,11 @@ use crate::mfa;
 use crate::output::{shell, vars};
 use crate::sys::environ::Environment;
 
-pub fn run(args: &CredentialProcessArgs, env: &Environment) -> Result<()> {
+pub fn run(
+    args: &CredentialProcessArgs,
+    env: &Environment,
+    terminal: crate::sys::tty::Terminal,
+) -> Result<()> {
     let plan = super::plan(&args.session, env)?;
     if args.session.dry_run {
         return crate::output::print_stdout(&crate::output::report::dry_run_report(
@@ -21,7 +25,7 @@ pub fn run(args: &CredentialProcessArgs, env: &Environment) -> Result<()> {
             env,
         )?);
     }
-    let session = crate::session::session(&plan, &args.session, env).map_err(|e| {
+    let session = crate::session::session(&plan, &args.session, env, crate::sys::tty::Asking::Terminal(terminal)).map_err(|e| {
         // The generic hint (-t CODE) is no help in a config file: the code changes every 30s.
         match &plan.mfa {
             Some(m) if e == mfa::no_terminal(&m.serial) => Error::new(format!(

@@ -11,10 +11,10 @@ use crate::output::vars::{self, Vars};
 use crate::run::command::{child_environment, command_line, find_program};
 use crate::sys::environ::Environment;
 
-pub fn run(args: &ExecArgs, env: &Environment) -> Result<()> {
+pub fn run(args: &ExecArgs, env: &Environment, terminal: crate::sys::tty::Terminal) -> Result<()> {
     let plan = super::plan(&args.session, env)?;
     if args.server {
-        return crate::run::server::run(args, &plan, env);
+        return crate::run::server::run(args, &plan, env, terminal);
     }
     let argv = command_line(&args.command, env);
     if args.session.dry_run {
@@ -38,7 +38,12 @@ pub fn run(args: &ExecArgs, env: &Environment) -> Result<()> {
         },
     );
     let program = find_program(&argv[0], &child_env)?;
-    let session = crate::session::session(&plan, &args.session, env)?;
+    let session = crate::session::session(
+        &plan,
+        &args.session,
+        env,
+        crate::sys::tty::Asking::Terminal(terminal),
+    )?;
     let vars = vars::for_session(&plan, &session);
     let child_env = child_environment(env, &vars);
     if args.command.is_empty() {

@@ -16,7 +16,16 @@ use crate::sys::environ::Environment;
 
 const FILE_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn run(args: &ImportArgs, env: &Environment) -> Result<()> {
+pub fn run(
+    args: &ImportArgs,
+    env: &Environment,
+    terminal: crate::sys::tty::Terminal,
+) -> Result<()> {
+    // Every name is checked before a file is read or anything written: a name the index cannot
+    // hold, refused after the store was written, broke the file store (issue 18, defect 3).
+    for name in &args.profiles {
+        super::add::check_profile_name(name)?;
+    }
     let file = CredFile::locate(env)?;
     let set = profile::load(env, args.profiles.first().map_or("default", String::as_str))?;
     let names: Vec<String> = if args.all {
@@ -39,6 +48,7 @@ pub fn run(args: &ImportArgs, env: &Environment) -> Result<()> {
     // Every profile is checked before anything moves.
     let mut moves: Vec<(String, Keys)> = Vec::new();
     for name in &names {
+        super::add::check_profile_name(name)?;
         let Some((id, secret)) = file.keys_of(name)? else {
             let why = if profile::has_file_keys(&set, name) {
                 "its keys are in the config file, not in the credentials file"
@@ -70,7 +80,7 @@ pub fn run(args: &ImportArgs, env: &Environment) -> Result<()> {
         }
         moves.push((name.clone(), keys));
     }
-    let store = Store::open(env)?;
+    let store = Store::open(env, crate::sys::tty::Asking::Terminal(terminal))?;
     for (name, keys) in &moves {
         if let Some(held) = store.get(name)? {
             refuse_other_key(name, keys, &held.access_key_id, store.name())?;

@@ -45,7 +45,7 @@ fn session_duration_secs(plan: &Plan, expiration: i64) -> u64 {
     wanted.clamp(limits::MIN, limits::ASSUME_ROLE_MAX)
 }
 
-pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
+pub fn run(args: &LoginArgs, env: &Environment, terminal: crate::sys::tty::Terminal) -> Result<()> {
     let plan = super::console_plan(&args.session, env)?;
     let region = plan.sts_region().to_owned();
     let destination = federation::destination(&region, args.destination.as_deref())?;
@@ -88,7 +88,12 @@ pub fn run(args: &LoginArgs, env: &Environment) -> Result<()> {
     }
     // Before the session: a bad proxy or CA bundle costs no MFA code.
     let net = crate::aws::net::Network::load(&plan.net)?;
-    let session = crate::session::session(&plan, &args.session, env)?;
+    let session = crate::session::session(
+        &plan,
+        &args.session,
+        env,
+        crate::sys::tty::Asking::Terminal(terminal),
+    )?;
     let session_duration = match duration_kind {
         ConsoleDuration::Sent => Some(session_duration_secs(&plan, session.expiration)),
         ConsoleDuration::NotSent(_) => None,

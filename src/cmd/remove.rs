@@ -1,8 +1,6 @@
 //! `mfaexec remove PROFILE [-f]`: deletes a profile's key from the key store, after asking on
 //! the terminal, and drops the sessions cached from it (they were obtained with that key).
 
-use std::io::{BufRead, Write};
-
 use crate::cli::RemoveArgs;
 use crate::config::profile::{self, Request, SourceKind};
 use crate::error::{Error, Result};
@@ -10,7 +8,11 @@ use crate::keys::{Store, index};
 use crate::session::cache::{self, Cache};
 use crate::sys::environ::Environment;
 
-pub fn run(args: &RemoveArgs, env: &Environment) -> Result<()> {
+pub fn run(
+    args: &RemoveArgs,
+    env: &Environment,
+    terminal: crate::sys::tty::Terminal,
+) -> Result<()> {
     let name = args.profile.as_str();
     let record = index::lookup(env, name)?;
     let what = match &record {
@@ -21,12 +23,12 @@ pub fn run(args: &RemoveArgs, env: &Environment) -> Result<()> {
         ),
         None => format!("the key of profile `{name}` from the key store"),
     };
-    if !args.force && !confirm(&format!("Delete {what}? [y/N] "))? {
+    if !args.force && !confirm(terminal, &format!("Delete {what}? [y/N] "))? {
         return Err(Error::new("nothing was deleted"));
     }
     // The sessions obtained with this key: found while the index still leads to it.
     let sessions = cached_sessions(name, env);
-    let store = Store::open_for(name, env)?;
+    let store = Store::open_for(name, env, crate::sys::tty::Asking::Terminal(terminal))?;
     let deleted = store.delete(name)?;
     if !deleted && record.is_none() {
         return Err(Error::new(format!(
@@ -49,24 +51,14 @@ pub fn run(args: &RemoveArgs, env: &Environment) -> Result<()> {
 }
 
 /// Asks on the terminal; no terminal is a refusal with the way around it.
-fn confirm(question: &str) -> Result<bool> {
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .map_err(|_| {
-            Error::new("deleting a key needs a confirmation, and there is no terminal to ask on")
-                .hint("pass -f to delete without asking")
-        })?;
-    let mut writer = &tty;
-    writer
-        .write_all(question.as_bytes())
-        .and_then(|()| writer.flush())
-        .map_err(|e| Error::new(format!("cannot write to the terminal: {e}")))?;
-    let mut answer = String::new();
-    std::io::BufReader::new(&tty)
-        .read_line(&mut answer)
-        .map_err(|e| Error::new(format!("cannot read the terminal: {e}")))?;
+fn confirm(terminal: crate::sys::tty::Terminal, question: &str) -> Result<bool> {
+    if !crate::sys::tty::has_terminal() {
+        return Err(Error::new(
+            "deleting a key needs a confirmation, and there is no terminal to ask on",
+        )
+        .hint("pass -f to delete without asking"));
+    }
+    let answer = terminal.read_line(question)?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 

@@ -80,7 +80,11 @@ impl Place {
     }
 }
 
-pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
+pub fn run(
+    args: &RotateArgs,
+    env: &Environment,
+    terminal: crate::sys::tty::Terminal,
+) -> Result<()> {
     let log = crate::error::log_to_stderr(args.verbose);
     let name = profile::profile_name(args.profile.as_deref(), env)?;
     let plan = profile::plan(
@@ -118,7 +122,13 @@ pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
             store,
             access_key_id,
         } => {
-            let opened = Store::open_recorded(profile, access_key_id, *store, env)?;
+            let opened = Store::open_recorded(
+                profile,
+                access_key_id,
+                *store,
+                env,
+                crate::sys::tty::Asking::Terminal(terminal),
+            )?;
             let old = crate::keys::stored_keys(&opened, profile, access_key_id)?;
             let place = Place::Store {
                 store: opened,
@@ -179,9 +189,14 @@ pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
                 refresh: false,
                 dry_run: false,
                 verbose: args.verbose,
-                no_prompt: false,
             };
-            obtain::session(&session_plan, &session_args, env)?.keys
+            obtain::session(
+                &session_plan,
+                &session_args,
+                env,
+                crate::sys::tty::Asking::Terminal(terminal),
+            )?
+            .keys
         }
         None => old.clone(),
     };

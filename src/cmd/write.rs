@@ -24,7 +24,7 @@ const OTHER_SOURCES: [&str; 8] = [
     "login_session",
 ];
 
-pub fn run(args: &WriteArgs, env: &Environment) -> Result<()> {
+pub fn run(args: &WriteArgs, env: &Environment, terminal: crate::sys::tty::Terminal) -> Result<()> {
     let plan = super::plan(&args.session, env)?;
     let name = args
         .to
@@ -44,7 +44,12 @@ pub fn run(args: &WriteArgs, env: &Environment) -> Result<()> {
         ));
     }
     file.check_writable()?;
-    let session = crate::session::session(&plan, &args.session, env)?;
+    let session = crate::session::session(
+        &plan,
+        &args.session,
+        env,
+        crate::sys::tty::Asking::Terminal(terminal),
+    )?;
     // The region goes into the section too: without it `AWS_PROFILE=NAME aws ...` fails with
     // "You must specify a region" when the region was in the config's [profile PROFILE]. With
     // no region set anywhere, the one mfaexec used (us-east-1), so the advice below works.

@@ -190,14 +190,21 @@ pub fn lookup(env: &Environment, profile: &str) -> Result<Option<Record>> {
     Ok(None)
 }
 
-/// Records (or replaces) `profile`'s line. The caller holds `lock`.
-pub fn record(env: &Environment, profile: &str, store: Kind, access_key_id: &str) -> Result<()> {
-    if profile.contains(['\t', '\n', '\r']) {
-        return Err(Error::new(format!(
-            "profile `{}`: a profile name with a tab or line break cannot be indexed",
+/// Whether `profile` can have a line: checked before anything is written for it (a store
+/// written first, then refused here, was issue 18, defect 3).
+pub fn check_profile(profile: &str) -> Result<()> {
+    if profile.is_empty() || profile.contains(['\t', '\n', '\r']) {
+        return Err(Error::usage(format!(
+            "profile `{}`: a profile name that is empty or holds a tab or line break cannot be indexed",
             profile.escape_default()
         )));
     }
+    Ok(())
+}
+
+/// Records (or replaces) `profile`'s line. The caller holds `lock`.
+pub fn record(env: &Environment, profile: &str, store: Kind, access_key_id: &str) -> Result<()> {
+    check_profile(profile)?;
     let mut lines = read_all(env)?;
     lines.retain(|line| line.profile() != profile);
     lines.push(Line::Record(

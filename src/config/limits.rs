@@ -54,6 +54,16 @@ pub const LOCK_TIMEOUT: Setting = Setting {
     zero_ok: true,
     example: "5m",
 };
+/// A key store in another process (the Secret Service, the keychain) that stops answering must
+/// not hang a run, or a `--server` renewal, for ever (issue 18, defect 1). Long enough for a
+/// person to answer an unlock dialog, which cannot be told apart from a hang.
+pub const STORE_TIMEOUT: Setting = Setting {
+    name: "MFAEXEC_STORE_TIMEOUT",
+    default: 25,
+    max: 10 * 60,
+    zero_ok: false,
+    example: "1m",
+};
 /// No session lasts longer than GetSessionToken's 36h, so no window needs to be longer.
 pub const REFRESH_WINDOW: Setting = Setting {
     name: "MFAEXEC_REFRESH_WINDOW",
@@ -63,8 +73,9 @@ pub const REFRESH_WINDOW: Setting = Setting {
     example: "15m",
 };
 
-pub const SETTINGS: [&Setting; 5] = [
+pub const SETTINGS: [&Setting; 6] = [
     &STS_TIMEOUT,
+    &STORE_TIMEOUT,
     &MFA_PROCESS_TIMEOUT,
     &CREDENTIAL_PROCESS_TIMEOUT,
     &LOCK_TIMEOUT,

@@ -5,7 +5,14 @@
 //!
 //! The passphrase comes from `MFAEXEC_FILE_PASSPHRASE` (for scripts: weaker, as the variable is
 //! visible to the process's own user and may end up in shell history), else from the terminal
-//! (`/dev/tty`), asked at most once per run, twice when the file is created.
+//! (`/dev/tty`), asked at most once per run, twice when the file is created; never in a run that
+//! may not ask (a `--server` renewal), where a needed passphrase is an error of class
+//! `NeedsUser`.
+//!
+//! The decrypted table is a header line, then one line per profile: the profile, the id and the
+//! secret, separated by tabs, each field escaped (`\\`, `\t`, `\n`, `\r`), so that no row can
+//! break the table (issue 18, defect 3). The first format (`v1`) had no escapes; it is still
+//! read.
 
 use std::cell::OnceCell;
 use std::path::PathBuf;
@@ -15,11 +22,14 @@ use zeroize::Zeroizing;
 
 use super::{Backend, index};
 use crate::creds::{Keys, Secret};
-use crate::error::{Error, Result};
+use crate::error::{Class, Error, Result};
 use crate::sys::atomic;
 use crate::sys::environ::Environment;
+use crate::sys::tty::{Asking, Terminal};
 
-const HEADER: &str = "mfaexec keys v1";
+const HEADER: &str = "mfaexec keys v2";
+/// Fields without escapes: a tab or line break in one broke the whole table.
+const HEADER_V1: &str = "mfaexec keys v1";
 const FILE: &str = "keys";
 /// The most kept of a typed passphrase.
 const PASSPHRASE_CAP: usize = 1024;
@@ -27,6 +37,7 @@ const PASSPHRASE_CAP: usize = 1024;
 pub struct FileStore {
     dir: PathBuf,
     from_env: Option<SecretString>,
+    ask: Asking,
     passphrase: OnceCell<SecretString>,
 }
 
@@ -34,12 +45,13 @@ pub struct FileStore {
 type Table = Vec<(String, String, Secret)>;
 
 impl FileStore {
-    pub fn new(env: &Environment) -> Result<FileStore> {
+    pub fn new(env: &Environment, ask: Asking) -> Result<FileStore> {
         Ok(FileStore {
             dir: index::dir(env)?,
             from_env: env
                 .get("MFAEXEC_FILE_PASSPHRASE")
                 .map(|p| SecretString::from(p.to_owned())),
+            ask,
             passphrase: OnceCell::new(),
         })
     }
@@ -52,9 +64,19 @@ impl FileStore {
         if let Some(p) = self.passphrase.get() {
             return Ok(p);
         }
-        let phrase = match &self.from_env {
-            Some(p) => p.clone(),
-            None => ask(creating, &self.path())?,
+        let phrase = match (&self.from_env, self.ask) {
+            (Some(p), _) => p.clone(),
+            (None, Asking::Terminal(terminal)) => ask(terminal, creating, &self.path())?,
+            (None, Asking::Never) => {
+                return Err(Error::new(format!(
+                    "the passphrase of {} is needed, and this run may not ask for it on the terminal",
+                    self.path().display()
+                ))
+                .hint("set MFAEXEC_FILE_PASSPHRASE (weaker: for scripts), or keep the keys in the Secret Service")
+                .class(Class::NeedsUser {
+                    what: "the passphrase of the key file",
+                }));
+            }
         };
         Ok(self.passphrase.get_or_init(|| phrase))
     }
@@ -99,13 +121,7 @@ impl FileStore {
 
     fn write(&self, table: &Table) -> Result<()> {
         let dir = self.dir.clone();
-        let mut text = Zeroizing::new(format!("{HEADER}\n"));
-        for (profile, id, secret) in table {
-            // Piece by piece: a format! would leave a copy of the secret in freed memory.
-            for part in [profile.as_str(), "\t", id, "\t", secret.expose(), "\n"] {
-                text.push_str(part);
-            }
-        }
+        let text = render(table);
         let recipient = age::scrypt::Recipient::new(self.passphrase(true)?.clone());
         let sealed = age::encrypt(&recipient, text.as_bytes())
             .map_err(|e| Error::new(format!("cannot encrypt the key file: {e}")))?;
@@ -113,18 +129,79 @@ impl FileStore {
     }
 }
 
-fn parse(text: &str) -> Option<Table> {
-    let mut lines = text.lines();
-    if lines.next()? != HEADER {
-        return None;
+/// The table as text: each field escaped, so that whatever a field holds, the text has exactly
+/// one line per row and three fields on each.
+fn render(table: &Table) -> Zeroizing<String> {
+    let mut text = Zeroizing::new(format!("{HEADER}\n"));
+    for (profile, id, secret) in table {
+        // Piece by piece: a format! would leave a copy of the secret in freed memory.
+        escape_into(&mut text, profile);
+        text.push('\t');
+        escape_into(&mut text, id);
+        text.push('\t');
+        escape_into(&mut text, secret.expose());
+        text.push('\n');
     }
+    text
+}
+
+fn escape_into(text: &mut String, field: &str) {
+    for c in field.chars() {
+        match c {
+            '\\' => text.push_str("\\\\"),
+            '\t' => text.push_str("\\t"),
+            '\n' => text.push_str("\\n"),
+            '\r' => text.push_str("\\r"),
+            c => text.push(c),
+        }
+    }
+}
+
+/// A field back from `escape_into`; `None` for an escape it never writes.
+fn unescape(field: &str) -> Option<Zeroizing<String>> {
+    let mut out = Zeroizing::new(String::with_capacity(field.len()));
+    let mut chars = field.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        out.push(match chars.next()? {
+            '\\' => '\\',
+            't' => '\t',
+            'n' => '\n',
+            'r' => '\r',
+            _ => return None,
+        });
+    }
+    Some(out)
+}
+
+fn parse(text: &str) -> Option<Table> {
+    let mut lines = text.split('\n');
+    let header = lines.next()?;
+    let v1 = match header {
+        HEADER => false,
+        HEADER_V1 => true,
+        _ => return None,
+    };
     lines
+        .filter(|line| !line.is_empty())
         .map(|line| {
+            if v1 {
+                // The id and the secret never hold a tab (`check_keys`), a profile name might:
+                // split from the right, so such a row of an older version is still read.
+                let mut parts = line.rsplitn(3, '\t');
+                let secret = Secret::new(parts.next()?);
+                let id = parts.next()?.to_owned();
+                let profile = parts.next()?.to_owned();
+                return Some((profile, id, secret));
+            }
             let mut parts = line.split('\t');
             let row = (
-                parts.next()?.to_owned(),
-                parts.next()?.to_owned(),
-                Secret::new(parts.next()?),
+                unescape(parts.next()?)?.to_string(),
+                unescape(parts.next()?)?.to_string(),
+                Secret::new(unescape(parts.next()?)?.as_str()),
             );
             parts.next().is_none().then_some(row)
         })
@@ -132,7 +209,7 @@ fn parse(text: &str) -> Option<Table> {
 }
 
 /// Asks on the terminal; twice when the file is new, so a typo cannot lock the keys away.
-fn ask(creating: bool, path: &std::path::Path) -> Result<SecretString> {
+fn ask(terminal: Terminal, creating: bool, path: &std::path::Path) -> Result<SecretString> {
     let none = || {
         Error::new(format!(
             "the passphrase of {} is needed, but there is no terminal to ask on",
@@ -148,16 +225,13 @@ fn ask(creating: bool, path: &std::path::Path) -> Result<SecretString> {
     } else {
         "Passphrase of the mfaexec key file: "
     };
-    let first = crate::sys::tty::read_secret(prompt, "the passphrase", PASSPHRASE_CAP)?;
+    let first = terminal.read_secret(prompt, "the passphrase", PASSPHRASE_CAP)?;
     if first.is_empty() {
         return Err(Error::new("the passphrase is empty").hint("type a passphrase"));
     }
     if creating && !path.exists() {
-        let again = crate::sys::tty::read_secret(
-            "Same passphrase again: ",
-            "the passphrase",
-            PASSPHRASE_CAP,
-        )?;
+        let again =
+            terminal.read_secret("Same passphrase again: ", "the passphrase", PASSPHRASE_CAP)?;
         if *again != *first {
             return Err(Error::new("the two passphrases differ; nothing was stored"));
         }
@@ -203,5 +277,67 @@ impl Backend for FileStore {
         }
         self.write(&table)?;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(profile: &str, id: &str, secret: &str) -> (String, String, Secret) {
+        (profile.to_owned(), id.to_owned(), Secret::new(secret))
+    }
+
+    fn same(a: &Table, b: &Table) -> bool {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x.0 == y.0 && x.1 == y.1 && x.2.expose() == y.2.expose())
+    }
+
+    // See: issue 18, defect 3.
+    #[test]
+    fn no_row_can_break_the_table() {
+        let hostile = [
+            "",
+            "a\tb",
+            "a\nb",
+            "a\r\nb",
+            "\\",
+            "\\t",
+            "\\\t",
+            "end\\",
+            "\t\t\n\n",
+            HEADER,
+            "\nmfaexec keys v2\nx\ty\tz",
+            "ünïcödé\u{7f}\u{0}",
+        ];
+        for a in hostile {
+            for b in hostile {
+                let table: Table = vec![
+                    row("default", "AKIAIOSFODNN7EXAMPLE", "secret"),
+                    row(a, b, a),
+                    row(b, a, b),
+                    row("last", "AKIAIOSFODNN7EXAMPLF", "s/e+c=r"),
+                ];
+                let text = render(&table);
+                assert_eq!(text.lines().count(), 5, "{a:?} {b:?}");
+                let back = parse(&text).unwrap_or_else(|| panic!("{a:?} {b:?}"));
+                assert!(same(&back, &table), "{a:?} {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_format_is_still_read_a_tab_in_a_name_included() {
+        let text = "mfaexec keys v1\ndefault\tAKIA1\ts1\na\tb\tAKIA2\ts2\n";
+        let table = parse(text).unwrap();
+        assert!(same(
+            &table,
+            &vec![row("default", "AKIA1", "s1"), row("a\tb", "AKIA2", "s2")]
+        ));
+        assert!(parse("mfaexec keys v2\nbad\\x\tAKIA\ts\n").is_none());
+        assert!(parse("mfaexec keys v2\ntwo\tfields\n").is_none());
+        assert!(parse("not a table\n").is_none());
     }
 }

@@ -6,7 +6,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::error::{Error, Result};
-use crate::sys::tty::{EXIT_INTERRUPTED, Typed, has_terminal, notice, read_hidden, say};
+use crate::sys::tty::{Asking, EXIT_INTERRUPTED, Terminal, Typed, has_terminal};
 
 mod process;
 pub use process::from_process;
@@ -45,19 +45,23 @@ pub fn no_terminal(serial: &str) -> Error {
 
 /// A new session needs a code that only a user can type, and asking was ruled out.
 pub fn code_needed(serial: &str) -> Error {
-    Error::new(format!("a new session needs a typed MFA code for {serial}"))
+    Error::new(format!("a new session needs a typed MFA code for {serial}")).class(
+        crate::error::Class::NeedsUser {
+            what: "a typed MFA code",
+        },
+    )
 }
 
 /// Waits until the next TOTP window has begun (a second into it, for clocks a little apart),
 /// and says so first: a code works once, so after STS refused one the next window's is needed.
-pub fn wait_for_next_code(why: &str) {
+pub fn wait_for_next_code(ask: Asking, why: &str) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default();
     let into_window =
         Duration::from_millis((now.as_millis() % (u128::from(TOTP_STEP) * 1000)) as u64);
     let wait = Duration::from_secs(TOTP_STEP + 1).saturating_sub(into_window);
-    notice(&format!(
+    ask.notice(&format!(
         "mfaexec: {why}; waiting {}s for the next code",
         wait.as_secs_f64().ceil() as u64
     ));
@@ -65,12 +69,12 @@ pub fn wait_for_next_code(why: &str) {
 }
 
 /// Asks on the terminal until a 6-digit code is typed.
-pub fn prompt(serial: &str) -> Result<String> {
+pub fn prompt(terminal: Terminal, serial: &str) -> Result<String> {
     if !has_terminal() {
         return Err(no_terminal(serial));
     }
     for _ in 0..MALFORMED_TRIES {
-        let typed = match read_hidden(&format!("Enter MFA code for {serial}: ")) {
+        let typed = match terminal.read_hidden(&format!("Enter MFA code for {serial}: ")) {
             Ok(Typed::Line(line)) => line,
             Ok(Typed::Interrupted) => {
                 return Err(Error::new("interrupted at the MFA prompt").exit_code(EXIT_INTERRUPTED));
@@ -91,7 +95,7 @@ pub fn prompt(serial: &str) -> Result<String> {
         if is_code(code) {
             return Ok(code.to_owned());
         }
-        say("mfaexec: an MFA code is 6 digits; try again");
+        terminal.say("mfaexec: an MFA code is 6 digits; try again");
     }
     Err(Error::new(format!(
         "no 6-digit MFA code for {serial} after {MALFORMED_TRIES} tries"

@@ -4,4 +4,5 @@
 
 pub mod child;
 pub mod command;
+pub mod renewal;
 pub mod server;

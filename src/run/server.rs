@@ -5,7 +5,10 @@
 //! answers with the session while more than `MFAEXEC_REFRESH_WINDOW` of it is left, and else
 //! renews it as `mfaexec PROFILE` would: through the shared cache and its lock (a newer session
 //! cached by another terminal is taken), a chain from its cached first hop, a direct session
-//! with the code of `mfa_process`. It never prompts: the terminal belongs to the command.
+//! with the code of `mfa_process`. It never prompts: the terminal belongs to the command, and a
+//! renewal holds no `Terminal` to prompt with (`Asking::Never`). When only the user could renew
+//! (a typed code, the key file's passphrase), that is remembered until the session cache changes:
+//! requests meanwhile open no key source (issue 18, defect 5).
 //!
 //! Only a request from this machine with the run's token and a Host of this server is answered
 //! (a web page in a browser can reach 127.0.0.1 through DNS rebinding, but not send the token).
@@ -30,12 +33,13 @@ use crate::config::limits;
 use crate::config::profile::{self, Plan};
 use crate::creds::{Secret, Session};
 use crate::error::{Error, Result};
-use crate::mfa;
 use crate::output::vars::{self, Vars};
 use crate::run::child;
+use crate::run::renewal::{Remembered, Renewal, Renewed};
 use crate::session::{self as obtain, cache};
 use crate::sys::environ::Environment;
 use crate::sys::time::rfc3339;
+use crate::sys::tty::{Asking, Terminal};
 
 /// A request's head (request line and headers) beyond this is refused; hyper's minimum.
 const MAX_HEAD_BYTES: usize = 8192;
@@ -55,10 +59,14 @@ const RETRY_AFTER: Duration = Duration::from_secs(10);
 /// How long a request for a due, still valid session waits for a renewal before it gets the
 /// current session: well under the 1 to 2 seconds SDKs give the endpoint.
 const QUICK_RENEWAL: Duration = Duration::from_millis(500);
+/// While only the user could renew, the cache is looked at again after this even if its
+/// directory looks unchanged (a change within the file system's timestamp granularity). Such a
+/// look opens no key source: it ends before them.
+const NEEDS_USER_RECHECK: Duration = Duration::from_secs(30);
 
 /// Runs the command with the endpoint: the session first (the MFA code, if one is needed, is
 /// asked now, while the terminal is still mfaexec's), then the server, then the command.
-pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
+pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment, terminal: Terminal) -> Result<()> {
     let argv = crate::run::command::command_line(&args.command, env);
     if args.session.dry_run {
         let shown: Vec<String> = argv
@@ -93,7 +101,13 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment) -> Result<()> {
     )?;
     // Without a cache, a chain's first hop is kept in memory for the renewals.
     let memory = obtain::Memory::default();
-    let session = obtain::session_remembering(plan, &args.session, env, Some(&memory))?;
+    let session = obtain::session_remembering(
+        plan,
+        &args.session,
+        env,
+        Some(&memory),
+        Asking::Terminal(terminal),
+    )?;
     // Before the server's threads start, so that none of them can die of these signals.
     child::hold_signals()?;
     // Renewals run mfa_process away from the terminal and the command's processes.
@@ -214,7 +228,6 @@ impl Endpoint {
         renewal_args.refresh = false;
         renewal_args.token_code = None;
         renewal_args.dry_run = false;
-        renewal_args.no_prompt = true;
         let shared = Arc::new(Shared {
             port,
             token: token.clone(),
@@ -302,6 +315,8 @@ struct State {
     last_error: Option<String>,
     /// A renewal is under way (one at a time).
     renewing: bool,
+    /// Only the user could renew, as found when the cache looked like this.
+    needs_user: Option<Remembered>,
 }
 
 impl State {
@@ -314,6 +329,7 @@ impl State {
             failed: None,
             last_error: None,
             renewing: false,
+            needs_user: None,
         }
     }
 
@@ -329,43 +345,6 @@ impl State {
             .expiration
             .saturating_sub(crate::sys::time::now())
             < window
-    }
-}
-
-/// What renewing needs: the plan, and the session arguments with prompting ruled out.
-struct Renewal {
-    plan: Plan,
-    args: SessionArgs,
-    env: Environment,
-    /// A chain's first hop when there is no cache.
-    memory: obtain::Memory,
-    /// A session cache is in use: a session that `mfaexec PROFILE -r` caches elsewhere reaches
-    /// the endpoint. Without one, only a new run can.
-    cached: bool,
-}
-
-enum Renewed {
-    Session(Session),
-    /// Only a code typed by the user could renew the session.
-    NeedsCode,
-    Failed(Error),
-}
-
-impl Renewal {
-    fn obtain(&self) -> Renewed {
-        match obtain::session_remembering(&self.plan, &self.args, &self.env, Some(&self.memory)) {
-            Ok(session) => Renewed::Session(session),
-            Err(e)
-                if self
-                    .plan
-                    .mfa
-                    .as_ref()
-                    .is_some_and(|m| e == mfa::code_needed(&m.serial)) =>
-            {
-                Renewed::NeedsCode
-            }
-            Err(e) => Renewed::Failed(e),
-        }
     }
 }
 
@@ -546,7 +525,10 @@ async fn credentials(shared: &Arc<Shared>) -> std::result::Result<Session, Strin
                 return Ok(state.session.clone());
             }
             let recently_failed = state.failed.is_some_and(|at| at.elapsed() < RETRY_AFTER);
-            if !state.renewing && !waited && !recently_failed {
+            let needs_user = state.needs_user.as_ref().is_some_and(|r| {
+                r.at.elapsed() < NEEDS_USER_RECHECK && r.stamp == shared.renewal.cache_stamp()
+            });
+            if !state.renewing && !waited && !recently_failed && !needs_user {
                 start_renewal(shared, &mut state);
             }
             let expired = state.session.expiration <= crate::sys::time::now();
@@ -579,10 +561,11 @@ async fn credentials(shared: &Arc<Shared>) -> std::result::Result<Session, Strin
 fn start_renewal(shared: &Arc<Shared>, state: &mut State) {
     state.renewing = true;
     let renewing = Arc::clone(shared);
+    let stamp = shared.renewal.cache_stamp();
     let started = std::thread::Builder::new()
         .name("mfaexec-renew".into())
         .spawn(move || {
-            let renewed = renewing.renewal.obtain();
+            let renewed = renewing.renewal.obtain(stamp);
             renewing.renewed(renewed);
         });
     if let Err(e) = started {
@@ -613,7 +596,11 @@ impl Shared {
         let profile = &self.renewal.plan.profile;
         match renewed {
             Renewed::Session(session) => *state = State::new(session),
-            Renewed::NeedsCode => {
+            Renewed::NeedsUser { what, hint, stamp } => {
+                state.needs_user = Some(Remembered {
+                    stamp,
+                    at: Instant::now(),
+                });
                 let again = if self.renewal.cached {
                     format!(
                         "run `mfaexec {} -r` in another terminal",
@@ -631,12 +618,15 @@ impl Shared {
                         .saturating_sub(crate::sys::time::now())
                         .max(0);
                     crate::say!(
-                        "mfaexec: the session of profile `{profile}` ends in {} and only a typed MFA code can renew it: {again}",
+                        "mfaexec: the session of profile `{profile}` ends in {} and only {what} can renew it: {again}",
                         limits::format(left as u64)
                     );
+                    if let Some(hint) = hint {
+                        crate::say!("hint: {hint}");
+                    }
                 }
                 state.last_error = Some(format!(
-                    "the session of profile `{profile}` has ended and only a typed MFA code can renew it: {again}"
+                    "the session of profile `{profile}` has ended and only {what} can renew it: {again}"
                 ));
             }
             Renewed::Failed(e) => {

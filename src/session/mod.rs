@@ -11,12 +11,13 @@ use crate::aws::sts;
 use crate::cli::SessionArgs;
 use crate::config::limits;
 use crate::config::limits::Origin;
-use crate::config::profile::{self, Plan, Request, SourceKind};
-use crate::creds::Session;
+use crate::config::profile::{self, Located, Plan, Request, SourceKind};
+use crate::creds::{Keys, Session};
 use crate::error::{Error, Result};
 use crate::mfa;
 use crate::sys::environ::Environment;
 use crate::sys::time::local_time;
+use crate::sys::tty::{Asking, Terminal};
 use cache::Cache;
 
 /// How many codes a prompting user may try when STS says one is wrong or used.
@@ -27,8 +28,9 @@ const ISSUE_SLACK_SECS: i64 = 60;
 
 /// Gets the session: from the cache while enough of it is left, else from STS after the MFA
 /// code, under the cache key's lock so that processes started together make one call.
-pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment) -> Result<Session> {
-    session_remembering(plan, args, env, None)
+/// `ask`: whether the code (or a key store's passphrase) may be asked on the terminal.
+pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment, ask: Asking) -> Result<Session> {
+    session_remembering(plan, args, env, None, ask)
 }
 
 /// The session of a chain's first hop, kept in the memory of a process that renews its session
@@ -53,6 +55,7 @@ pub fn session_remembering(
     args: &SessionArgs,
     env: &Environment,
     memory: Option<&Memory>,
+    ask: Asking,
 ) -> Result<Session> {
     limits::check_settings(env)?;
     let cache = match Cache::open(env) {
@@ -63,7 +66,7 @@ pub fn session_remembering(
         }
     };
     let Some(cache) = cache else {
-        return fresh_session(plan, args, env, None, memory);
+        return fresh_session(plan, args, env, None, memory, None, ask);
     };
     let key = cache::key(plan);
     let window = cache::refresh_window(env)?;
@@ -104,6 +107,31 @@ pub fn session_remembering(
     {
         return Ok(hit(entry));
     }
+    // Before the lock, which other runs of this session wait for: what only the user could give
+    // (a renewal stops here, having opened nothing: issue 18, defects 2 and 5), and the keys of
+    // a store in another process, which may not answer (issue 18, defect 1). Under the lock, a
+    // store's wait would become every other run's wait.
+    let prefix = if args.refresh {
+        None
+    } else {
+        cached_prefix(plan, args, env, &cache)
+    };
+    let mut early = None;
+    if prefix.is_none() {
+        code_from(plan, args, ask)?;
+        if plan.source.keys.is_none()
+            && matches!(
+                plan.source.kind,
+                SourceKind::Store {
+                    store: crate::keys::Kind::SecretService | crate::keys::Kind::Keychain,
+                    ..
+                }
+            )
+        {
+            log_reading_keys(plan, args);
+            early = Some(crate::keys::load(&plan.source, env, ask)?);
+        }
+    }
     let profile = plan.profile.clone();
     let lock = cache.lock(&key, cache::lock_timeout(env)?, &|holder| {
         let holder = holder.map(|p| format!(" (pid {p})")).unwrap_or_default();
@@ -114,7 +142,7 @@ pub fn session_remembering(
         Err(cache::LockFailure::TimedOut(e)) => return Err(e),
         Err(cache::LockFailure::Unusable(e)) => {
             warn_no_cache(&e);
-            return fresh_session(plan, args, env, None, memory);
+            return fresh_session(plan, args, env, None, memory, early, ask);
         }
     };
     // Whoever held the lock may have just written the session this process needs.
@@ -125,7 +153,7 @@ pub fn session_remembering(
     {
         return Ok(hit(entry));
     }
-    let session = fresh_session(plan, args, env, Some(&cache), None)?;
+    let session = fresh_session(plan, args, env, Some(&cache), None, early, ask)?;
     let entry = cache::Entry {
         profile: plan.profile.clone(),
         role_arn: plan.hops.last().map(|h| h.role_arn.clone()),
@@ -152,14 +180,54 @@ fn warn_no_cache(e: &Error) {
     }
 }
 
+/// Where the MFA code of a new session comes from, settled before any key source is opened.
+enum CodeFrom<'p> {
+    None,
+    Flag(String),
+    Process(&'p Located),
+    /// Typed at the terminal: only with the foreground's `Terminal`.
+    Typed(Terminal),
+}
+
+/// The code's source: -t, else the profile's mfa_process, else the terminal, if asking is
+/// allowed; else an error of class `NeedsUser`.
+fn code_from<'p>(plan: &'p Plan, args: &SessionArgs, ask: Asking) -> Result<CodeFrom<'p>> {
+    Ok(match (&plan.mfa, &args.token_code, ask) {
+        (None, _, _) => CodeFrom::None,
+        (Some(_), Some(flag), _) => CodeFrom::Flag(mfa::from_flag(flag)?),
+        (Some(m), None, _) if m.process.is_some() => {
+            CodeFrom::Process(m.process.as_ref().expect("guarded by is_some"))
+        }
+        (Some(_), None, Asking::Terminal(terminal)) => CodeFrom::Typed(terminal),
+        (Some(m), None, Asking::Never) => return Err(mfa::code_needed(&m.serial)),
+    })
+}
+
+fn log_reading_keys(plan: &Plan, args: &SessionArgs) {
+    let log = crate::error::log_to_stderr(args.verbose);
+    match &plan.source.kind {
+        SourceKind::Store { profile, store, .. } => log(&format!(
+            "reading the key of profile `{profile}` from the {} store",
+            store.name()
+        )),
+        SourceKind::Process { profile, .. } => log(&format!(
+            "running the credential_process of profile `{profile}`"
+        )),
+        SourceKind::Profile(_) | SourceKind::Environment => {}
+    }
+}
+
 /// A new session from STS: asks for the code (unless given), and asks again after a refused
-/// code when the user is at the terminal.
+/// code when the user is at the terminal. `early`: the keys, when they were read before the
+/// cache lock.
 fn fresh_session(
     plan: &Plan,
     args: &SessionArgs,
     env: &Environment,
     cache: Option<&Cache>,
     memory: Option<&Memory>,
+    early: Option<Keys>,
+    ask: Asking,
 ) -> Result<Session> {
     let log = crate::error::log_to_stderr(args.verbose);
     for note in &plan.notes {
@@ -197,19 +265,17 @@ fn fresh_session(
         announce(plan, &session);
         return Ok(session);
     }
+    // Whether only the user could give the code is settled before any key source is opened.
+    let from = code_from(plan, args, ask)?;
     // The keys: read from a store, or from a credential_process, only now that a session is
     // really needed, and only once.
-    match &plan.source.kind {
-        SourceKind::Store { profile, store, .. } => log(&format!(
-            "reading the key of profile `{profile}` from the {} store",
-            store.name()
-        )),
-        SourceKind::Process { profile, .. } => log(&format!(
-            "running the credential_process of profile `{profile}`"
-        )),
-        SourceKind::Profile(_) | SourceKind::Environment => {}
-    }
-    let keys = crate::keys::load(&plan.source, env)?;
+    let keys = match early {
+        Some(keys) => keys,
+        None => {
+            log_reading_keys(plan, args);
+            crate::keys::load(&plan.source, env, ask)?
+        }
+    };
     let chained;
     let plan = if keys.is_temporary() && !plan.source.is_temporary() {
         chained = with_temporary_keys(plan)?;
@@ -227,21 +293,23 @@ fn fresh_session(
     } else {
         None
     };
-    // The code: -t, else the profile's mfa_process, else the terminal.
-    let process = match (&plan.mfa, &args.token_code) {
-        (Some(m), None) => m.process.as_ref(),
+    let process = match &from {
+        CodeFrom::Process(p) => Some(*p),
         _ => None,
     };
-    let prompting = plan.mfa.is_some() && args.token_code.is_none() && process.is_none();
-    let mut code = match (&plan.mfa, &args.token_code, process) {
-        (None, _, _) => None,
-        (Some(_), Some(flag), _) => Some(mfa::from_flag(flag)?),
-        (Some(_), None, Some(p)) => {
+    let typing = match &from {
+        CodeFrom::Typed(terminal) => Some(*terminal),
+        _ => None,
+    };
+    let serial = plan.mfa.as_ref().map_or("", |m| m.serial.as_str());
+    let mut code = match from {
+        CodeFrom::None => None,
+        CodeFrom::Flag(code) => Some(code),
+        CodeFrom::Process(p) => {
             log(&format!("running the mfa_process of profile `{}`", p.from));
             Some(mfa::from_process(p, mfa_process_timeout(env)?)?)
         }
-        (Some(m), None, None) if args.no_prompt => return Err(mfa::code_needed(&m.serial)),
-        (Some(m), None, None) => Some(mfa::prompt(&m.serial)?),
+        CodeFrom::Typed(terminal) => Some(mfa::prompt(terminal, serial)?),
     };
     let mut tries = 1;
     let mut sessions = loop {
@@ -252,19 +320,15 @@ fn fresh_session(
         };
         match sts::obtain_hops(plan, start, code.as_deref(), timeout, &net, &log) {
             Ok(sessions) => break sessions,
-            Err(sts::Failure::InvalidCode(e)) if prompting && tries < CODE_TRIES => {
+            Err(sts::Failure::InvalidCode(e)) if typing.is_some() && tries < CODE_TRIES => {
+                let terminal = typing.expect("guarded by is_some");
                 tries += 1;
-                crate::sys::tty::say(&format!(
+                terminal.say(&format!(
                     "mfaexec: {}; {}",
                     e.message(),
                     "wait for the next code"
                 ));
-                let serial = &plan
-                    .mfa
-                    .as_ref()
-                    .expect("prompting implies a serial")
-                    .serial;
-                code = Some(mfa::prompt(serial)?);
+                code = Some(mfa::prompt(terminal, serial)?);
             }
             // From mfa_process, one more code from the next TOTP window: the refused one may
             // have been used moments ago (another profile's session in the same 30s). Never a
@@ -272,7 +336,7 @@ fn fresh_session(
             Err(sts::Failure::InvalidCode(e)) if tries == 1 && process.is_some() => {
                 tries += 1;
                 let p = process.expect("guarded by is_some");
-                mfa::wait_for_next_code(e.message());
+                mfa::wait_for_next_code(ask, e.message());
                 let next = mfa::from_process(p, mfa_process_timeout(env)?)?;
                 if code.as_deref() == Some(next.as_str()) {
                     return Err(e.hint(format!(
@@ -286,8 +350,7 @@ fn fresh_session(
                 let p = process.expect("guarded by is_some");
                 return Err(e.hint(format!(
                     "the codes came from the mfa_process of profile `{}`: check that it reads the device of mfa_serial ({})",
-                    p.from,
-                    plan.mfa.as_ref().map_or("", |m| m.serial.as_str())
+                    p.from, serial
                 )));
             }
             Err(failure) => return Err(failure.into_error()),

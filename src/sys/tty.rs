@@ -1,9 +1,16 @@
 //! The terminal itself (`/dev/tty`), never stdin or stdout, which belong to the command or are
 //! captured (`eval "$(mfaexec env prod)"`, an SDK running credential_process): notices, and
 //! secrets typed without echo, with the terminal's settings put back whatever ends the read.
+//!
+//! Reading the terminal takes a `Terminal`, a value only `main` gets (once), and which cannot
+//! cross threads: a run without the user in front of it (a `--server` renewal, on a thread of
+//! the endpoint) has none, and so cannot prompt by construction (issue 18, defect 2). It gets
+//! `Asking::Never` where the foreground gets `Asking::Terminal`.
 
 use std::fs::OpenOptions;
 use std::io::Write;
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::error::{Error, Result};
 
@@ -16,8 +23,83 @@ pub fn has_terminal() -> bool {
         .is_ok()
 }
 
+/// The right to read the terminal: every prompt takes it. Not `Send`: a thread of the endpoint
+/// cannot be given one.
+#[derive(Clone, Copy)]
+pub struct Terminal {
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Terminal {
+    /// For `main`, once: a second call gets `None`.
+    pub fn take() -> Option<Terminal> {
+        static TAKEN: AtomicBool = AtomicBool::new(false);
+        (!TAKEN.swap(true, Ordering::SeqCst)).then_some(Terminal {
+            _not_send: PhantomData,
+        })
+    }
+
+    /// A secret typed on the terminal without echo (a secret access key, a passphrase): up to
+    /// `cap` bytes; Ctrl-C and end of input are errors naming `what`.
+    pub fn read_secret(
+        &self,
+        prompt: &str,
+        what: &str,
+        cap: usize,
+    ) -> Result<zeroize::Zeroizing<String>> {
+        read_secret(prompt, what, cap)
+    }
+
+    /// One line typed without echo, up to a code's length.
+    pub(crate) fn read_hidden(&self, prompt: &str) -> std::io::Result<Typed> {
+        read_hidden_capped(prompt, TYPED_CAP)
+    }
+
+    /// One line typed with echo (an access key id, an answer to a question).
+    pub fn read_line(&self, prompt: &str) -> Result<String> {
+        use std::io::BufRead;
+        let mut tty = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/tty")
+            .map_err(|e| Error::new(format!("cannot open the terminal: {e}")))?;
+        tty.write_all(prompt.as_bytes())
+            .and_then(|()| tty.flush())
+            .map_err(|e| Error::new(format!("cannot write to the terminal: {e}")))?;
+        let mut line = String::new();
+        std::io::BufReader::new(&tty)
+            .read_line(&mut line)
+            .map_err(|e| Error::new(format!("cannot read the terminal: {e}")))?;
+        Ok(line)
+    }
+
+    /// Tells the user something on the terminal (not stderr, which may be captured).
+    pub fn say(&self, text: &str) {
+        say(text);
+    }
+}
+
+/// Whether a step may ask the user: only with the `Terminal` of the foreground.
+#[derive(Clone, Copy)]
+pub enum Asking {
+    Terminal(Terminal),
+    /// A `--server` renewal: what only the user could give is an error of class `NeedsUser`.
+    Never,
+}
+
+impl Asking {
+    /// A notice that is not a prompt: on the terminal when asking is allowed (see `notice`),
+    /// else on stderr, never on a terminal that belongs to the command.
+    pub fn notice(self, text: &str) {
+        match self {
+            Asking::Terminal(_) => notice(text),
+            Asking::Never => crate::say!("{text}"),
+        }
+    }
+}
+
 /// Tells the user something on the terminal (not stderr, which may be captured).
-pub fn say(text: &str) {
+fn say(text: &str) {
     if let Ok(mut tty) = OpenOptions::new().write(true).open("/dev/tty") {
         let _ = writeln!(tty, "{}", crate::error::visible(text));
     }
@@ -25,7 +107,7 @@ pub fn say(text: &str) {
 
 /// Tells the user something that is not a prompt: on the terminal when there is one (stderr may
 /// be captured by an SDK running credential_process), else on stderr.
-pub fn notice(text: &str) {
+fn notice(text: &str) {
     match OpenOptions::new().write(true).open("/dev/tty") {
         Ok(mut tty) => {
             let _ = writeln!(tty, "{}", crate::error::visible(text));
@@ -37,9 +119,7 @@ pub fn notice(text: &str) {
 /// The exit code of a run interrupted at the prompt, as shells report SIGINT (128 + 2).
 pub const EXIT_INTERRUPTED: i32 = 130;
 
-/// A secret typed on the terminal without echo (a secret access key, a passphrase): up to `cap`
-/// bytes; Ctrl-C and end of input are errors naming `what`.
-pub fn read_secret(prompt: &str, what: &str, cap: usize) -> Result<zeroize::Zeroizing<String>> {
+fn read_secret(prompt: &str, what: &str, cap: usize) -> Result<zeroize::Zeroizing<String>> {
     match read_hidden_capped(prompt, cap) {
         Ok(Typed::Line(line)) => Ok(zeroize::Zeroizing::new(line)),
         Ok(Typed::Interrupted) => {
@@ -149,14 +229,10 @@ fn ignored_signals() -> Vec<i32> {
     (1..=64).filter(|n| mask & (1u64 << (n - 1)) != 0).collect()
 }
 
-/// Reads one line from /dev/tty without echo. Signals from the keyboard are off while it
-/// reads, so Ctrl-C arrives as a byte and the settings are restored before mfaexec exits
-/// (killed by SIGINT with echo off, it would leave the user's shell without echo).
-pub(crate) fn read_hidden(prompt: &str) -> std::io::Result<Typed> {
-    read_hidden_capped(prompt, TYPED_CAP)
-}
-
-/// `read_hidden` keeping up to `cap` bytes of the line, UTF-8 included (a passphrase).
+/// Reads one line from /dev/tty without echo, keeping up to `cap` bytes of it, UTF-8 included
+/// (a passphrase). Signals from the keyboard are off while it reads, so Ctrl-C arrives as a byte
+/// and the settings are restored before mfaexec exits (killed by SIGINT with echo off, it would
+/// leave the user's shell without echo).
 fn read_hidden_capped(prompt: &str, cap: usize) -> std::io::Result<Typed> {
     use nix::sys::termios::{self, LocalFlags, SetArg, SpecialCharacterIndices};
     use std::io::Read;

@@ -135,6 +135,21 @@ impl Keyring {
         }
     }
 
+    pub fn daemon_pid(&self) -> u32 {
+        self.daemon.as_ref().expect("the keyring daemon runs").id()
+    }
+
+    /// Sends `signal` (`STOP`, `CONT`) to the keyring daemon: a stopped one keeps its name on
+    /// the bus and never answers, like a daemon hung on a dialog or swapped out.
+    pub fn signal_daemon(&self, signal: &str) {
+        let pid = self.daemon_pid();
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal} {pid}");
+    }
+
     pub fn secret_tool(&self, args: &[&str]) -> Output {
         Command::new("secret-tool")
             .args(args)
@@ -161,6 +176,9 @@ impl Keyring {
 impl Drop for Keyring {
     fn drop(&mut self) {
         if let Some(mut daemon) = self.daemon.take() {
+            let _ = Command::new("kill")
+                .args(["-CONT", &daemon.id().to_string()])
+                .status();
             let _ = daemon.kill();
             let _ = daemon.wait();
         }

@@ -167,6 +167,29 @@ mod tests {
     }
 
     #[test]
+    fn a_second_code_of_a_device_waits_for_the_next_window_and_another_device_does_not() {
+        let step_ms = 2000;
+        let mut codes = Codes::new(Duration::from_millis(step_ms), Duration::from_secs(10));
+        // Nanoseconds: a different 6 digits on every run.
+        let mfa = device("date +%N | cut -c1-6");
+        // From the start of a window, so that the first code is surely taken in it.
+        while now_ms() % step_ms > 100 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let window = now_ms() / step_ms;
+        let (first, _) = codes.next("a", &mfa).unwrap();
+        let other = Mfa {
+            serial: "arn:aws:iam::111111111111:mfa/bob".into(),
+            ..mfa.clone()
+        };
+        codes.next("b", &other).unwrap();
+        assert_eq!(now_ms() / step_ms, window, "another device does not wait");
+        let (second, _) = codes.next("c", &mfa).unwrap();
+        assert!(now_ms() / step_ms > window);
+        assert_ne!(first, second);
+    }
+
+    #[test]
     fn a_code_printed_twice_is_not_handed_out_twice() {
         let mut codes = Codes::new(Duration::from_millis(50), Duration::from_secs(10));
         let mfa = device("echo 123456");

@@ -104,9 +104,10 @@ fn three_profiles_on_one_device_take_three_codes_typed_a_window_apart() {
     assert_eq!(codes_sent(&s).len(), 1);
     t.send_line(&first);
     t.expect(
-        "that code was already used, and a code works once; the next code in ",
+        "mfaexec: that code was already used, and a code works once",
         1,
     );
+    t.expect("mfaexec: the next code in ", 1);
     t.expect(&prompt("short"), 2);
     let second = s.code();
     t.send_line(&second);

@@ -126,17 +126,19 @@ impl Codes {
             std::thread::sleep(wait);
             return;
         };
+        // The countdown on a line of its own, short enough not to wrap: `\r` redraws one row.
+        let _ = writeln!(tty, "{why}");
         let end = std::time::Instant::now() + wait;
         loop {
             let left = end.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
                 break;
             }
-            let _ = write!(tty, "\r{why}; the next code in {}s \x1b[K", seconds(left));
+            let _ = write!(tty, "\rmfaexec: the next code in {}s \x1b[K", seconds(left));
             let _ = tty.flush();
             std::thread::sleep(left.min(Duration::from_secs(1)));
         }
-        let _ = writeln!(tty, "\r{why}; the next code now\x1b[K");
+        let _ = writeln!(tty, "\rmfaexec: the next code now\x1b[K");
     }
 }
 

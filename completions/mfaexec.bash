@@ -64,6 +64,9 @@ _mfaexec() {
             mfaexec,use)
                 cmd="mfaexec__subcmd__use"
                 ;;
+            mfaexec,warm)
+                cmd="mfaexec__subcmd__warm"
+                ;;
             mfaexec,write)
                 cmd="mfaexec__subcmd__write"
                 ;;
@@ -109,6 +112,9 @@ _mfaexec() {
             mfaexec__subcmd__help,use)
                 cmd="mfaexec__subcmd__help__subcmd__use"
                 ;;
+            mfaexec__subcmd__help,warm)
+                cmd="mfaexec__subcmd__help__subcmd__warm"
+                ;;
             mfaexec__subcmd__help,write)
                 cmd="mfaexec__subcmd__help__subcmd__write"
                 ;;
@@ -119,7 +125,7 @@ _mfaexec() {
 
     case "${cmd}" in
         mfaexec)
-            opts="-h -V --help --version exec env list clear login credential-process write use rotate init add import remove completions help"
+            opts="-h -V --help --version exec env list clear login warm credential-process write use rotate init add import remove completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -326,7 +332,7 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__help)
-            opts="exec env list clear login credential-process write use rotate init add import remove completions help"
+            opts="exec env list clear login warm credential-process write use rotate init add import remove completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -522,6 +528,20 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__help__subcmd__use)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaexec__subcmd__help__subcmd__warm)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -745,6 +765,20 @@ _mfaexec() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfaexec__subcmd__warm)
+            opts="-v -h -V --all --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfaexec__subcmd__write)
             opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --to --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -811,8 +845,8 @@ else
 fi
 
 # From mfaexec's clap definitions, for the part below.
-__mfaexec_subcommands=(exec env list clear login credential-process write use rotate init add import remove completions help)
-__mfaexec_profile_commands=(exec env clear login credential-process write use rotate add import remove)
+__mfaexec_subcommands=(exec env list clear login warm credential-process write use rotate init add import remove completions help)
+__mfaexec_profile_commands=(exec env clear login warm credential-process write use rotate add import remove)
 __mfaexec_value_options=(-d --duration -t --token-code --region --format --destination --to)
 
 # What clap_complete cannot generate, appended by `mfaexec completions bash` after the generated
@@ -893,7 +927,7 @@ _mfaexec_complete() {
     fi
     if [[ ${cur} != -* ]] && __mfaexec_contains "${subcommand}" "${__mfaexec_profile_commands[@]}"; then
         # Is this word the PROFILE? Not when it is an option's value, nor when a profile came
-        # already (except for `clear`, which takes several).
+        # already (except for `clear` and `warm`, which take several).
         \builtin local positionals=0 value_next=0
         for ((i = 2; i < cword; i++)); do
             if ((value_next)); then
@@ -908,7 +942,7 @@ _mfaexec_complete() {
             fi
         done
         if ((!value_next)) && [[ ${words[cword - 1]} != = ]] &&
-            { ((positionals == 0)) || [[ ${subcommand} == clear ]]; }; then
+            { ((positionals == 0)) || [[ ${subcommand} == clear || ${subcommand} == warm ]]; }; then
             __mfaexec_complete_profiles "${cur}"
             \builtin return 0
         fi

@@ -31,6 +31,7 @@ complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "env" -d 'Print the 
 complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "list" -d 'List the profiles, what each reaches, and its cached session'
 complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "clear" -d 'Delete cached sessions: of the named profiles, or all'
 complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "login" -d 'Open the AWS console signed in with the profile\'s session (up to 12h)'
+complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "warm" -d 'Get the sessions of several profiles now, one MFA code each, so the day needs no more'
 complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "credential-process" -d 'Print the credential_process JSON, for `credential_process = mfaexec credential-process PROFILE`'
 complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "write" -d 'Write the session into the shared credentials file, for tools that only read it'
 complete -c mfaexec -n "__fish_mfaexec_needs_command" -f -a "use" -d 'Export the credentials into the current shell (needs `mfaexec init`)'
@@ -79,6 +80,10 @@ complete -c mfaexec -n "__fish_mfaexec_using_subcommand login" -s v -l verbose -
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand login" -l print -d 'Only print the sign-in URL on stdout; do not open a browser'
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand login" -s h -l help -d 'Print help'
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand login" -s V -l version -d 'Print version'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand warm" -l all -d 'Every profile with a role_arn or an mfa_serial of its own'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand warm" -s v -l verbose -d 'Say on stderr what is being done (never a secret)'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand warm" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand warm" -s V -l version -d 'Print version'
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand credential-process" -s d -l duration -d 'Session duration: 3600, 90m, 12h, 1h30m [env: MFAEXEC_DURATION; default: the profile\'s duration_seconds, else 1h for a role and 12h for an MFA session]' -r -f
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand credential-process" -s t -l token-code -d 'The 6-digit MFA code; without it, mfaexec runs the profile\'s mfa_process, else asks on the terminal' -r -f
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand credential-process" -l region -d 'The AWS region [default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile\'s region, us-east-1]' -r -f
@@ -123,25 +128,26 @@ complete -c mfaexec -n "__fish_mfaexec_using_subcommand remove" -s h -l help -d 
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand remove" -s V -l version -d 'Print version'
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use rotate init add import remove completions help" -f -a "exec" -d 'Run a command with the profile\'s credentials (the default subcommand)'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use rotate init add import remove completions help" -f -a "env" -d 'Print the credentials as shell code: eval "$(mfaexec env prod)"'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use rotate init add import remove completions help" -f -a "list" -d 'List the profiles, what each reaches, and its cached session'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use rotate init add import remove completions help" -f -a "clear" -d 'Delete cached sessions: of the named profiles, or all'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use rotate init add import remove completions help" -f -a "login" -d 'Open the AWS console signed in with the profile\'s session (up to 12h)'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use rotate init add import remove completions help" -f -a "credential-process" -d 'Print the credential_process JSON, for `credential_process = mfaexec credential-process PROFILE`'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use rotate init add import remove completions help" -f -a "write" -d 'Write the session into the shared credentials file, for tools that only read it'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use rotate init add import remove completions help" -f -a "use" -d 'Export the credentials into the current shell (needs `mfaexec init`)'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use rotate init add import remove completions help" -f -a "rotate" -d 'Replace the profile\'s IAM access key with a new one, keeping one working key at every step'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use rotate init add import remove completions help" -f -a "init" -d 'Print the shell integration: eval "$(mfaexec init bash)"'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use rotate init add import remove completions help" -f -a "add" -d 'Store an IAM user\'s access key in the key store (asked on the terminal, or two lines on stdin)'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use rotate init add import remove completions help" -f -a "import" -d 'Move access keys from the credentials file into the key store'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use rotate init add import remove completions help" -f -a "remove" -d 'Delete a profile\'s access key from the key store, and its cached sessions'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use rotate init add import remove completions help" -f -a "completions" -d 'Print shell completions'
-complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login credential-process write use rotate init add import remove completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "exec" -d 'Run a command with the profile\'s credentials (the default subcommand)'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "env" -d 'Print the credentials as shell code: eval "$(mfaexec env prod)"'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "list" -d 'List the profiles, what each reaches, and its cached session'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "clear" -d 'Delete cached sessions: of the named profiles, or all'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "login" -d 'Open the AWS console signed in with the profile\'s session (up to 12h)'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "warm" -d 'Get the sessions of several profiles now, one MFA code each, so the day needs no more'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "credential-process" -d 'Print the credential_process JSON, for `credential_process = mfaexec credential-process PROFILE`'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "write" -d 'Write the session into the shared credentials file, for tools that only read it'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "use" -d 'Export the credentials into the current shell (needs `mfaexec init`)'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "rotate" -d 'Replace the profile\'s IAM access key with a new one, keeping one working key at every step'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "init" -d 'Print the shell integration: eval "$(mfaexec init bash)"'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "add" -d 'Store an IAM user\'s access key in the key store (asked on the terminal, or two lines on stdin)'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "import" -d 'Move access keys from the credentials file into the key store'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "remove" -d 'Delete a profile\'s access key from the key store, and its cached sessions'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "completions" -d 'Print shell completions'
+complete -c mfaexec -n "__fish_mfaexec_using_subcommand help; and not __fish_seen_subcommand_from exec env list clear login warm credential-process write use rotate init add import remove completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 
 # From mfaexec's clap definitions, for the part below.
-set -g __mfaexec_subcommands exec env list clear login credential-process write use rotate init add import remove completions help
-set -g __mfaexec_profile_commands exec env clear login credential-process write use rotate add import remove
+set -g __mfaexec_subcommands exec env list clear login warm credential-process write use rotate init add import remove completions help
+set -g __mfaexec_profile_commands exec env clear login warm credential-process write use rotate add import remove
 set -g __mfaexec_value_options -d --duration -t --token-code --region --format --destination --to
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand init" -f -a "bash zsh fish"
 complete -c mfaexec -n "__fish_mfaexec_using_subcommand completions" -f -a "bash zsh fish"
@@ -182,7 +188,7 @@ function __mfaexec_profiles
 end
 
 # Whether the word being completed is a PROFILE: after a subcommand that takes one, not as an
-# option's value, and only once (except for `clear`, which takes several).
+# option's value, and only once (except for `clear` and `warm`, which take several).
 function __mfaexec_wants_profile
     set -l subcommand (__fish_mfaexec_needs_command)
     contains -- "$subcommand" $__mfaexec_profile_commands
@@ -205,7 +211,7 @@ function __mfaexec_wants_profile
     end
     builtin test $value_next = 0
     and begin
-        builtin test $positionals = 0; or builtin test $subcommand = clear
+        builtin test $positionals = 0; or contains -- $subcommand clear warm
     end
 end
 

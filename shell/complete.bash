@@ -76,7 +76,7 @@ _mfaexec_complete() {
     fi
     if [[ ${cur} != -* ]] && __mfaexec_contains "${subcommand}" "${__mfaexec_profile_commands[@]}"; then
         # Is this word the PROFILE? Not when it is an option's value, nor when a profile came
-        # already (except for `clear`, which takes several).
+        # already (except for `clear` and `warm`, which take several).
         \builtin local positionals=0 value_next=0
         for ((i = 2; i < cword; i++)); do
             if ((value_next)); then
@@ -91,7 +91,7 @@ _mfaexec_complete() {
             fi
         done
         if ((!value_next)) && [[ ${words[cword - 1]} != = ]] &&
-            { ((positionals == 0)) || [[ ${subcommand} == clear ]]; }; then
+            { ((positionals == 0)) || [[ ${subcommand} == clear || ${subcommand} == warm ]]; }; then
             __mfaexec_complete_profiles "${cur}"
             \builtin return 0
         fi

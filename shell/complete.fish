@@ -34,7 +34,7 @@ function __mfaexec_profiles
 end
 
 # Whether the word being completed is a PROFILE: after a subcommand that takes one, not as an
-# option's value, and only once (except for `clear`, which takes several).
+# option's value, and only once (except for `clear` and `warm`, which take several).
 function __mfaexec_wants_profile
     set -l subcommand (__fish_mfaexec_needs_command)
     contains -- "$subcommand" $__mfaexec_profile_commands
@@ -57,7 +57,7 @@ function __mfaexec_wants_profile
     end
     builtin test $value_next = 0
     and begin
-        builtin test $positionals = 0; or builtin test $subcommand = clear
+        builtin test $positionals = 0; or contains -- $subcommand clear warm
     end
 end
 

@@ -40,6 +40,12 @@ pub enum Command {
     Clear(ClearArgs),
     /// Open the AWS console signed in with the profile's session (up to 12h)
     Login(LoginArgs),
+    /// Get the sessions of several profiles now, one MFA code each, so the day needs no more
+    ///
+    /// One after another: a session still cached is kept, a chain whose first hop is cached
+    /// needs no code, and two profiles on one MFA device get two codes (waiting for the next
+    /// 30s window, as a code works once). Ends with a table of each profile's session.
+    Warm(WarmArgs),
     /// Print the credential_process JSON, for `credential_process = mfaexec credential-process PROFILE`
     CredentialProcess(CredentialProcessArgs),
     /// Write the session into the shared credentials file, for tools that only read it
@@ -79,6 +85,21 @@ pub struct LoginArgs {
     /// Only print the sign-in URL on stdout; do not open a browser
     #[arg(long)]
     pub print: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct WarmArgs {
+    /// The profiles whose sessions to get, in this order
+    #[arg(value_name = "PROFILE", required_unless_present = "all")]
+    pub profiles: Vec<String>,
+
+    /// Every profile with a role_arn or an mfa_serial of its own
+    #[arg(long, conflicts_with = "profiles")]
+    pub all: bool,
+
+    /// Say on stderr what is being done (never a secret)
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]

@@ -45,6 +45,7 @@ fn main() -> ExitCode {
         Command::Login(a) => a.session.verbose,
         Command::CredentialProcess(a) => a.session.verbose,
         Command::Write(a) => a.session.verbose,
+        Command::Warm(a) => a.verbose,
         _ => false,
     };
     sys::sdklog::install(verbose);
@@ -58,6 +59,7 @@ fn main() -> ExitCode {
         Command::List(args) => cmd::list::run(args, &env),
         Command::Clear(args) => cmd::clear::run(args, &env),
         Command::Login(args) => cmd::login::run(args, &env, terminal),
+        Command::Warm(args) => cmd::warm::run(args, &env, terminal),
         Command::CredentialProcess(args) => cmd::credential_process::run(args, &env, terminal),
         Command::Write(args) => cmd::write::run(args, &env, terminal),
         Command::Use(args) => cmd::use_::run(args, &env),

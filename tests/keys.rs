@@ -589,7 +589,7 @@ fn a_keyring_that_stops_answering_fails_in_time_without_holding_the_cache_lock()
         let started = Instant::now();
         let add = s
             .run(["add", "bob", "--no-verify"])
-            .stdin(&key_lines(&s))
+            .stdin(&s.key_lines())
             .output();
         store_did_not_answer(&add, started.elapsed(), Duration::from_secs(8));
         s.credentials(&format!(
@@ -617,7 +617,7 @@ fn a_keyring_that_stops_answering_fails_in_time_without_holding_the_cache_lock()
 #[test]
 fn import_of_a_name_with_a_tab_is_refused_before_anything_is_written() {
     let mut s = Sandbox::standard();
-    file_store(&mut s);
+    s.file_store();
     s.run(["import", "default"]).success();
     let keys_file = s.home().join(".local/share/mfaexec/keys");
     let store_before = std::fs::read(&keys_file).unwrap();

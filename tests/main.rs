@@ -23,4 +23,5 @@ mod rotate;
 mod server;
 mod shells;
 mod version;
+mod warm;
 mod write_file;

@@ -14,6 +14,7 @@ pub mod login;
 pub mod remove;
 pub mod rotate;
 pub mod use_;
+pub mod warm;
 pub mod write;
 
 use crate::cli::SessionArgs;

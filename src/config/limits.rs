@@ -73,6 +73,17 @@ pub const REFRESH_WINDOW: Setting = Setting {
     example: "15m",
 };
 
+/// The TOTP time step `warm` waits out between two codes of one MFA device: AWS's is 30s (a
+/// shorter one is for tests). Read only by `warm`, which checks it before asking any code, so it
+/// is not in SETTINGS and costs the other commands nothing.
+pub const TOTP_STEP: Setting = Setting {
+    name: "MFAEXEC_TOTP_STEP",
+    default: 30,
+    max: 30,
+    zero_ok: false,
+    example: "30s",
+};
+
 pub const SETTINGS: [&Setting; 6] = [
     &STS_TIMEOUT,
     &STORE_TIMEOUT,

@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::sys::tty::{Asking, EXIT_INTERRUPTED, Terminal, Typed, has_terminal};
 
 mod process;
+pub mod window;
 pub use process::from_process;
 
 /// The TOTP time step of AWS virtual MFA devices (RFC 6238): a new code every 30 seconds,
@@ -70,11 +71,16 @@ pub fn wait_for_next_code(ask: Asking, why: &str) {
 
 /// Asks on the terminal until a 6-digit code is typed.
 pub fn prompt(terminal: Terminal, serial: &str) -> Result<String> {
+    prompt_with(terminal, serial, &format!("Enter MFA code for {serial}: "))
+}
+
+/// As `prompt`, asking `question` (`warm` names the profile as well as the device).
+pub fn prompt_with(terminal: Terminal, serial: &str, question: &str) -> Result<String> {
     if !has_terminal() {
         return Err(no_terminal(serial));
     }
     for _ in 0..MALFORMED_TRIES {
-        let typed = match terminal.read_hidden(&format!("Enter MFA code for {serial}: ")) {
+        let typed = match terminal.read_hidden(question) {
             Ok(Typed::Line(line)) => line,
             Ok(Typed::Interrupted) => {
                 return Err(Error::new("interrupted at the MFA prompt").exit_code(EXIT_INTERRUPTED));

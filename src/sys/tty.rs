@@ -31,6 +31,15 @@ pub struct Terminal {
 }
 
 impl Terminal {
+    /// For a unit test whose code path takes a `Terminal` but, given an mfa_process, never
+    /// reads it.
+    #[cfg(test)]
+    pub fn for_tests() -> Terminal {
+        Terminal {
+            _not_send: PhantomData,
+        }
+    }
+
     /// For `main`, once: a second call gets `None`.
     pub fn take() -> Option<Terminal> {
         static TAKEN: AtomicBool = AtomicBool::new(false);

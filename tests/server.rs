@@ -1395,9 +1395,9 @@ fn a_renewal_needing_a_typed_code_never_asks_for_the_file_store_passphrase() {
 // handled like a typed code, without running mfa_process.
 #[test]
 fn a_renewal_needing_the_file_store_passphrase_is_handled_like_a_typed_code() {
-    let mut s = sandbox();
+    let s = sandbox();
     let ran = s.path("ran");
-    let code_file = with_mfa_process(&mut s, &format!("echo ran >> '{}';", ran.display()));
+    let code_file = with_mfa_process(&s, &format!("echo ran >> '{}';", ran.display()));
     std::fs::write(&code_file, "000000").unwrap();
     renewal_on_a_terminal_never_asks_for_the_passphrase(
         &s,

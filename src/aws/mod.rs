@@ -5,4 +5,5 @@
 pub mod federation;
 pub mod iam;
 pub mod net;
+pub mod sso;
 pub mod sts;

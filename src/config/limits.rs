@@ -114,6 +114,8 @@ pub enum Call {
     GetFederationToken,
     /// GetFederationToken for a root user: at most 1 hour.
     GetFederationTokenRoot,
+    /// IAM Identity Center's GetRoleCredentials: the permission set decides the duration.
+    SsoRoleCredentials,
 }
 
 impl Call {
@@ -124,6 +126,7 @@ impl Call {
                 HOUR
             }
             Call::GetSessionToken | Call::GetFederationToken => SESSION_TOKEN_MAX,
+            Call::SsoRoleCredentials => ASSUME_ROLE_MAX,
         }
     }
 
@@ -132,7 +135,8 @@ impl Call {
             Call::AssumeRole
             | Call::AssumeRoleChained
             | Call::GetSessionTokenRoot
-            | Call::GetFederationTokenRoot => HOUR,
+            | Call::GetFederationTokenRoot
+            | Call::SsoRoleCredentials => HOUR,
             Call::GetSessionToken | Call::GetFederationToken => ASSUME_ROLE_MAX,
         }
     }
@@ -150,6 +154,9 @@ impl Call {
             Call::GetSessionTokenRoot => "GetSessionToken for a root user allows 15m to 1h",
             Call::GetFederationToken => "GetFederationToken for an IAM user allows 15m to 36h",
             Call::GetFederationTokenRoot => "GetFederationToken for a root user allows 15m to 1h",
+            Call::SsoRoleCredentials => {
+                "IAM Identity Center gives what the permission set's session duration allows (1h to 12h)"
+            }
         }
     }
 
@@ -159,6 +166,7 @@ impl Call {
             Call::AssumeRole | Call::AssumeRoleChained => "AssumeRole",
             Call::GetSessionToken | Call::GetSessionTokenRoot => "GetSessionToken",
             Call::GetFederationToken | Call::GetFederationTokenRoot => "GetFederationToken",
+            Call::SsoRoleCredentials => "GetRoleCredentials",
         }
     }
 }

@@ -236,6 +236,10 @@ pub fn load(source: &Source, env: &Environment) -> Result<Keys> {
         SourceKind::Environment => Err(Error::new(
             "the keys of credential_source = Environment were not read",
         )),
+        SourceKind::Sso(sso) => Err(Error::new(format!(
+            "profile `{}`: its credentials come from IAM Identity Center, not from keys",
+            sso.profile
+        ))),
     }
 }
 

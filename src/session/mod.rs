@@ -197,6 +197,9 @@ fn fresh_session(
         announce(plan, &session);
         return Ok(session);
     }
+    if let SourceKind::Sso(sso) = &plan.source.kind {
+        return sso_session(plan, sso, args, env, (timeout, &net), &log, memory);
+    }
     // The keys: read from a store, or from a credential_process, only now that a session is
     // really needed, and only once.
     match &plan.source.kind {
@@ -207,7 +210,7 @@ fn fresh_session(
         SourceKind::Process { profile, .. } => log(&format!(
             "running the credential_process of profile `{profile}`"
         )),
-        SourceKind::Profile(_) | SourceKind::Environment => {}
+        SourceKind::Profile(_) | SourceKind::Environment | SourceKind::Sso(_) => {}
     }
     let keys = crate::keys::load(&plan.source, env)?;
     let chained;
@@ -317,6 +320,44 @@ fn fresh_session(
     Ok(session)
 }
 
+/// A session from IAM Identity Center: the role credentials themselves for an SSO profile;
+/// for a chain from one, its AssumeRole calls signed by them (role chaining, 1h). The role
+/// credentials are the SSO profile's own session, taken through `session_remembering`: cached
+/// under its key and lock, so a chain's renewal starts from them and many processes make
+/// one GetRoleCredentials call.
+fn sso_session(
+    plan: &Plan,
+    sso: &profile::Sso,
+    args: &SessionArgs,
+    env: &Environment,
+    (timeout, net): (Duration, &crate::aws::net::Network),
+    log: sts::Log<'_>,
+    memory: Option<&Memory>,
+) -> Result<Session> {
+    if plan.hops.is_empty() {
+        let session = crate::aws::sso::role_credentials(sso, env, timeout, net, log)?;
+        announce(plan, &session);
+        return Ok(session);
+    }
+    let request = Request {
+        profile: &sso.profile,
+        duration: None,
+        region: args.region.as_deref(),
+        console: false,
+    };
+    let source = session_remembering(&profile::plan(env, &request)?, args, env, memory)?;
+    let start = sts::Start {
+        hop: 0,
+        keys: source.keys,
+        first_hop_secs: None,
+    };
+    let mut sessions =
+        sts::obtain_hops(plan, start, None, timeout, net, log).map_err(sts::Failure::into_error)?;
+    let session = sessions.pop().expect("a chain makes at least one call");
+    announce(plan, &session);
+    Ok(session)
+}
+
 /// The plan once a credential_process turned out to give temporary credentials (a
 /// SessionToken): AssumeRole from them is role chaining, capped at 1h by AWS, and
 /// GetSessionToken cannot be called with them at all.
@@ -345,12 +386,20 @@ fn with_temporary_keys(plan: &Plan) -> Result<Plan> {
 
 /// The one line a new session gets on stderr.
 fn announce(plan: &Plan, session: &Session) {
+    // IAM Identity Center is asked for no duration: what it gave is what the session has.
+    let secs = match plan.call {
+        limits::Call::SsoRoleCredentials => session
+            .expiration
+            .saturating_sub(crate::sys::time::now())
+            .max(0) as u64,
+        _ => plan.duration.secs,
+    };
     crate::say!(
         "mfaexec: new session for {} ({}), expires {} ({})",
         plan.profile,
         plan.describe(),
         local_time(session.expiration),
-        limits::format(plan.duration.secs)
+        limits::format(secs)
     );
 }
 

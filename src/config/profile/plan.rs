@@ -66,6 +66,12 @@ impl Plan {
     /// `role admin in 222222222222`, or what kind of session token.
     pub fn describe(&self) -> String {
         match self.hops.last() {
+            None if let SourceKind::Sso(sso) = &self.source.kind => {
+                format!(
+                    "role {} in {} via IAM Identity Center",
+                    sso.role_name, sso.account_id
+                )
+            }
             Some(hop) => {
                 let parts: Vec<&str> = hop.role_arn.split(':').collect();
                 let account = parts.get(4).copied().unwrap_or("?");
@@ -237,10 +243,19 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
         });
     }
 
-    let mut mfa = find_mfa(set, &hops, &source)?;
+    let sso = matches!(source.kind, SourceKind::Sso(_));
+    // The portal's credentials are the proof of sign-in: AWS takes no MFA code from a role
+    // session, so an mfa_serial on the way is not sent.
+    let mut mfa = if sso {
+        None
+    } else {
+        find_mfa(set, &hops, &source)?
+    };
     let mut notes = Vec::new();
     let mut federation_name = None;
-    let call = if hops.is_empty() && req.console {
+    let call = if hops.is_empty() && sso {
+        Call::SsoRoleCredentials
+    } else if hops.is_empty() && req.console {
         if source.is_temporary() {
             return Err(Error::new(format!(
                 "profile `{name}` holds temporary credentials and no role_arn: the console needs a role, or long-term keys for GetFederationToken"
@@ -277,7 +292,12 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
         Call::AssumeRole
     };
 
-    let requested = requested_duration(top, req.duration, env)?;
+    let mut requested = requested_duration(top, req.duration, env)?;
+    if call == Call::SsoRoleCredentials && requested.take().is_some() {
+        notes.push(format!(
+            "profile `{name}`: the duration is not asked for: IAM Identity Center gives what the permission set's session duration allows"
+        ));
+    }
     let duration = limits::settle(requested, call, name)?;
     notes.extend(duration.note.clone());
 

@@ -22,5 +22,6 @@ mod profiles;
 mod rotate;
 mod server;
 mod shells;
+mod sso;
 mod version;
 mod write_file;

@@ -383,7 +383,52 @@ impl FakeSts {
     fn lock(&self) -> MutexGuard<'_, World> {
         lock(&self.world)
     }
+
+    /// A function that registers role credentials issued elsewhere (IAM Identity Center's
+    /// portal) as a session of a role: AssumeRole signed with them is role chaining (1h cap),
+    /// admitted by trust policies naming that role. Arguments: access key id, session token,
+    /// role ARN, expiration (Unix seconds).
+    pub fn role_session_registrar(&self) -> RoleSessionRegistrar {
+        let world = Arc::clone(&self.world);
+        Box::new(
+            move |access_key_id, session_token, role_arn, expiration_unix| {
+                let mut world = lock(&world);
+                let account = arn_account(role_arn);
+                // The identity behind a portal session has no IAM user; a hidden one stands in as
+                // the origin of the chain.
+                let origin = User {
+                    mfa_serial: None,
+                    ..User::new("sso-user", &account)
+                };
+                let origin_key = origin.access_key_id.clone();
+                world.users.insert(
+                    origin_key.clone(),
+                    UserEntry {
+                        user: origin,
+                        user_id: format!("AIDA{}", random_string(17, UPPER_ALNUM)),
+                    },
+                );
+                world.sessions.insert(
+                    access_key_id.to_string(),
+                    Session {
+                        token: session_token.to_string(),
+                        expiration_unix,
+                        origin_key,
+                        kind: SessionKind::Role {
+                            role_arn: role_arn.to_string(),
+                            role_id: format!("AROA{}", random_string(17, UPPER_ALNUM)),
+                            session_name: "sso-user".to_string(),
+                        },
+                        mfa: false,
+                    },
+                );
+            },
+        )
+    }
 }
+
+/// See [`FakeSts::role_session_registrar`].
+pub type RoleSessionRegistrar = Box<dyn Fn(&str, &str, &str, u64) + Send + Sync>;
 
 impl Drop for FakeSts {
     fn drop(&mut self) {

@@ -7,3 +7,4 @@ pub mod iam;
 pub mod net;
 pub mod sso;
 pub mod sts;
+pub mod web_identity;

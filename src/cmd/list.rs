@@ -95,7 +95,11 @@ fn row(set: &ProfileSet, name: &str, env: &Environment, cache: &Result<Option<Ca
         },
         Err(_) => None,
     };
+    let web_identity = plan.as_ref().is_ok_and(|p| {
+        p.hops.is_empty() && matches!(p.source.kind, profile::SourceKind::WebIdentity(_))
+    });
     let (kind, target) = match (&plan, kind, &sso) {
+        (Ok(_), _, _) if web_identity => ("web-identity", target),
         (Ok(_), "other", Some(sso)) => ("sso", format!("{} in {}", sso.role_name, sso.account_id)),
         (Ok(_), "other", None) => ("static", target),
         (_, kind, _) => (kind, target),

@@ -138,6 +138,13 @@ pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
             ))
             .hint("rotate that key where it is set, or give the profile a source_profile that holds the keys"));
         }
+        SourceKind::WebIdentity(w) => {
+            return Err(Error::new(format!(
+                "profile `{}` gets its credentials from web identity: there is no access key to rotate",
+                w.profile
+            ))
+            .hint("web identity credentials are temporary; rotate the profile that holds an IAM user's keys"));
+        }
         SourceKind::Sso(sso) => {
             return Err(Error::new(format!(
                 "profile `{}` gets its credentials from IAM Identity Center: there is no access key to rotate",

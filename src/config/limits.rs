@@ -116,6 +116,8 @@ pub enum Call {
     GetFederationTokenRoot,
     /// IAM Identity Center's GetRoleCredentials: the permission set decides the duration.
     SsoRoleCredentials,
+    /// AssumeRoleWithWebIdentity through the SDK's provider, which asks for STS's default.
+    WebIdentity,
 }
 
 impl Call {
@@ -127,6 +129,7 @@ impl Call {
             }
             Call::GetSessionToken | Call::GetFederationToken => SESSION_TOKEN_MAX,
             Call::SsoRoleCredentials => ASSUME_ROLE_MAX,
+            Call::WebIdentity => HOUR,
         }
     }
 
@@ -136,7 +139,8 @@ impl Call {
             | Call::AssumeRoleChained
             | Call::GetSessionTokenRoot
             | Call::GetFederationTokenRoot
-            | Call::SsoRoleCredentials => HOUR,
+            | Call::SsoRoleCredentials
+            | Call::WebIdentity => HOUR,
             Call::GetSessionToken | Call::GetFederationToken => ASSUME_ROLE_MAX,
         }
     }
@@ -157,6 +161,9 @@ impl Call {
             Call::SsoRoleCredentials => {
                 "IAM Identity Center gives what the permission set's session duration allows (1h to 12h)"
             }
+            Call::WebIdentity => {
+                "the SDK's web identity provider asks for no duration, so STS gives its default of 1h"
+            }
         }
     }
 
@@ -167,7 +174,13 @@ impl Call {
             Call::GetSessionToken | Call::GetSessionTokenRoot => "GetSessionToken",
             Call::GetFederationToken | Call::GetFederationTokenRoot => "GetFederationToken",
             Call::SsoRoleCredentials => "GetRoleCredentials",
+            Call::WebIdentity => "AssumeRoleWithWebIdentity",
         }
+    }
+
+    /// The session comes from one of the SDK's providers, which asks for no duration.
+    pub fn is_provided(self) -> bool {
+        matches!(self, Call::SsoRoleCredentials | Call::WebIdentity)
     }
 }
 

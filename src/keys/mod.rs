@@ -240,6 +240,10 @@ pub fn load(source: &Source, env: &Environment) -> Result<Keys> {
             "profile `{}`: its credentials come from IAM Identity Center, not from keys",
             sso.profile
         ))),
+        SourceKind::WebIdentity(w) => Err(Error::new(format!(
+            "profile `{}`: its credentials come from web identity, not from keys",
+            w.profile
+        ))),
     }
 }
 

@@ -68,6 +68,10 @@ fn keys_text(plan: &Plan, env: &Environment) -> String {
             plan.source.access_key_id().unwrap_or("?")
         ),
         SourceKind::Sso(sso) => sso_text(sso, env),
+        SourceKind::WebIdentity(w) => format!(
+            "none: AssumeRoleWithWebIdentity with the token in {}, session name {}",
+            w.token_file, w.session_name
+        ),
     }
 }
 
@@ -150,7 +154,11 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Resul
     let mut line = |label: &str, text: String| out.push_str(&format!("{label:<11} {text}\n"));
     let key = match plan.source.access_key_id() {
         Some(id) => format!("key {id}"),
-        None if matches!(plan.source.kind, SourceKind::Sso(_)) => {
+        None if matches!(
+            plan.source.kind,
+            SourceKind::Sso(_) | SourceKind::WebIdentity(_)
+        ) =>
+        {
             "the role credentials (role chaining, at most 1h)".to_owned()
         }
         None => "the key it prints".to_owned(),
@@ -165,7 +173,9 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Resul
         "{} ({})",
         plan.source.describe(),
         match (&plan.source.kind, plan.source.access_key_id()) {
-            (SourceKind::Sso(_), _) => "temporary role credentials".to_owned(),
+            (SourceKind::Sso(_) | SourceKind::WebIdentity(_), _) => {
+                "temporary role credentials".to_owned()
+            }
             (_, None) => "keys printed when it runs".to_owned(),
             (_, Some(id)) if plan.source.is_temporary() => format!("temporary key {id}"),
             (_, Some(id)) => format!("long-term key {id}"),
@@ -197,6 +207,14 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Resul
             format!(
                 "sts:GetFederationToken with {key} of {}; name {name}, a policy passing the user's own permissions through, no MFA",
                 plan.source.describe()
+            ),
+        );
+    } else if let (true, SourceKind::WebIdentity(w)) = (plan.hops.is_empty(), &plan.source.kind) {
+        line(
+            "call",
+            format!(
+                "sts:AssumeRoleWithWebIdentity {} with the token in {}, unsigned; no MFA",
+                w.role_arn, w.token_file
             ),
         );
     } else if let (true, SourceKind::Sso(sso)) = (plan.hops.is_empty(), &plan.source.kind) {
@@ -238,7 +256,7 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Resul
             format!("sts:AssumeRole {} with {signer}; {extra}", hop.role_arn),
         );
     }
-    let duration = if plan.call == limits::Call::SsoRoleCredentials {
+    let duration = if plan.call.is_provided() {
         format!("not asked for: {}", plan.call.rule())
     } else {
         format!(

@@ -362,6 +362,13 @@ pub fn key(plan: &Plan) -> String {
             ),
             "sso",
         ),
+        SourceKind::WebIdentity(w) => (
+            format!(
+                "web-identity:{}|{}|{}",
+                w.role_arn, w.token_file, w.session_name
+            ),
+            "web-identity",
+        ),
     };
     let mut text = format!(
         "v{FORMAT_VERSION}\ncall={}\nkey={key}\nsource={source}\nmfa={}\nfederation={}\n",

@@ -197,8 +197,11 @@ fn fresh_session(
         announce(plan, &session);
         return Ok(session);
     }
-    if let SourceKind::Sso(sso) = &plan.source.kind {
-        return sso_session(plan, sso, args, env, (timeout, &net), &log, memory);
+    if matches!(
+        plan.source.kind,
+        SourceKind::Sso(_) | SourceKind::WebIdentity(_)
+    ) {
+        return provided_session(plan, args, env, (timeout, &net), &log, memory);
     }
     // The keys: read from a store, or from a credential_process, only now that a session is
     // really needed, and only once.
@@ -210,7 +213,10 @@ fn fresh_session(
         SourceKind::Process { profile, .. } => log(&format!(
             "running the credential_process of profile `{profile}`"
         )),
-        SourceKind::Profile(_) | SourceKind::Environment | SourceKind::Sso(_) => {}
+        SourceKind::Profile(_)
+        | SourceKind::Environment
+        | SourceKind::Sso(_)
+        | SourceKind::WebIdentity(_) => {}
     }
     let keys = crate::keys::load(&plan.source, env)?;
     let chained;
@@ -320,27 +326,36 @@ fn fresh_session(
     Ok(session)
 }
 
-/// A session from IAM Identity Center: the role credentials themselves for an SSO profile;
-/// for a chain from one, its AssumeRole calls signed by them (role chaining, 1h). The role
-/// credentials are the SSO profile's own session, taken through `session_remembering`: cached
-/// under its key and lock, so a chain's renewal starts from them and many processes make
-/// one GetRoleCredentials call.
-fn sso_session(
+/// A session from one of the SDK's providers (IAM Identity Center, web identity): the role
+/// credentials themselves for such a profile; for a chain from one, its AssumeRole calls
+/// signed by them (role chaining, 1h). The role credentials are the source profile's own
+/// session, taken through `session_remembering`: cached under its key and lock, so a chain's
+/// renewal starts from them and many processes make one provider call.
+fn provided_session(
     plan: &Plan,
-    sso: &profile::Sso,
     args: &SessionArgs,
     env: &Environment,
     (timeout, net): (Duration, &crate::aws::net::Network),
     log: sts::Log<'_>,
     memory: Option<&Memory>,
 ) -> Result<Session> {
-    if plan.hops.is_empty() {
-        let session = crate::aws::sso::role_credentials(sso, env, timeout, net, log)?;
-        announce(plan, &session);
-        return Ok(session);
-    }
+    let source_profile = match &plan.source.kind {
+        SourceKind::Sso(sso) if plan.hops.is_empty() => {
+            let session = crate::aws::sso::role_credentials(sso, env, timeout, net, log)?;
+            announce(plan, &session);
+            return Ok(session);
+        }
+        SourceKind::WebIdentity(w) if plan.hops.is_empty() => {
+            let session = crate::aws::web_identity::role_credentials(plan, w, timeout, net, log)?;
+            announce(plan, &session);
+            return Ok(session);
+        }
+        SourceKind::Sso(sso) => &sso.profile,
+        SourceKind::WebIdentity(w) => &w.profile,
+        _ => unreachable!("only provider sources come here"),
+    };
     let request = Request {
-        profile: &sso.profile,
+        profile: source_profile,
         duration: None,
         region: args.region.as_deref(),
         console: false,
@@ -388,7 +403,7 @@ fn with_temporary_keys(plan: &Plan) -> Result<Plan> {
 fn announce(plan: &Plan, session: &Session) {
     // IAM Identity Center is asked for no duration: what it gave is what the session has.
     let secs = match plan.call {
-        limits::Call::SsoRoleCredentials => session
+        call if call.is_provided() => session
             .expiration
             .saturating_sub(crate::sys::time::now())
             .max(0) as u64,

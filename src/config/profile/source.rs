@@ -26,6 +26,18 @@ pub enum SourceKind {
     Environment,
     /// IAM Identity Center: role credentials from the portal, with the AWS CLI's token.
     Sso(Sso),
+    /// `role_arn` + `web_identity_token_file`: AssumeRoleWithWebIdentity with the file's token.
+    WebIdentity(WebIdentity),
+}
+
+/// A web identity profile: the role, the token file (an OIDC token that a CI system or
+/// Kubernetes keeps fresh), and the session name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebIdentity {
+    pub profile: String,
+    pub role_arn: String,
+    pub token_file: String,
+    pub session_name: String,
 }
 
 /// An IAM Identity Center profile: `sso_session` with its `[sso-session NAME]` section, or the
@@ -76,6 +88,10 @@ impl Source {
                 format!("the credential_process of profile `{profile}`")
             }
             SourceKind::Environment => "the environment (credential_source = Environment)".into(),
+            SourceKind::WebIdentity(w) => format!(
+                "web identity (profile `{}`, role {}, token file {})",
+                w.profile, w.role_arn, w.token_file
+            ),
             SourceKind::Sso(sso) => format!(
                 "IAM Identity Center ({}), role {} in {} (profile `{}`)",
                 sso.session
@@ -111,6 +127,7 @@ impl Source {
             SourceKind::Process { .. } => "credential_process".to_owned(),
             SourceKind::Environment => "environment".to_owned(),
             SourceKind::Sso(_) => "sso".to_owned(),
+            SourceKind::WebIdentity(_) => "web-identity".to_owned(),
         }
     }
 }
@@ -302,6 +319,40 @@ fn sso_source(set: &ProfileSet, profile: &Profile, via: &str) -> Result<Option<S
         account_id: account_id.to_owned(),
         role_name: role_name.to_owned(),
     }))
+}
+
+/// `role_arn` with `web_identity_token_file`: the role is assumed with the token, unsigned, so
+/// it is the source itself and not a hop signed by something else.
+pub(super) fn web_identity_source(
+    profile: &Profile,
+    role_arn: &str,
+    token_file: &str,
+    env: &Environment,
+) -> Result<Source> {
+    let pname = profile.name();
+    let token_file = match (token_file.strip_prefix("~/"), env.get("HOME")) {
+        (Some(rest), Some(home)) => format!("{}/{rest}", home.trim_end_matches('/')),
+        _ => token_file.to_owned(),
+    };
+    let session_name = match get(profile, "role_session_name") {
+        Some(n) if super::plan::fits_shape(n, 2, 64, "+=,.@-") => n.to_owned(),
+        Some(n) => {
+            return Err(Error::new(format!(
+                "profile `{pname}`: role_session_name `{n}` is not valid"
+            ))
+            .hint("AWS accepts 2 to 64 characters: letters, digits, _ and +=,.@-"));
+        }
+        None => default_session_name(env),
+    };
+    Ok(Source {
+        kind: SourceKind::WebIdentity(WebIdentity {
+            profile: pname.to_owned(),
+            role_arn: role_arn.to_owned(),
+            token_file,
+            session_name,
+        }),
+        keys: None,
+    })
 }
 
 /// A profile whose `credential_process` is mfaexec itself. mfaexec never runs such a

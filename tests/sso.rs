@@ -285,3 +285,69 @@ fn the_aws_cli_as_a_child_of_an_sso_profile_uses_the_portals_keys() {
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].access_key_id, sso.issued()[0].access_key_id);
 }
+
+const WEB_ROLE: &str = "arn:aws:iam::333333333333:role/ci";
+
+fn web_identity_sandbox() -> Sandbox {
+    let s = Sandbox::standard();
+    s.sts.add_role(Role {
+        max_session_duration: 43200,
+        ..Role::new(WEB_ROLE)
+    });
+    s.sts.add_role(Role {
+        trusted: vec![WEB_ROLE.into()],
+        ..Role::new("arn:aws:iam::333333333333:role/after-ci")
+    });
+    s.sts.accept_web_identity(WEB_ROLE, "eyJ.OIDC.token");
+    std::fs::write(s.home().join("token.jwt"), "eyJ.OIDC.token").unwrap();
+    s.append_config(
+        "\n[profile ci]\nrole_arn = arn:aws:iam::333333333333:role/ci\nweb_identity_token_file = ~/token.jwt\nrole_session_name = ci-run\n\n\
+         [profile ci-next]\nrole_arn = arn:aws:iam::333333333333:role/after-ci\nsource_profile = ci\n",
+    );
+    s
+}
+
+#[test]
+fn a_web_identity_profile_assumes_its_role_with_the_token_file() {
+    let s = web_identity_sandbox();
+    let out = s.run(["ci", "--", "env"]).success();
+    let calls = of(&s.calls(), "AssumeRoleWithWebIdentity");
+    assert_eq!(calls.len(), 1, "{:?}", s.calls());
+    assert_eq!(calls[0].params["RoleArn"], WEB_ROLE);
+    assert_eq!(calls[0].params["RoleSessionName"], "ci-run");
+    assert_eq!(calls[0].params["WebIdentityToken"], "eyJ.OIDC.token");
+    assert_eq!(calls[0].access_key_id, "", "the call is unsigned");
+    let issued = s.sts.issued();
+    assert_eq!(var(&out, "AWS_ACCESS_KEY_ID"), issued[0].access_key_id);
+    // Cached like any session.
+    s.run(["ci", "--", "true"]).success();
+    assert_eq!(s.calls().len(), 1);
+    // A chain from it is role chaining, from the cached session.
+    s.run(["ci-next", "--", "true"]).success();
+    let assumes = of(&s.calls(), "AssumeRole");
+    assert_eq!(assumes.len(), 1);
+    assert_eq!(assumes[0].access_key_id, issued[0].access_key_id);
+    assert!(assumes[0].params["DurationSeconds"].parse::<u64>().unwrap() <= 3600);
+    assert_eq!(of(&s.calls(), "AssumeRoleWithWebIdentity").len(), 1);
+    let out = s.run(["list"]).success();
+    assert!(
+        out.stdout()
+            .lines()
+            .any(|l| l.starts_with("ci ") && l.contains("web-identity")),
+        "{}",
+        out.stdout()
+    );
+}
+
+#[test]
+fn a_missing_web_identity_token_file_is_named_before_any_call() {
+    let s = web_identity_sandbox();
+    std::fs::remove_file(s.home().join("token.jwt")).unwrap();
+    let out = s.run(["ci", "--", "true"]).failure(1);
+    out.one_line_error()
+        .stderr_has("web_identity_token_file")
+        .stderr_has("token.jwt");
+    assert!(s.calls().is_empty());
+    let out = s.run(["ci", "--dry-run"]).success();
+    out.stdout_has("sts:AssumeRoleWithWebIdentity arn:aws:iam::333333333333:role/ci");
+}

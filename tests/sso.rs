@@ -351,3 +351,20 @@ fn a_missing_web_identity_token_file_is_named_before_any_call() {
     let out = s.run(["ci", "--dry-run"]).success();
     out.stdout_has("sts:AssumeRoleWithWebIdentity arn:aws:iam::333333333333:role/ci");
 }
+
+#[test]
+fn login_signs_in_to_the_console_with_the_portals_credentials() {
+    let (mut s, sso) = sandbox();
+    let fed = s.sts.federation_url();
+    s.set("MFAEXEC_FEDERATION_ENDPOINT", &fed);
+    valid_token(&s, &sso, "corp");
+    let out = s.run(["login", "dev", "--print"]).success();
+    out.stdout_has("SigninToken=");
+    let calls = s.sts.federation_calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(
+        calls[0].access_key_id.as_deref(),
+        Some(sso.issued()[0].access_key_id.as_str())
+    );
+    assert_eq!(calls[0].session_duration, None);
+}

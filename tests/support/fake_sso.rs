@@ -267,6 +267,7 @@ fn serve(
                     ) {
                         register(
                             &creds.access_key_id,
+                            &creds.secret_access_key,
                             &creds.session_token,
                             &sso_role_arn(account, role),
                             creds.expiration_unix,

@@ -394,12 +394,13 @@ impl FakeSts {
 
     /// A function that registers role credentials issued elsewhere (IAM Identity Center's
     /// portal) as a session of a role: AssumeRole signed with them is role chaining (1h cap),
-    /// admitted by trust policies naming that role. Arguments: access key id, session token,
-    /// role ARN, expiration (Unix seconds).
+    /// admitted by trust policies naming that role, and accepted by the federation endpoint.
+    /// Arguments: access key id, secret access key, session token, role ARN, expiration (Unix
+    /// seconds).
     pub fn role_session_registrar(&self) -> RoleSessionRegistrar {
         let world = Arc::clone(&self.world);
         Box::new(
-            move |access_key_id, session_token, role_arn, expiration_unix| {
+            move |access_key_id, secret_access_key, session_token, role_arn, expiration_unix| {
                 let mut world = lock(&world);
                 let account = arn_account(role_arn);
                 // The identity behind a portal session has no IAM user; a hidden one stands in as
@@ -430,13 +431,23 @@ impl FakeSts {
                         mfa: false,
                     },
                 );
+                world.issued.push(Issued {
+                    access_key_id: access_key_id.to_string(),
+                    secret_access_key: secret_access_key.to_string(),
+                    session_token: session_token.to_string(),
+                    expiration_unix,
+                    from_action: "GetRoleCredentials".to_string(),
+                    role_arn: Some(role_arn.to_string()),
+                    mfa: false,
+                    chained: false,
+                });
             },
         )
     }
 }
 
 /// See [`FakeSts::role_session_registrar`].
-pub type RoleSessionRegistrar = Box<dyn Fn(&str, &str, &str, u64) + Send + Sync>;
+pub type RoleSessionRegistrar = Box<dyn Fn(&str, &str, &str, &str, u64) + Send + Sync>;
 
 impl Drop for FakeSts {
     fn drop(&mut self) {

@@ -116,6 +116,11 @@ pub struct RotateArgs {
     /// Say on stderr what is being done (never a secret)
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// When an IAM Identity Center token has expired, run `aws sso login` (the AWS CLI on PATH,
+    /// which opens the browser) and go on; without it, mfaexec names that command and stops
+    #[arg(long)]
+    pub sso_login: bool,
 }
 
 #[derive(Debug, Args)]
@@ -256,6 +261,11 @@ pub struct SessionArgs {
     /// Say on stderr what is being done (never a secret)
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// When an IAM Identity Center token has expired, run `aws sso login` (the AWS CLI on PATH,
+    /// which opens the browser) and go on; without it, mfaexec names that command and stops
+    #[arg(long)]
+    pub sso_login: bool,
 
     /// Never ask on the terminal: a code only a user could type is an error (the --server
     /// renewing a session while the terminal belongs to the command).

@@ -368,3 +368,51 @@ fn login_signs_in_to_the_console_with_the_portals_credentials() {
     );
     assert_eq!(calls[0].session_duration, None);
 }
+
+#[test]
+fn sso_login_runs_the_aws_cli_then_goes_on() {
+    let (mut s, sso) = sandbox();
+    let past = fake_sso::now() - 60;
+    fake_sso::write_token(&s.home(), "corp", START_URL, "us-east-1", TOKEN, past, None);
+    sso.accept_token(TOKEN, fake_sso::now() + 3600);
+    // A fresh token, put in place by the stand-in for the AWS CLI as `aws sso login` would.
+    let fresh = s.path("fresh.json");
+    let home = s.home();
+    fake_sso::write_token(
+        &home,
+        "fresh",
+        START_URL,
+        "us-east-1",
+        TOKEN,
+        fake_sso::now() + 3600,
+        None,
+    );
+    std::fs::rename(fake_sso::token_path(&home, "fresh"), &fresh).unwrap();
+    let bin_dir = s.path("bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    let script = bin_dir.join("aws");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$@\" > {args}\necho 'Attempting to open your browser'\ncp {fresh} {token}\n",
+            args = s.path("args").display(),
+            fresh = fresh.display(),
+            token = fake_sso::token_path(&home, "corp").display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    s.set("PATH", &format!("{}:/usr/bin:/bin", bin_dir.display()));
+    // Without the option: the hint, and the AWS CLI is not run.
+    s.run(["env", "dev"]).failure(1).one_line_error();
+    assert!(!s.path("args").exists());
+    let out = s.run(["env", "dev", "--sso-login"]).success();
+    assert_eq!(
+        std::fs::read_to_string(s.path("args")).unwrap().trim(),
+        "sso login --sso-session corp"
+    );
+    out.stdout_has(&sso.issued()[0].access_key_id);
+    assert!(!out.stdout().contains("browser"), "{}", out.stdout());
+    out.stderr_has("Attempting to open your browser");
+}

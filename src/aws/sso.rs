@@ -70,15 +70,63 @@ fn expired(sso: &Sso) -> Error {
     .hint(sso_token::login_hint(sso))
 }
 
-/// One GetRoleCredentials call through the SDK's provider.
+/// Runs `aws sso login` for `sso` (`--sso-login`): the AWS CLI on the PATH mfaexec was given,
+/// with mfaexec's environment, its output on stderr (stdout may be an `env` script or a
+/// credential_process answer). Refused when nobody is there to sign in (`--server`'s renewals).
+pub fn sign_in(sso: &Sso, env: &Environment, unattended: bool) -> Result<()> {
+    if unattended {
+        return Err(expired(sso));
+    }
+    let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+    let aws = which::which_in("aws", env.get_os("PATH"), cwd).map_err(|_| {
+        Error::new(format!(
+            "profile `{}`: --sso-login runs the AWS CLI (`{}`), but `aws` is not on PATH",
+            sso.profile,
+            sso.login_command()
+        ))
+        .hint("install the AWS CLI v2, or sign in from where it is installed")
+    })?;
+    let words = sso.login_command();
+    let args: Vec<&str> = words.split(' ').skip(1).collect();
+    crate::say!("mfaexec: profile `{}`: running `{words}`", sso.profile);
+    let stderr = std::io::stderr();
+    let out = std::os::fd::AsFd::as_fd(&stderr)
+        .try_clone_to_owned()
+        .map(std::process::Stdio::from)
+        .unwrap_or_else(|_| std::process::Stdio::null());
+    let status = std::process::Command::new(aws)
+        .args(args)
+        .env_clear()
+        .envs(env.iter())
+        .stdout(out)
+        .status()
+        .map_err(|e| Error::new(format!("cannot run `{words}`: {e}")))?;
+    if !status.success() {
+        return Err(Error::new(format!(
+            "profile `{}`: `{words}` failed ({status})",
+            sso.profile
+        ))
+        .hint(sso_token::login_hint(sso)));
+    }
+    check_token(sso, env)
+}
+
+/// One GetRoleCredentials call through the SDK's provider; with `sign_in`, an expired token
+/// is renewed first by `aws sso login`.
 pub fn role_credentials(
     sso: &Sso,
     env: &Environment,
+    (sign_in_first, unattended): (bool, bool),
     timeout: Duration,
     net: &Network,
     log: Log<'_>,
 ) -> Result<Session> {
-    check_token(sso, env)?;
+    if let Err(e) = check_token(sso, env) {
+        if !sign_in_first {
+            return Err(e);
+        }
+        sign_in(sso, env, unattended)?;
+    }
     let (url, from) = portal_url(sso, env);
     crate::config::endpoint::require_tls_beyond_loopback(&url, from)?;
     log(&format!(

@@ -193,6 +193,7 @@ pub fn run(args: &RotateArgs, env: &Environment) -> Result<()> {
                 refresh: false,
                 dry_run: false,
                 verbose: args.verbose,
+                sso_login: false,
                 no_prompt: false,
             };
             obtain::session(&session_plan, &session_args, env)?.keys

@@ -63,7 +63,7 @@ pub fn state(env: &Environment, sso: &Sso) -> Option<State> {
 /// The hint of an expired or missing token: the command that signs in again.
 pub fn login_hint(sso: &Sso) -> String {
     format!(
-        "mfaexec never opens a browser itself: `{}` signs in (the AWS CLI writes the token mfaexec reads), then run mfaexec again",
+        "`{}` signs in (in a browser; mfaexec never opens one by itself), then run mfaexec again, or add --sso-login to have mfaexec run it",
         sso.login_command()
     )
 }

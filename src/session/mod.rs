@@ -341,7 +341,8 @@ fn provided_session(
 ) -> Result<Session> {
     let source_profile = match &plan.source.kind {
         SourceKind::Sso(sso) if plan.hops.is_empty() => {
-            let session = crate::aws::sso::role_credentials(sso, env, timeout, net, log)?;
+            let login = (args.sso_login, args.no_prompt);
+            let session = crate::aws::sso::role_credentials(sso, env, login, timeout, net, log)?;
             announce(plan, &session);
             return Ok(session);
         }

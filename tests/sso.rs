@@ -71,8 +71,14 @@ fn an_sso_session_profile_runs_with_the_portals_credentials_and_caches_them() {
     assert_eq!(calls[0].account_id.as_deref(), Some(PROD));
     assert_eq!(calls[0].role_name.as_deref(), Some("Admin"));
     assert!(s.calls().is_empty(), "no STS call: {:?}", s.calls());
-    // The second run is a cache hit: no call, and the same keys.
-    let again = s.run(["dev", "--", "env"]).success();
+    // The second run is a cache hit: no call, and the same keys; it reads no token (none is
+    // left) and reaches no portal (none is configured).
+    std::fs::remove_file(fake_sso::token_path(&s.home(), "corp")).unwrap();
+    let again = s
+        .run(["dev", "--", "env"])
+        .env_remove("AWS_ENDPOINT_URL_SSO")
+        .env_remove("AWS_ENDPOINT_URL_SSO_OIDC")
+        .success();
     assert_eq!(
         var(&again, "AWS_ACCESS_KEY_ID"),
         sso.issued()[0].access_key_id

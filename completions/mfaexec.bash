@@ -181,7 +181,7 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__credential__subcmd__process)
-            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --help --version"
+            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --sso-login --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -230,7 +230,7 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__env)
-            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --format --help --version"
+            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --sso-login --format --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -283,7 +283,7 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__exec)
-            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --ecs-server --server --help --version"
+            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --sso-login --ecs-server --server --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -612,7 +612,7 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__login)
-            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --destination --print --help --version"
+            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --sso-login --destination --print --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -682,7 +682,7 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__rotate)
-            opts="-t -v -h -V --token-code --region --verbose --help --version"
+            opts="-t -v -h -V --token-code --region --verbose --sso-login --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -717,7 +717,7 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__use)
-            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --unset --help --version"
+            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --sso-login --unset --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -780,7 +780,7 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__write)
-            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --to --help --version"
+            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --sso-login --to --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

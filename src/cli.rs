@@ -137,6 +137,11 @@ pub struct RotateArgs {
     /// Say on stderr what is being done (never a secret)
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// When an IAM Identity Center token has expired, run `aws sso login` (the AWS CLI on PATH,
+    /// which opens the browser) and go on; without it, mfaexec names that command and stops
+    #[arg(long)]
+    pub sso_login: bool,
 }
 
 #[derive(Debug, Args)]
@@ -277,6 +282,11 @@ pub struct SessionArgs {
     /// Say on stderr what is being done (never a secret)
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// When an IAM Identity Center token has expired, run `aws sso login` (the AWS CLI on PATH,
+    /// which opens the browser) and go on; without it, mfaexec names that command and stops
+    #[arg(long)]
+    pub sso_login: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -22,6 +22,7 @@ mod profiles;
 mod rotate;
 mod server;
 mod shells;
+mod sso;
 mod version;
 mod warm;
 mod write_file;

@@ -5,4 +5,6 @@
 pub mod federation;
 pub mod iam;
 pub mod net;
+pub mod sso;
 pub mod sts;
+pub mod web_identity;

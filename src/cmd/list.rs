@@ -88,16 +88,44 @@ fn row(set: &ProfileSet, name: &str, env: &Environment, cache: &Result<Option<Ca
     let plan = profile::plan(env, &request);
     // Keys in a store or from a credential_process make a profile as static as keys in the
     // files do.
-    let kind = match (&plan, kind) {
-        (Ok(_), "other") => "static",
-        (_, kind) => kind,
+    let sso = match &plan {
+        Ok(plan) => match &plan.source.kind {
+            profile::SourceKind::Sso(sso) => Some(sso.clone()),
+            _ => None,
+        },
+        Err(_) => None,
     };
-    let keys = match &plan {
-        Ok(plan) => match plan.source.access_key_id() {
+    let web_identity = plan.as_ref().is_ok_and(|p| {
+        p.hops.is_empty() && matches!(p.source.kind, profile::SourceKind::WebIdentity(_))
+    });
+    let (kind, target) = match (&plan, kind, &sso) {
+        (Ok(_), _, _) if web_identity => ("web-identity", target),
+        (Ok(_), "other", Some(sso)) => ("sso", format!("{} in {}", sso.role_name, sso.account_id)),
+        (Ok(_), "other", None) => ("static", target),
+        (_, kind, _) => (kind, target),
+    };
+    let keys = match (&plan, &sso) {
+        // The token's own expiry, read from its file: nothing is refreshed for a listing.
+        (Ok(_), Some(sso)) => match crate::config::sso_token::state(env, sso) {
+            None => "sso, no token".to_owned(),
+            Some(t) if t.expires > crate::sys::time::now() => format!(
+                "sso, token until {}",
+                crate::sys::time::local_time(t.expires)
+            ),
+            Some(t) if t.refreshable => format!(
+                "sso, token expired {} (refreshable)",
+                crate::sys::time::local_time(t.expires)
+            ),
+            Some(t) => format!(
+                "sso, token expired {}",
+                crate::sys::time::local_time(t.expires)
+            ),
+        },
+        (Ok(plan), None) => match plan.source.access_key_id() {
             Some(id) => format!("{} {id}", plan.source.origin()),
             None => plan.source.origin(),
         },
-        Err(_) => "-".to_owned(),
+        (Err(_), _) => "-".to_owned(),
     };
     let state = match (cache, plan) {
         (Ok(None), _) => State::Unknown("cache off".into()),

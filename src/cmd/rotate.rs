@@ -148,6 +148,20 @@ pub fn run(
             ))
             .hint("rotate that key where it is set, or give the profile a source_profile that holds the keys"));
         }
+        SourceKind::WebIdentity(w) => {
+            return Err(Error::new(format!(
+                "profile `{}` gets its credentials from web identity: there is no access key to rotate",
+                w.profile
+            ))
+            .hint("web identity credentials are temporary; rotate the profile that holds an IAM user's keys"));
+        }
+        SourceKind::Sso(sso) => {
+            return Err(Error::new(format!(
+                "profile `{}` gets its credentials from IAM Identity Center: there is no access key to rotate",
+                sso.profile
+            ))
+            .hint("IAM Identity Center's role credentials are temporary; rotate the profile that holds an IAM user's keys"));
+        }
     };
     if old.is_temporary() {
         return Err(Error::new(format!(
@@ -189,6 +203,7 @@ pub fn run(
                 refresh: false,
                 dry_run: false,
                 verbose: args.verbose,
+                sso_login: false,
             };
             obtain::session(
                 &session_plan,

@@ -136,6 +136,10 @@ pub enum Call {
     GetFederationToken,
     /// GetFederationToken for a root user: at most 1 hour.
     GetFederationTokenRoot,
+    /// IAM Identity Center's GetRoleCredentials: the permission set decides the duration.
+    SsoRoleCredentials,
+    /// AssumeRoleWithWebIdentity through the SDK's provider, which asks for STS's default.
+    WebIdentity,
 }
 
 impl Call {
@@ -146,6 +150,8 @@ impl Call {
                 HOUR
             }
             Call::GetSessionToken | Call::GetFederationToken => SESSION_TOKEN_MAX,
+            Call::SsoRoleCredentials => ASSUME_ROLE_MAX,
+            Call::WebIdentity => HOUR,
         }
     }
 
@@ -154,7 +160,9 @@ impl Call {
             Call::AssumeRole
             | Call::AssumeRoleChained
             | Call::GetSessionTokenRoot
-            | Call::GetFederationTokenRoot => HOUR,
+            | Call::GetFederationTokenRoot
+            | Call::SsoRoleCredentials
+            | Call::WebIdentity => HOUR,
             Call::GetSessionToken | Call::GetFederationToken => ASSUME_ROLE_MAX,
         }
     }
@@ -172,6 +180,12 @@ impl Call {
             Call::GetSessionTokenRoot => "GetSessionToken for a root user allows 15m to 1h",
             Call::GetFederationToken => "GetFederationToken for an IAM user allows 15m to 36h",
             Call::GetFederationTokenRoot => "GetFederationToken for a root user allows 15m to 1h",
+            Call::SsoRoleCredentials => {
+                "IAM Identity Center gives what the permission set's session duration allows (1h to 12h)"
+            }
+            Call::WebIdentity => {
+                "the SDK's web identity provider asks for no duration, so STS gives its default of 1h"
+            }
         }
     }
 
@@ -181,7 +195,14 @@ impl Call {
             Call::AssumeRole | Call::AssumeRoleChained => "AssumeRole",
             Call::GetSessionToken | Call::GetSessionTokenRoot => "GetSessionToken",
             Call::GetFederationToken | Call::GetFederationTokenRoot => "GetFederationToken",
+            Call::SsoRoleCredentials => "GetRoleCredentials",
+            Call::WebIdentity => "AssumeRoleWithWebIdentity",
         }
+    }
+
+    /// The session comes from one of the SDK's providers, which asks for no duration.
+    pub fn is_provided(self) -> bool {
+        matches!(self, Call::SsoRoleCredentials | Call::WebIdentity)
     }
 }
 

@@ -7,3 +7,4 @@ pub mod index;
 pub mod limits;
 pub mod network;
 pub mod profile;
+pub mod sso_token;

@@ -304,6 +304,14 @@ pub fn load(source: &Source, env: &Environment, ask: Asking) -> Result<Keys> {
         SourceKind::Environment => Err(Error::new(
             "the keys of credential_source = Environment were not read",
         )),
+        SourceKind::Sso(sso) => Err(Error::new(format!(
+            "profile `{}`: its credentials come from IAM Identity Center, not from keys",
+            sso.profile
+        ))),
+        SourceKind::WebIdentity(w) => Err(Error::new(format!(
+            "profile `{}`: its credentials come from web identity, not from keys",
+            w.profile
+        ))),
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::aws::sts;
 use crate::cli::SessionArgs;
 use crate::config::limits;
-use crate::config::profile::{self, Plan};
+use crate::config::profile::{self, Plan, SourceKind};
 use crate::creds::Session;
 use crate::error::Result;
 use crate::output::vars::{self, Vars};
@@ -36,7 +36,6 @@ pub fn cache_state(plan: &Plan, env: &Environment) -> String {
 
 /// Where the first call's keys come from, said without unlocking or running anything.
 fn keys_text(plan: &Plan, env: &Environment) -> String {
-    use crate::config::profile::SourceKind;
     match &plan.source.kind {
         SourceKind::Profile(p) => format!(
             "from the files (profile `{p}`), key {}",
@@ -68,7 +67,43 @@ fn keys_text(plan: &Plan, env: &Environment) -> String {
             "from the environment (AWS_ACCESS_KEY_ID), key {}",
             plan.source.access_key_id().unwrap_or("?")
         ),
+        SourceKind::Sso(sso) => sso_text(sso, env),
+        SourceKind::WebIdentity(w) => format!(
+            "none: AssumeRoleWithWebIdentity with the token in {}, session name {}",
+            w.token_file, w.session_name
+        ),
     }
+}
+
+/// Where an SSO profile's token lives and what it says, read without touching it.
+fn sso_text(sso: &crate::config::profile::Sso, env: &Environment) -> String {
+    use crate::config::sso_token;
+    let place = sso_token::path(env, sso)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "~/.aws/sso/cache (HOME is not set)".to_owned());
+    let state = match sso_token::state(env, sso) {
+        None => format!("no token yet: `{}` makes one", sso.login_command()),
+        Some(s) if s.expires > crate::sys::time::now() => {
+            format!(
+                "token valid until {}",
+                crate::sys::time::local_time(s.expires)
+            )
+        }
+        Some(s) if s.refreshable => format!(
+            "token expired {}, renewed with its refresh token on the next new session",
+            crate::sys::time::local_time(s.expires)
+        ),
+        Some(s) => format!(
+            "token expired {}: `{}` signs in again",
+            crate::sys::time::local_time(s.expires),
+            sso.login_command()
+        ),
+    };
+    let (url, from) = crate::aws::sso::portal_url(sso, env);
+    format!(
+        "IAM Identity Center role credentials, account {}, role {}, start URL {}; token {place}; {state}; portal {url} (from {from})",
+        sso.account_id, sso.role_name, sso.start_url
+    )
 }
 
 /// The endpoint line of `--dry-run`: the URL the SDK's resolver gives, and why.
@@ -119,6 +154,13 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Resul
     let mut line = |label: &str, text: String| out.push_str(&format!("{label:<11} {text}\n"));
     let key = match plan.source.access_key_id() {
         Some(id) => format!("key {id}"),
+        None if matches!(
+            plan.source.kind,
+            SourceKind::Sso(_) | SourceKind::WebIdentity(_)
+        ) =>
+        {
+            "the role credentials (role chaining, at most 1h)".to_owned()
+        }
         None => "the key it prints".to_owned(),
     };
     let mut chain: Vec<String> = plan
@@ -131,6 +173,9 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Resul
         "{} ({})",
         plan.source.describe(),
         match (&plan.source.kind, plan.source.access_key_id()) {
+            (SourceKind::Sso(_) | SourceKind::WebIdentity(_), _) => {
+                "temporary role credentials".to_owned()
+            }
             (_, None) => "keys printed when it runs".to_owned(),
             (_, Some(id)) if plan.source.is_temporary() => format!("temporary key {id}"),
             (_, Some(id)) => format!("long-term key {id}"),
@@ -164,6 +209,26 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Resul
                 plan.source.describe()
             ),
         );
+    } else if let (true, SourceKind::WebIdentity(w)) = (plan.hops.is_empty(), &plan.source.kind) {
+        line(
+            "call",
+            format!(
+                "sts:AssumeRoleWithWebIdentity {} with the token in {}, unsigned; no MFA",
+                w.role_arn, w.token_file
+            ),
+        );
+    } else if let (true, SourceKind::Sso(sso)) = (plan.hops.is_empty(), &plan.source.kind) {
+        line(
+            "call",
+            format!(
+                "sso:GetRoleCredentials for role {} in {}, with the token of {}; no MFA",
+                sso.role_name,
+                sso.account_id,
+                sso.session
+                    .as_ref()
+                    .map_or_else(|| sso.start_url.clone(), |s| format!("sso-session `{s}`"))
+            ),
+        );
     } else if plan.hops.is_empty() {
         line(
             "call",
@@ -191,8 +256,9 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Resul
             format!("sts:AssumeRole {} with {signer}; {extra}", hop.role_arn),
         );
     }
-    line(
-        "duration",
+    let duration = if plan.call.is_provided() {
+        format!("not asked for: {}", plan.call.rule())
+    } else {
         format!(
             "{} ({}s) from {}; limit {}: {}",
             limits::format(plan.duration.secs),
@@ -200,8 +266,9 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Resul
             plan.duration.origin,
             limits::format(plan.call.max()),
             plan.call.rule()
-        ),
-    );
+        )
+    };
+    line("duration", duration);
     for note in &plan.notes {
         line("note", note.clone());
     }

@@ -350,6 +350,25 @@ pub fn key(plan: &Plan) -> String {
             plan.source.access_key_id().unwrap_or("").to_owned(),
             "environment",
         ),
+        // What the portal is asked for, not the token: a hit reads no token file.
+        SourceKind::Sso(sso) => (
+            format!(
+                "sso:{}|{}|{}|{}|{}",
+                sso.start_url,
+                sso.session.as_deref().unwrap_or(""),
+                sso.region,
+                sso.account_id,
+                sso.role_name
+            ),
+            "sso",
+        ),
+        SourceKind::WebIdentity(w) => (
+            format!(
+                "web-identity:{}|{}|{}",
+                w.role_arn, w.token_file, w.session_name
+            ),
+            "web-identity",
+        ),
     };
     let mut text = format!(
         "v{FORMAT_VERSION}\ncall={}\nkey={key}\nsource={source}\nmfa={}\nfederation={}\n",

@@ -213,7 +213,10 @@ fn log_reading_keys(plan: &Plan, args: &SessionArgs) {
         SourceKind::Process { profile, .. } => log(&format!(
             "running the credential_process of profile `{profile}`"
         )),
-        SourceKind::Profile(_) | SourceKind::Environment => {}
+        SourceKind::Profile(_)
+        | SourceKind::Environment
+        | SourceKind::Sso(_)
+        | SourceKind::WebIdentity(_) => {}
     }
 }
 
@@ -264,6 +267,12 @@ fn fresh_session(
         let session = sessions.pop().expect("a chain makes at least one call");
         announce(plan, &session);
         return Ok(session);
+    }
+    if matches!(
+        plan.source.kind,
+        SourceKind::Sso(_) | SourceKind::WebIdentity(_)
+    ) {
+        return provided_session(plan, args, env, (timeout, &net), &log, memory, ask);
     }
     // Whether only the user could give the code is settled before any key source is opened.
     let from = code_from(plan, args, ask)?;
@@ -380,6 +389,59 @@ fn fresh_session(
     Ok(session)
 }
 
+/// A session from one of the SDK's providers (IAM Identity Center, web identity): the role
+/// credentials themselves for such a profile; for a chain from one, its AssumeRole calls
+/// signed by them (role chaining, 1h). The role credentials are the source profile's own
+/// session, taken through `session_remembering`: cached under its key and lock, so a chain's
+/// renewal starts from them and many processes make one provider call.
+fn provided_session(
+    plan: &Plan,
+    args: &SessionArgs,
+    env: &Environment,
+    (timeout, net): (Duration, &crate::aws::net::Network),
+    log: sts::Log<'_>,
+    memory: Option<&Memory>,
+    ask: Asking,
+) -> Result<Session> {
+    let source_profile = match &plan.source.kind {
+        SourceKind::Sso(sso) if plan.hops.is_empty() => {
+            // `--sso-login` opens a browser sign-in: only with the user at the terminal.
+            let sign_in = match ask {
+                Asking::Terminal(terminal) if args.sso_login => Some(terminal),
+                _ => None,
+            };
+            let session = crate::aws::sso::role_credentials(sso, env, sign_in, timeout, net, log)?;
+            announce(plan, &session);
+            return Ok(session);
+        }
+        SourceKind::WebIdentity(w) if plan.hops.is_empty() => {
+            let session = crate::aws::web_identity::role_credentials(plan, w, timeout, net, log)?;
+            announce(plan, &session);
+            return Ok(session);
+        }
+        SourceKind::Sso(sso) => &sso.profile,
+        SourceKind::WebIdentity(w) => &w.profile,
+        _ => unreachable!("only provider sources come here"),
+    };
+    let request = Request {
+        profile: source_profile,
+        duration: None,
+        region: args.region.as_deref(),
+        console: false,
+    };
+    let source = session_remembering(&profile::plan(env, &request)?, args, env, memory, ask)?;
+    let start = sts::Start {
+        hop: 0,
+        keys: source.keys,
+        first_hop_secs: None,
+    };
+    let mut sessions =
+        sts::obtain_hops(plan, start, None, timeout, net, log).map_err(sts::Failure::into_error)?;
+    let session = sessions.pop().expect("a chain makes at least one call");
+    announce(plan, &session);
+    Ok(session)
+}
+
 /// The plan once a credential_process turned out to give temporary credentials (a
 /// SessionToken): AssumeRole from them is role chaining, capped at 1h by AWS, and
 /// GetSessionToken cannot be called with them at all.
@@ -408,12 +470,20 @@ fn with_temporary_keys(plan: &Plan) -> Result<Plan> {
 
 /// The one line a new session gets on stderr.
 fn announce(plan: &Plan, session: &Session) {
+    // IAM Identity Center is asked for no duration: what it gave is what the session has.
+    let secs = match plan.call {
+        call if call.is_provided() => session
+            .expiration
+            .saturating_sub(crate::sys::time::now())
+            .max(0) as u64,
+        _ => plan.duration.secs,
+    };
     crate::say!(
         "mfaexec: new session for {} ({}), expires {} ({})",
         plan.profile,
         plan.describe(),
         local_time(session.expiration),
-        limits::format(plan.duration.secs)
+        limits::format(secs)
     );
 }
 

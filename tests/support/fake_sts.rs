@@ -383,7 +383,71 @@ impl FakeSts {
     fn lock(&self) -> MutexGuard<'_, World> {
         lock(&self.world)
     }
+
+    /// Makes AssumeRoleWithWebIdentity accept `token` (an OIDC token's text, as read from
+    /// `web_identity_token_file`) for `role_arn`.
+    pub fn accept_web_identity(&self, role_arn: &str, token: &str) {
+        self.lock()
+            .web_identity
+            .insert((role_arn.to_string(), token.to_string()));
+    }
+
+    /// A function that registers role credentials issued elsewhere (IAM Identity Center's
+    /// portal) as a session of a role: AssumeRole signed with them is role chaining (1h cap),
+    /// admitted by trust policies naming that role, and accepted by the federation endpoint.
+    /// Arguments: access key id, secret access key, session token, role ARN, expiration (Unix
+    /// seconds).
+    pub fn role_session_registrar(&self) -> RoleSessionRegistrar {
+        let world = Arc::clone(&self.world);
+        Box::new(
+            move |access_key_id, secret_access_key, session_token, role_arn, expiration_unix| {
+                let mut world = lock(&world);
+                let account = arn_account(role_arn);
+                // The identity behind a portal session has no IAM user; a hidden one stands in as
+                // the origin of the chain.
+                let origin = User {
+                    mfa_serial: None,
+                    ..User::new("sso-user", &account)
+                };
+                let origin_key = origin.access_key_id.clone();
+                world.users.insert(
+                    origin_key.clone(),
+                    UserEntry {
+                        user: origin,
+                        user_id: format!("AIDA{}", random_string(17, UPPER_ALNUM)),
+                    },
+                );
+                world.sessions.insert(
+                    access_key_id.to_string(),
+                    Session {
+                        token: session_token.to_string(),
+                        expiration_unix,
+                        origin_key,
+                        kind: SessionKind::Role {
+                            role_arn: role_arn.to_string(),
+                            role_id: format!("AROA{}", random_string(17, UPPER_ALNUM)),
+                            session_name: "sso-user".to_string(),
+                        },
+                        mfa: false,
+                    },
+                );
+                world.issued.push(Issued {
+                    access_key_id: access_key_id.to_string(),
+                    secret_access_key: secret_access_key.to_string(),
+                    session_token: session_token.to_string(),
+                    expiration_unix,
+                    from_action: "GetRoleCredentials".to_string(),
+                    role_arn: Some(role_arn.to_string()),
+                    mfa: false,
+                    chained: false,
+                });
+            },
+        )
+    }
 }
+
+/// See [`FakeSts::role_session_registrar`].
+pub type RoleSessionRegistrar = Box<dyn Fn(&str, &str, &str, &str, u64) + Send + Sync>;
 
 impl Drop for FakeSts {
     fn drop(&mut self) {
@@ -426,6 +490,8 @@ struct World {
     /// `Rewrite` or `RewriteUnsized` faults for the next federation answers.
     federation_rewrites: VecDeque<Fault>,
     iam: fake_iam::Iam,
+    /// (role ARN, web identity token) pairs that AssumeRoleWithWebIdentity accepts.
+    web_identity: HashSet<(String, String)>,
 }
 
 struct NextCredentials {
@@ -1058,6 +1124,87 @@ fn credentials_xml(issued: &Issued) -> String {
     )
 }
 
+/// AssumeRoleWithWebIdentity: no signature; the token must be one `accept_web_identity`
+/// registered for the role. Not role chaining: up to the role's MaxSessionDuration.
+fn assume_role_with_web_identity(world: &mut World, params: &Params) -> Result<String, StsError> {
+    let mut shapes = Shapes::default();
+    shapes.required("roleArn", params.get("RoleArn"));
+    shapes.required("roleSessionName", params.get("RoleSessionName"));
+    shapes.string(
+        "roleSessionName",
+        params.get("RoleSessionName"),
+        (2, 64),
+        Some(NAME_PATTERN),
+    );
+    shapes.required("webIdentityToken", params.get("WebIdentityToken"));
+    shapes.integer(
+        "durationSeconds",
+        params.get("DurationSeconds"),
+        (900, 43200),
+    );
+    shapes.finish()?;
+    let role_arn = params.get("RoleArn").unwrap_or_default().to_string();
+    let session_name = params
+        .get("RoleSessionName")
+        .unwrap_or_default()
+        .to_string();
+    let token = params
+        .get("WebIdentityToken")
+        .unwrap_or_default()
+        .to_string();
+    if !world.web_identity.contains(&(role_arn.clone(), token)) {
+        return Err(StsError::new(
+            400,
+            "InvalidIdentityToken",
+            "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements",
+        ));
+    }
+    let Some(entry) = world.roles.get(&role_arn) else {
+        return Err(StsError::access_denied(
+            "Not authorized to perform sts:AssumeRoleWithWebIdentity",
+        ));
+    };
+    let role_id = entry.role_id.clone();
+    let duration = params.duration(3600);
+    if duration > entry.role.max_session_duration {
+        return Err(StsError::validation(ROLE_MAX));
+    }
+    // A hidden user stands in as the origin of what the identity provider vouched for.
+    let origin = User {
+        mfa_serial: None,
+        ..User::new("web-identity", &arn_account(&role_arn))
+    };
+    let origin_key = origin.access_key_id.clone();
+    world.users.insert(
+        origin_key.clone(),
+        UserEntry {
+            user: origin,
+            user_id: format!("AIDA{}", random_string(17, UPPER_ALNUM)),
+        },
+    );
+    let kind = SessionKind::Role {
+        role_arn: role_arn.clone(),
+        role_id: role_id.clone(),
+        session_name: session_name.clone(),
+    };
+    let issued = world.issue(
+        duration,
+        &origin_key,
+        kind,
+        false,
+        "AssumeRoleWithWebIdentity",
+    );
+    let mut xml = credentials_xml(&issued);
+    xml.push_str(&format!(
+        "<SubjectFromWebIdentityToken>system:serviceaccount:ci:runner</SubjectFromWebIdentityToken>\
+         <AssumedRoleUser><AssumedRoleId>{}</AssumedRoleId><Arn>{}</Arn></AssumedRoleUser>\
+         <Provider>oidc.example.com</Provider><Audience>sts.amazonaws.com</Audience>",
+        escape(&format!("{role_id}:{session_name}")),
+        escape(&assumed_role_arn(&role_arn, &session_name)),
+    ));
+    Ok(xml)
+}
+
 /// Identifies the caller from the signing key and session token.
 fn authenticate(
     world: &World,
@@ -1118,6 +1265,10 @@ fn dispatch(
     access_key_id: Option<&str>,
     token: Option<&str>,
 ) -> Result<String, StsError> {
+    // The one unsigned STS call: the token file's contents are the proof.
+    if action == "AssumeRoleWithWebIdentity" {
+        return assume_role_with_web_identity(world, params);
+    }
     let caller = authenticate(world, access_key_id, token)?;
     match action {
         "AssumeRole" => assume_role(world, &caller, params),

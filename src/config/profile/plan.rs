@@ -66,6 +66,17 @@ impl Plan {
     /// `role admin in 222222222222`, or what kind of session token.
     pub fn describe(&self) -> String {
         match self.hops.last() {
+            None if let SourceKind::Sso(sso) = &self.source.kind => {
+                format!(
+                    "role {} in {} via IAM Identity Center",
+                    sso.role_name, sso.account_id
+                )
+            }
+            None if let SourceKind::WebIdentity(w) = &self.source.kind => {
+                let name = w.role_arn.rsplit('/').next().unwrap_or(&w.role_arn);
+                let account = w.role_arn.split(':').nth(4).unwrap_or("?");
+                format!("role {name} in {account} via web identity")
+            }
             Some(hop) => {
                 let parts: Vec<&str> = hop.role_arn.split(':').collect();
                 let account = parts.get(4).copied().unwrap_or("?");
@@ -184,6 +195,9 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
             break base_source(set, current, &visited, env)?;
         };
         check_role_arn(pname, role_arn)?;
+        if let Some(file) = get(current, "web_identity_token_file") {
+            break web_identity_source(current, role_arn, file, env)?;
+        }
         hops_rev.push((current, role_arn.to_owned()));
         match (
             get(current, "source_profile"),
@@ -237,10 +251,21 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
         });
     }
 
-    let mut mfa = find_mfa(set, &hops, &source)?;
+    let sso = matches!(source.kind, SourceKind::Sso(_) | SourceKind::WebIdentity(_));
+    // The portal's credentials are the proof of sign-in: AWS takes no MFA code from a role
+    // session, so an mfa_serial on the way is not sent.
+    let mut mfa = if sso {
+        None
+    } else {
+        find_mfa(set, &hops, &source)?
+    };
     let mut notes = Vec::new();
     let mut federation_name = None;
-    let call = if hops.is_empty() && req.console {
+    let call = if hops.is_empty() && matches!(source.kind, SourceKind::WebIdentity(_)) {
+        Call::WebIdentity
+    } else if hops.is_empty() && sso {
+        Call::SsoRoleCredentials
+    } else if hops.is_empty() && req.console {
         if source.is_temporary() {
             return Err(Error::new(format!(
                 "profile `{name}` holds temporary credentials and no role_arn: the console needs a role, or long-term keys for GetFederationToken"
@@ -277,7 +302,13 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
         Call::AssumeRole
     };
 
-    let requested = requested_duration(top, req.duration, env)?;
+    let mut requested = requested_duration(top, req.duration, env)?;
+    if call.is_provided() && requested.take().is_some() {
+        notes.push(format!(
+            "profile `{name}`: the duration is not asked for: {}",
+            call.rule()
+        ));
+    }
     let duration = limits::settle(requested, call, name)?;
     notes.extend(duration.note.clone());
 

@@ -24,6 +24,48 @@ pub enum SourceKind {
     Process { profile: String, command: String },
     /// `credential_source = Environment`: mfaexec's own AWS_ACCESS_KEY_ID...
     Environment,
+    /// IAM Identity Center: role credentials from the portal, with the AWS CLI's token.
+    Sso(Sso),
+    /// `role_arn` + `web_identity_token_file`: AssumeRoleWithWebIdentity with the file's token.
+    WebIdentity(WebIdentity),
+}
+
+/// A web identity profile: the role, the token file (an OIDC token that a CI system or
+/// Kubernetes keeps fresh), and the session name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebIdentity {
+    pub profile: String,
+    pub role_arn: String,
+    pub token_file: String,
+    pub session_name: String,
+}
+
+/// An IAM Identity Center profile: `sso_session` with its `[sso-session NAME]` section, or the
+/// legacy `sso_start_url` on the profile itself; with `sso_account_id` and `sso_role_name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sso {
+    pub profile: String,
+    /// `None`: a legacy profile, whose token is named by its start URL and cannot be refreshed.
+    pub session: Option<String>,
+    pub start_url: String,
+    pub region: String,
+    pub account_id: String,
+    pub role_name: String,
+}
+
+impl Sso {
+    /// What the token file is named after (the AWS CLI's rule): the session, else the start URL.
+    pub fn token_name(&self) -> &str {
+        self.session.as_deref().unwrap_or(&self.start_url)
+    }
+
+    /// The command that gets a new token.
+    pub fn login_command(&self) -> String {
+        match &self.session {
+            Some(session) => format!("aws sso login --sso-session {session}"),
+            None => format!("aws sso login --profile {}", self.profile),
+        }
+    }
 }
 
 /// Where the first call's keys come from. `keys` is known while planning for the files and the
@@ -46,6 +88,19 @@ impl Source {
                 format!("the credential_process of profile `{profile}`")
             }
             SourceKind::Environment => "the environment (credential_source = Environment)".into(),
+            SourceKind::WebIdentity(w) => format!(
+                "web identity (profile `{}`, role {}, token file {})",
+                w.profile, w.role_arn, w.token_file
+            ),
+            SourceKind::Sso(sso) => format!(
+                "IAM Identity Center ({}), role {} in {} (profile `{}`)",
+                sso.session
+                    .as_ref()
+                    .map_or_else(|| sso.start_url.clone(), |s| format!("sso-session `{s}`")),
+                sso.role_name,
+                sso.account_id,
+                sso.profile
+            ),
         }
     }
 
@@ -60,7 +115,8 @@ impl Source {
 
     /// Temporary keys as far as planning knows (a credential_process may still return some).
     pub fn is_temporary(&self) -> bool {
-        self.keys.as_ref().is_some_and(Keys::is_temporary)
+        matches!(self.kind, SourceKind::Sso(_))
+            || self.keys.as_ref().is_some_and(Keys::is_temporary)
     }
 
     /// A short name for where the keys come from, for `list`.
@@ -70,6 +126,8 @@ impl Source {
             SourceKind::Store { store, .. } => store.name().to_owned(),
             SourceKind::Process { .. } => "credential_process".to_owned(),
             SourceKind::Environment => "environment".to_owned(),
+            SourceKind::Sso(_) => "sso".to_owned(),
+            SourceKind::WebIdentity(_) => "web-identity".to_owned(),
         }
     }
 }
@@ -164,9 +222,13 @@ pub(super) fn base_source(
             keys: None,
         });
     }
+    if let Some(sso) = sso_source(set, profile, &via)? {
+        return Ok(Source {
+            kind: SourceKind::Sso(sso),
+            keys: None,
+        });
+    }
     let unsupported = [
-        ("sso_session", "IAM Identity Center (SSO)"),
-        ("sso_start_url", "IAM Identity Center (SSO)"),
         ("web_identity_token_file", "web identity"),
         ("login_session", "console login"),
     ];
@@ -185,6 +247,112 @@ pub(super) fn base_source(
         "store your IAM user's keys with `mfaexec add {}`, or add role_arn and source_profile",
         profile.name()
     )))
+}
+
+/// The IAM Identity Center settings of a profile, checked as the AWS CLI checks them; `None`
+/// when it has neither `sso_session` nor `sso_start_url`.
+fn sso_source(set: &ProfileSet, profile: &Profile, via: &str) -> Result<Option<Sso>> {
+    let pname = profile.name();
+    let session = get(profile, "sso_session");
+    let legacy_url = get(profile, "sso_start_url");
+    if session.is_none() && legacy_url.is_none() {
+        return Ok(None);
+    }
+    let missing = |key: &str, place: &str| {
+        Error::new(format!(
+            "profile `{pname}`{via} uses IAM Identity Center but has no {key}{place}"
+        ))
+        .hint("`aws configure sso` writes a complete profile")
+    };
+    let (start_url, region) = match session {
+        Some(name) => {
+            let section = set.sso_session(name).ok_or_else(|| {
+                Error::new(format!(
+                    "profile `{pname}`{via}: sso_session `{name}` has no [sso-session {name}] section"
+                ))
+                .hint("`aws configure sso-session` writes one")
+            })?;
+            let in_section = format!(" in [sso-session {name}]");
+            let value = |key: &str| {
+                section
+                    .get(key)
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+                    .ok_or_else(|| missing(key, &in_section))
+            };
+            (value("sso_start_url")?, value("sso_region")?)
+        }
+        None => (
+            legacy_url.unwrap_or_default().to_owned(),
+            get(profile, "sso_region")
+                .ok_or_else(|| missing("sso_region", ""))?
+                .to_owned(),
+        ),
+    };
+    let account_id = get(profile, "sso_account_id").ok_or_else(|| missing("sso_account_id", ""))?;
+    let role_name = get(profile, "sso_role_name").ok_or_else(|| missing("sso_role_name", ""))?;
+    // Both reach a URL's query and the terminal; AWS's own shapes keep them plain.
+    if account_id.len() != 12 || !account_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Error::new(format!(
+            "profile `{pname}`{via}: sso_account_id `{account_id}` is not an AWS account id"
+        ))
+        .hint("it is the 12 digits of the account"));
+    }
+    if !super::plan::fits_shape(role_name, 1, 128, "+=,.@-") {
+        return Err(Error::new(format!(
+            "profile `{pname}`{via}: sso_role_name `{role_name}` is not a permission set name"
+        ))
+        .hint("it is the name of the permission set, as the access portal shows it"));
+    }
+    if !super::plan::fits_shape(&region, 1, 64, "-") {
+        return Err(Error::new(format!(
+            "profile `{pname}`{via}: sso_region `{region}` is not valid"
+        ))
+        .hint("a region looks like eu-west-1"));
+    }
+    Ok(Some(Sso {
+        profile: pname.to_owned(),
+        session: session.map(str::to_owned),
+        start_url,
+        region,
+        account_id: account_id.to_owned(),
+        role_name: role_name.to_owned(),
+    }))
+}
+
+/// `role_arn` with `web_identity_token_file`: the role is assumed with the token, unsigned, so
+/// it is the source itself and not a hop signed by something else.
+pub(super) fn web_identity_source(
+    profile: &Profile,
+    role_arn: &str,
+    token_file: &str,
+    env: &Environment,
+) -> Result<Source> {
+    let pname = profile.name();
+    let token_file = match (token_file.strip_prefix("~/"), env.get("HOME")) {
+        (Some(rest), Some(home)) => format!("{}/{rest}", home.trim_end_matches('/')),
+        _ => token_file.to_owned(),
+    };
+    let session_name = match get(profile, "role_session_name") {
+        Some(n) if super::plan::fits_shape(n, 2, 64, "+=,.@-") => n.to_owned(),
+        Some(n) => {
+            return Err(Error::new(format!(
+                "profile `{pname}`: role_session_name `{n}` is not valid"
+            ))
+            .hint("AWS accepts 2 to 64 characters: letters, digits, _ and +=,.@-"));
+        }
+        None => default_session_name(env),
+    };
+    Ok(Source {
+        kind: SourceKind::WebIdentity(WebIdentity {
+            profile: pname.to_owned(),
+            role_arn: role_arn.to_owned(),
+            token_file,
+            session_name,
+        }),
+        keys: None,
+    })
 }
 
 /// A profile whose `credential_process` is mfaexec itself. mfaexec never runs such a

@@ -1608,3 +1608,25 @@ fn ctrl_z_fg_and_resizes_in_an_interactive_shell() {
     term.line("echo status=$?");
     term.wait("the exit status", |h| h.contains("status=130"));
 }
+
+// See: issue 18, defect 7: the command of `--server` got MFAEXEC_FILE_PASSPHRASE.
+#[test]
+fn the_command_never_sees_the_file_store_passphrase() {
+    let mut s = sandbox();
+    s.set("MFAEXEC_FILE_PASSPHRASE", "correct horse battery staple");
+    let code = s.code();
+    let served = serve(&s, &["prod", "-t", &code, "--server"]);
+    assert!(
+        served
+            .env
+            .contains_key("AWS_CONTAINER_CREDENTIALS_FULL_URI"),
+        "{:?}",
+        served.env.keys()
+    );
+    assert!(
+        !served.env.contains_key("MFAEXEC_FILE_PASSPHRASE"),
+        "{:?}",
+        served.env.keys()
+    );
+    assert!(served.finish().status.success());
+}

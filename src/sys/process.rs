@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::error::Result;
+use crate::sys::environ::NEVER_PASSED;
 
 /// Set once mfaexec runs a command of its own (`--server`): see `detach_from_terminal`.
 static DETACHED: AtomicBool = AtomicBool::new(false);
@@ -95,6 +96,9 @@ pub(crate) fn run_bounded(
     } else {
         Command::new("/bin/sh")
     };
+    for name in NEVER_PASSED {
+        cmd.env_remove(name);
+    }
     cmd.arg("-c")
         .arg(command)
         .stdin(Stdio::null())

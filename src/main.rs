@@ -49,6 +49,7 @@ fn main() -> ExitCode {
     };
     sys::sdklog::install(verbose);
     let env = Environment::from_process();
+    sys::process::note_depth(&env);
     let result = match &cli.command {
         Command::Exec(args) => cmd::exec::run(args, &env),
         Command::Env(args) => cmd::env::run(args, &env),

@@ -55,6 +55,7 @@ pub fn session_remembering(
     memory: Option<&Memory>,
 ) -> Result<Session> {
     limits::check_settings(env)?;
+    crate::sys::process::refuse_nested(&plan.profile, env)?;
     let cache = match Cache::open(env) {
         Ok(cache) => cache,
         Err(e) => {

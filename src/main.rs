@@ -66,6 +66,11 @@ fn main() -> ExitCode {
         Command::Remove(args) => cmd::remove::run(args, &env),
         Command::Completions(args) => cmd::completions::run(args, &env),
         Command::Man => cmd::completions::man(&env),
+        Command::Launch(args) => Err(run::child::start_command(
+            args.parent,
+            &args.program,
+            &args.argv,
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

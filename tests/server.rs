@@ -1630,3 +1630,96 @@ fn the_command_never_sees_the_file_store_passphrase() {
     );
     assert!(served.finish().status.success());
 }
+
+/// This process's real group id, from /proc: `Command::gid` with it makes std fork and exec.
+fn own_gid() -> u32 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("Gid:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+// See: issue 18, defect 15: glibc's posix_spawn started the command with signals 32 and 33
+// ignored (SigIgn 0000000180000000 from a shell), which survive its exec; a shell ignores
+// none. The command must ignore exactly what mfaexec's parent made mfaexec ignore: mfaexec's
+// own set, without the SIGPIPE that Rust programs ignore. (The test runner may itself have
+// been posix_spawned, and then nothing can reset its 32 and 33: hence the comparison.)
+#[test]
+fn the_command_starts_with_no_signal_blocked_nor_ignored_but_what_mfaexec_was_given() {
+    use std::os::unix::process::CommandExt;
+    let s = sandbox();
+    let code = s.code();
+    let out = Command::new("setsid")
+        .args(["env", "--default-signal"])
+        .arg(bin())
+        .args(["prod", "-t", &code, "--server", "--", "sh", "-c"])
+        .arg("exec grep -H -e ^SigBlk: -e ^SigIgn: /proc/self/status /proc/$PPID/status")
+        .env_clear()
+        .envs(s.vars().iter().map(|(k, v)| (k, v)))
+        // Forked (std's `gid` path), not posix_spawned: mfaexec starts as from a shell.
+        .gid(own_gid())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // /proc/self/status:SigBlk:, /proc/self/status:SigIgn:, then mfaexec's two.
+    let masks: Vec<u64> = stdout
+        .lines()
+        .map(|l| u64::from_str_radix(l.rsplit('\t').next().unwrap().trim(), 16).unwrap())
+        .collect();
+    assert_eq!(masks.len(), 4, "{stdout}");
+    assert_eq!(
+        masks[0], 0,
+        "the command starts with signals blocked:\n{stdout}"
+    );
+    let (command, mfaexec) = (masks[1], masks[3]);
+    let sigpipe = 1 << (13 - 1);
+    assert_eq!(
+        command,
+        mfaexec & !sigpipe,
+        "the command ignores {command:016x}, mfaexec {mfaexec:016x}:\n{stdout}"
+    );
+}
+
+// See: issue 18, defect 15: after `kill -KILL` of mfaexec under `--server`, the command ran on
+// with a dead endpoint.
+#[test]
+fn the_command_gets_sigterm_when_mfaexec_is_killed() {
+    let s = sandbox();
+    let code = s.code();
+    let dir = s.path("served");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut args: Vec<String> = ["prod", "-t", &code, "--server", "--"]
+        .iter()
+        .map(|a| (*a).to_owned())
+        .collect();
+    args.extend(script_command(
+        &s,
+        "echo $$ > pid; trap 'echo TERM > term; exit 0' TERM",
+    ));
+    let mut child = spawn(&s, &args);
+    wait_for_file(&dir.join("env"), &mut child);
+    until_file(&dir.join("pid"));
+    let command: u32 = std::fs::read_to_string(dir.join("pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let _kill = KillOnDrop(vec![command]);
+    // The command is mfaexec's child, with the name it was called by.
+    let stat = std::fs::read_to_string(format!("/proc/{command}/stat")).unwrap();
+    assert!(stat.contains("(sh)"), "{stat}");
+    Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let _ = child.wait();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !dir.join("term").exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the command got no SIGTERM after mfaexec was killed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

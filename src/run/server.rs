@@ -10,9 +10,11 @@
 //! Only a request from this machine with the run's token and a Host of this server is answered
 //! (a web page in a browser can reach 127.0.0.1 through DNS rebinding, but not send the token).
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -23,7 +25,7 @@ use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::sync::{Semaphore, TryAcquireError, oneshot, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError, oneshot, watch};
 
 use crate::cli::{ExecArgs, SessionArgs};
 use crate::config::limits;
@@ -43,9 +45,11 @@ const MAX_HEADERS: usize = 32;
 /// A client that sends its head slower than this, or keeps a connection idle longer (before its
 /// first request or between two), is dropped: an SDK sends its request at once.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(2);
-/// Connections served at once; more get an immediate 503, so that idle connections cannot
-/// hold off the command's requests.
-const MAX_CONNECTIONS: usize = 64;
+/// Connections served at once. At the limit a new connection takes the place of the oldest one
+/// that has not presented the token (issue 18: 300 idle connections of any local process made
+/// every request of the command get 503 at 64); only when all of them have, it gets an
+/// immediate 503. Well under the usual 1024 descriptors.
+const MAX_CONNECTIONS: usize = 256;
 /// How long a connection over the limit may take to send its head before it is dropped.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 /// After a renewal failed for another reason than a missing code (STS unreachable, the
@@ -369,7 +373,16 @@ impl Renewal {
     }
 }
 
+/// A connection being served, in the order they were accepted: whether it has presented the
+/// token, its task (aborted to close it), and its place under the limit.
+struct Served {
+    authenticated: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+    permit: OwnedSemaphorePermit,
+}
+
 async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    let mut served: VecDeque<Served> = VecDeque::new();
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -379,18 +392,38 @@ async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
                 continue;
             }
         };
+        served.retain(|c| !c.task.is_finished());
         let permit = match Arc::clone(&shared.connections).try_acquire_owned() {
             Ok(permit) => permit,
             Err(TryAcquireError::Closed) => return,
             Err(TryAcquireError::NoPermits) => {
-                tokio::spawn(busy(stream));
-                continue;
+                // The oldest that has not shown the token (an idle or a foreign connection)
+                // is closed, and its place taken; the command's own are never.
+                match served
+                    .iter()
+                    .position(|c| !c.authenticated.load(Ordering::Relaxed))
+                {
+                    Some(oldest) => {
+                        let evicted = served.remove(oldest).expect("found above");
+                        evicted.task.abort();
+                        evicted.permit
+                    }
+                    None => {
+                        tokio::spawn(busy(stream));
+                        continue;
+                    }
+                }
             }
         };
+        let authenticated = Arc::new(AtomicBool::new(false));
         let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            let service = service_fn(move |req| {
+        let marked = Arc::clone(&authenticated);
+        let task = tokio::spawn(async move {
+            let service = service_fn(move |req: Request<Incoming>| {
                 let shared = Arc::clone(&shared);
+                if presents_token(&req, &shared) {
+                    marked.store(true, Ordering::Relaxed);
+                }
                 async move { Ok::<_, Infallible>(respond(&shared, req).await) }
             });
             let _ = http1::Builder::new()
@@ -400,9 +433,23 @@ async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
                 .max_headers(MAX_HEADERS)
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
-            drop(permit);
+        });
+        served.push_back(Served {
+            authenticated,
+            task,
+            permit,
         });
     }
+}
+
+/// Whether the request carries the run's token (`answer` checks it again, with the rest).
+fn presents_token(req: &Request<Incoming>, shared: &Shared) -> bool {
+    let given = req
+        .headers()
+        .get(AUTHORIZATION)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    same_bytes(given, shared.token.expose().as_bytes())
 }
 
 /// A connection over the limit: one request answered with 503 at once, then closed.

@@ -71,6 +71,24 @@ pub enum Command {
     /// Print the man page (roff)
     #[command(hide = true)]
     Man,
+    /// Internal: how `--server` starts its command (see `run::child::spawn`)
+    #[command(hide = true, name = "__start-command")]
+    Launch(LaunchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LaunchArgs {
+    /// The pid of the mfaexec whose command this is
+    #[arg(long)]
+    pub parent: u32,
+
+    /// The program, already found on the command's PATH
+    #[arg(long)]
+    pub program: OsString,
+
+    /// The name it is called by, then its arguments
+    #[arg(last = true, required = true)]
+    pub argv: Vec<OsString>,
 }
 
 #[derive(Debug, Args)]

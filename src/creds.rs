@@ -53,6 +53,22 @@ pub struct Session {
     pub expiration: i64,
 }
 
+/// The shape of an access key id as IAM and STS make them (`AKIA…`, `ASIA…`): 16 to 128
+/// upper-case letters and digits. Anything else (a NUL, a newline, an escape sequence) is not
+/// one, and once cached broke every later run ("nul byte found", issue 18).
+pub fn is_key_id(text: &str) -> bool {
+    (16..=128).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
+/// Text with no control character: a NUL stops the command's exec, a newline splits an
+/// exported line, an escape sequence reaches the terminal. What STS issues never holds one.
+pub fn has_no_control(text: &str) -> bool {
+    !text.chars().any(char::is_control)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,5 +83,31 @@ mod tests {
         let shown = format!("{keys:?}");
         assert!(!shown.contains("hunter2secret") && !shown.contains("tokenvalue"));
         assert!(shown.contains("AKIAEXAMPLE"));
+    }
+
+    #[test]
+    fn key_ids_and_secrets_have_the_shape_sts_gives() {
+        assert!(is_key_id("ASIAABCDEFGH23456789"));
+        assert!(is_key_id(&"A".repeat(128)));
+        for bad in [
+            "ASIA",
+            "ASIAABCDEFGH2345678\0",
+            "ASIAABCDEFGH2345678\n",
+            "ASIA\u{1b}]0;pwn\u{7}XXXXXXXX",
+            "asiaabcdefgh23456789",
+            "ASIAABCDEFGH 3456789",
+            &"A".repeat(129),
+        ] {
+            assert!(!is_key_id(bad), "{bad:?}");
+        }
+        assert!(has_no_control("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY="));
+        assert!(has_no_control(
+            "it's \"q\" $(x) \u{2019} é 日本 🦀 \u{a0}\u{2028}"
+        ));
+        for bad in [
+            "a\0b", "a\nb", "a\tb", "a\rb", "a\u{1b}b", "a\u{7f}", "a\u{85}b",
+        ] {
+            assert!(!has_no_control(bad), "{bad:?}");
+        }
     }
 }

@@ -50,6 +50,7 @@ fn main() -> ExitCode {
     };
     sys::sdklog::install(verbose);
     let env = Environment::from_process();
+    sys::process::note_depth(&env);
     // The one right to read the terminal: the commands pass it down to every prompt; a
     // `--server` renewal, on a thread of its own, cannot hold it (issue 18, defect 2).
     let terminal = sys::tty::Terminal::take().expect("main takes the terminal once");
@@ -70,6 +71,11 @@ fn main() -> ExitCode {
         Command::Remove(args) => cmd::remove::run(args, &env, terminal),
         Command::Completions(args) => cmd::completions::run(args, &env),
         Command::Man => cmd::completions::man(&env),
+        Command::Launch(args) => Err(run::child::start_command(
+            args.parent,
+            &args.program,
+            &args.argv,
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -282,3 +282,49 @@ fn dry_run_makes_no_call() {
     out.stdout_has("sts:AssumeRole arn:aws:iam::222222222222:role/admin");
     assert!(s.calls().is_empty());
 }
+
+// See: issue 18, defect 12: a wrapper script around `mfaexec credential-process` hid the loop
+// from the check of the files; it went 25 levels deep, and with the cache on each level
+// waited a minute on its own lock.
+#[test]
+fn a_wrapper_script_leading_back_to_mfaexec_stops_at_the_first_level() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = Sandbox::standard();
+    let wrapper = s.path("wrapper.sh");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho run >> '{}'\nexec {} credential-process loop-role\n",
+            s.path("runs").display(),
+            bin_text()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    s.append_config(&format!(
+        "\n[profile loop-role]\nrole_arn = {ADMIN}\nsource_profile = loop-keys\nmfa_serial = {}\n\
+         [profile loop-keys]\ncredential_process = {}\n",
+        s.serial(),
+        wrapper.display()
+    ));
+    let code = s.code();
+    let start = Instant::now();
+    let out = s
+        .run(["credential-process", "loop-role", "-t", &code])
+        .failure(1);
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
+    out.stderr_has("mfaexec: profile `loop-role`: this mfaexec was started by an mfa_process or credential_process of another mfaexec (MFAEXEC_DEPTH=1), which waits for it")
+        .stderr_has("the credential_process of profile `loop-keys` failed with exit status 1");
+    let runs = std::fs::read_to_string(s.path("runs")).unwrap_or_default();
+    assert_eq!(
+        runs.lines().count(),
+        1,
+        "the wrapper ran {} times",
+        runs.lines().count()
+    );
+    assert!(s.calls().is_empty());
+}

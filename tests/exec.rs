@@ -258,3 +258,70 @@ fn a_command_without_the_double_dash_is_pointed_at_it() {
         .stderr_has("hint: mfaexec PROFILE -- terraform");
     assert!(s.calls().is_empty());
 }
+
+/// An executable `/bin/sh` script in the sandbox.
+fn script(s: &Sandbox, name: &str, body: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = s.path(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+// See: issue 18, defect 7: the command, the mfa_process and the credential_process all got
+// MFAEXEC_FILE_PASSPHRASE, which opens the file store of the long-term keys.
+#[test]
+fn no_child_sees_the_file_store_passphrase() {
+    let s = Sandbox::standard();
+    let passphrase = "correct horse battery staple";
+    std::fs::write(s.path("code"), s.code()).unwrap();
+    let vault = script(
+        &s,
+        "vault.sh",
+        &format!(
+            "env > '{}'\nprintf '{{\"Version\": 1, \"AccessKeyId\": \"%s\", \"SecretAccessKey\": \"%s\"}}' {} {}",
+            s.path("vault.env").display(),
+            s.alice.access_key_id,
+            s.alice.secret_access_key
+        ),
+    );
+    let mfa = script(
+        &s,
+        "mfa.sh",
+        &format!(
+            "env > '{}'\ncat '{}'",
+            s.path("mfa.env").display(),
+            s.path("code").display()
+        ),
+    );
+    s.config(&format!(
+        "[profile vault]\ncredential_process = {}\n\n\
+         [profile prod]\nrole_arn = {ADMIN}\nsource_profile = vault\nmfa_serial = {}\nmfa_process = {}\n",
+        vault.display(),
+        s.serial(),
+        mfa.display()
+    ));
+    s.credentials("");
+    let out = s
+        .run(["prod", "--", "env"])
+        .env("MFAEXEC_FILE_PASSPHRASE", passphrase)
+        .success();
+    out.stdout_has("AWS_ACCESS_KEY_ID=");
+    for (who, seen) in [
+        ("the command", out.stdout()),
+        (
+            "the credential_process",
+            std::fs::read_to_string(s.path("vault.env")).unwrap(),
+        ),
+        (
+            "the mfa_process",
+            std::fs::read_to_string(s.path("mfa.env")).unwrap(),
+        ),
+    ] {
+        assert!(
+            !seen.contains("MFAEXEC_FILE_PASSPHRASE") && !seen.contains(passphrase),
+            "{who} got the passphrase:\n{seen}"
+        );
+        assert!(seen.contains("HOME="), "{who}: {seen}");
+    }
+}

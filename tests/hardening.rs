@@ -1093,3 +1093,81 @@ fn dev_null_as_an_aws_file_is_an_empty_file() {
         .one_line_error();
     assert!(s.calls().is_empty());
 }
+
+// See: issue 18, defect 13 (the last round's finding 3). An access key id with a NUL or a
+// newline was cached, and every later run failed with "nul byte found" until `-r`.
+#[test]
+fn sts_fields_that_sts_cannot_give_are_refused_before_caching() {
+    let s = Sandbox::standard();
+    let key_id = "the access key id is not 16 to 128 upper-case letters and digits";
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "AccessKeyId", "ASIAFAKEFAKE&#0;FAKE")),
+        key_id,
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "AccessKeyId", "ASIAFAKEFAKE&#10;FAKE")),
+        key_id,
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "AccessKeyId", "ASIA&#27;]0;pwn&#7;XXXXXXXX")),
+        key_id,
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "SecretAccessKey", "abcdefgh&#10;ijklmnop")),
+        "the secret access key holds a control character",
+    );
+    refused_answer(
+        &s,
+        Fault::Rewrite(|b| replace_element(&b, "SessionToken", "abc&#9;def")),
+        "the session token holds a control character",
+    );
+    // A session that STS can give, with quotes, spaces and non-ASCII, is taken as it is.
+    s.sts.next_credentials(
+        "ASIAGOODKEY000000001",
+        "SECRETTEMP it's \"q\" \u{2019} é",
+        "TOKENTEMP $(x) 日本",
+    );
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+    assert_eq!(s.cache_entries().len(), 1);
+}
+
+// See: issue 18, defect 13: the same check when a cache entry is read. A tampered entry is
+// not served (the command would fail to start): a new session is obtained instead.
+#[test]
+fn a_cache_entry_holding_what_sts_cannot_give_is_not_served() {
+    let s = Sandbox::standard();
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+    let entry = s.cache_entries().pop().unwrap();
+    let good = std::fs::read_to_string(&entry).unwrap();
+    for (field, value) in [
+        ("access_key_id", "ASIAFAKEFAKE\u{0}FAKE"),
+        ("access_key_id", "ASIAFAKEFAKE\nFAKE"),
+        ("secret_access_key", "abc\ndef"),
+        ("session_token", "abc\u{0}def"),
+    ] {
+        let mut json: serde_json::Value = serde_json::from_str(&good).unwrap();
+        json[field] = value.into();
+        std::fs::write(&entry, json.to_string()).unwrap();
+        let calls = s.calls().len();
+        // Without a code, a served entry would run the command (or fail on the NUL); an entry
+        // that is not served needs a new session, which needs a code.
+        let out = s.run(["prod", "--", "true"]).failure(1);
+        out.one_line_error().stderr_has("no terminal");
+        assert!(
+            !out.stderr().contains("nul byte"),
+            "{field}: {}",
+            out.stderr()
+        );
+        s.run(["list"]).success();
+        s.sts.advance_clock(30);
+        let code = s.code();
+        s.run(["prod", "-t", &code, "--", "true"]).success();
+        assert_eq!(s.calls().len(), calls + 1, "{field}: a new session");
+    }
+}

@@ -975,6 +975,54 @@ fn a_raw_at_sign_in_the_proxy_password_is_refused() {
     assert!(heads[0].contains("Basic YWxpY2U6cEBzcw=="), "{}", heads[0]);
 }
 
+// See: issue 18, defect 6. With `http://alice:s3cr/et@127.0.0.1:3128`, --dry-run and the error
+// line showed `alice:s3cr/et` (the mask cut the user info at the first `/`), and mfaexec
+// connected to the host `alice`, not the one it named.
+#[test]
+fn a_raw_slash_question_mark_or_hash_in_the_proxy_password_is_refused_and_masked() {
+    let s = Sandbox::standard();
+    let proxy = StandInProxy::start(Answer::Status(407));
+    for (password, raw, encoded) in [
+        ("s3cr/et", '/', "%2F"),
+        ("s3cr?et", '?', "%3F"),
+        ("s3cr#et", '#', "%23"),
+    ] {
+        let url = format!("http://alice:{password}@127.0.0.1:{}", proxy.port);
+        for args in [
+            vec!["env", "prod", "--dry-run"],
+            vec!["env", "prod", "-t", "123456"],
+        ] {
+            let out = s.run(args.clone()).env("HTTP_PROXY", &url).failure(2);
+            out.one_line_error();
+            out.stderr_has(&format!(
+                "mfaexec: HTTP_PROXY `http://alice:****@127.0.0.1:{}`: the user name or password holds a raw `{raw}`: write {raw} as {encoded}",
+                proxy.port
+            ));
+            for text in [out.stdout(), out.stderr()] {
+                assert!(!text.contains("s3cr"), "{args:?}: {text}");
+                assert!(!text.contains("et@"), "{args:?}: {text}");
+            }
+        }
+    }
+    assert!(s.calls().is_empty());
+    assert!(proxy.heads().is_empty());
+    // Written as %2F, the whole password goes to the proxy named.
+    s.run(["env", "prod", "-t", &s.code()])
+        .env(
+            "HTTP_PROXY",
+            format!("http://alice:s3cr%2Fet@127.0.0.1:{}", proxy.port),
+        )
+        .failure(1);
+    let heads = proxy.heads();
+    assert_eq!(heads.len(), 1);
+    // alice:s3cr/et
+    assert!(
+        heads[0].contains("Basic YWxpY2U6czNjci9ldA=="),
+        "{}",
+        heads[0]
+    );
+}
+
 // See: net-review finding 11. An expired certificate was "not acceptable: Expired".
 #[test]
 fn an_expired_certificate_says_when_it_expired() {

@@ -191,7 +191,7 @@ fn launch(words: &[String], env: &Environment) -> bool {
     let child = Command::new(&words[0])
         .args(&words[1..])
         .env_clear()
-        .envs(env.iter())
+        .envs(env.for_children())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

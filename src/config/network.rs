@@ -121,25 +121,57 @@ pub fn settings(top: &Profile, env: &Environment) -> Result<Settings> {
 }
 
 /// The URL with any password replaced by `****` (the user name stays: it helps and is not
-/// secret).
+/// secret). The user info is everything before the last `@`: a URL whose password holds a raw
+/// `/`, `?` or `#` (refused, see `aws::net::proxy`, but named in that very error) must not have
+/// its user info cut there, which would show the password (issue 18). When there is no raw
+/// `/`, `?` or `#` before that `@`, this is the authority a URL parser finds.
 pub fn mask(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
+    let (prefix, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
     };
-    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
         return url.to_owned();
     };
-    let user = userinfo.split(':').next().unwrap_or("");
-    let prefix = if scheme.is_empty() {
-        String::new()
+    let user_end = userinfo
+        .find([':', '/', '?', '#'])
+        .unwrap_or(userinfo.len());
+    let user = &userinfo[..user_end];
+    if user_end < userinfo.len() {
+        format!("{prefix}{user}:****@{host}")
     } else {
-        format!("{scheme}://")
-    };
-    if userinfo.contains(':') {
-        format!("{prefix}{user}:****@{host}{path}")
-    } else {
-        format!("{prefix}{user}@{host}{path}")
+        format!("{prefix}{user}@{host}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask;
+
+    #[test]
+    fn masks_every_password_however_it_is_written() {
+        for (url, shown) in [
+            (
+                "http://alice:s3cret@127.0.0.1:3128",
+                "http://alice:****@127.0.0.1:3128",
+            ),
+            (
+                "http://alice:s3cr/et@127.0.0.1:3128",
+                "http://alice:****@127.0.0.1:3128",
+            ),
+            (
+                "http://alice:s3?cr#et@127.0.0.1:3128/",
+                "http://alice:****@127.0.0.1:3128/",
+            ),
+            (
+                "http://alice:p@ss@proxy:3128",
+                "http://alice:****@proxy:3128",
+            ),
+            ("http://alice@proxy:3128", "http://alice@proxy:3128"),
+            ("alice:pw@proxy:3128", "alice:****@proxy:3128"),
+            ("http://proxy:3128/", "http://proxy:3128/"),
+        ] {
+            assert_eq!(mask(url), shown, "{url}");
+        }
     }
 }

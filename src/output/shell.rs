@@ -125,6 +125,8 @@ pub fn powershell_quote(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     const HOSTILE: &str = "a'b\"c$(touch /tmp/x)`id`\\n\n$HOME;|&*?~\u{2019}!";
@@ -234,5 +236,195 @@ mod tests {
         assert_eq!(v["SecretAccessKey"], HOSTILE);
         assert_eq!(v["Expiration"], "2030-01-02T03:04:05Z");
         assert_eq!(v.as_object().unwrap().len(), 5);
+    }
+
+    // See: issue 18, defect 13. mfaexec now takes from STS and the cache only a key id of
+    // upper-case letters and digits, and secrets without control characters, so the values
+    // tests/shells.rs and tests/integration.rs sent through the fake STS before (a hostile key
+    // id, tabs, newlines, CR, NEL) are rendered here, and read back by the real shells: the
+    // renderer's hostile-string coverage stays whole.
+
+    /// The earlier values of tests/shells.rs (`hostile`): `c` is the canary's absolute path,
+    /// `PWNED` its relative one.
+    fn sts_hostile(c: &str) -> [(&'static str, String); 3] {
+        [
+            (
+                "AWS_ACCESS_KEY_ID",
+                format!("-e ASIA'$(touch {c})'\"`touch {c}`\"\t;|&*?~!%{{a,b}}[x] #x \\"),
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                format!(
+                    "\n\t SECRETTEMP it's \"quoted\" $HOME ${{HOME}} ~ $(touch {c}) `touch PWNED` (touch {c}) $(touch PWNED)\n\
+                     '; touch {c}; echo '\n\"; touch {c}; echo \"\n\
+                     '\\'' \\' \\\\ \\n \\$HOME %PATH% $Env:HOME !! !$ ^ $((1+1)) <(touch {c}) >{c} \
+                     \u{2019}\u{2018}\u{201A}\u{201B}; touch {c}; \u{2019} é ü ß 日本 🦀 \u{a0}\u{85}\u{2028}\r\n\
+                     $'\\x41' *(e:'touch {c}':) =(touch {c}) {{touch,{c}}}\n"
+                ),
+            ),
+            (
+                "AWS_SESSION_TOKEN",
+                format!(
+                    "TOKENTEMP\u{2019}; New-Item {c}; \u{2019}$(New-Item {c})'; New-Item {c}; '\
+                     \t~root * ? {{}} & | ; ! % \\\\'\\'' \\'; touch {c}; echo \\' \r \\\n\n"
+                ),
+            ),
+        ]
+    }
+
+    /// The earlier values of tests/integration.rs (`use_carries_values_exactly`).
+    fn use_hostile(c: &str) -> [(&'static str, String); 3] {
+        [
+            (
+                "AWS_ACCESS_KEY_ID",
+                format!("ASIA'\"$(touch {c})`touch {c}`\t;|&*? #x \\"),
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                format!(
+                    "\n\t SECRETTEMP it's \"q\" $HOME ${{HOME}} ~ $(touch {c})\n'; touch {c}; echo '\n\n\
+                     \\' \\\\ \\n %PATH% \u{2019} é 日本 🦀 \r\n$'\\x41' {{touch,{c}}}\n\n"
+                ),
+            ),
+            (
+                "AWS_SESSION_TOKEN",
+                format!("TOKENTEMP\\'; touch {c}; echo \\' \r \\\n\nset -gx X y\n"),
+            ),
+        ]
+    }
+
+    /// Evaluates `script` in `shell` (sourced from a file, and evaluated from a capture, as the
+    /// documented lines do), in a UTF-8 and in the C locale, and checks each value comes back
+    /// byte for byte and nothing ran.
+    fn read_back(shell: &str, script: &str, values: &[(&'static str, String)], dir: &Path) {
+        let file = dir.join("exports");
+        std::fs::write(&file, script).unwrap();
+        let ways: [&str; 2] = if shell == "fish" {
+            ["source \"$ENV_FILE\"", "cat \"$ENV_FILE\" | source"]
+        } else {
+            [". \"$ENV_FILE\"", "eval \"$(cat \"$ENV_FILE\")\""]
+        };
+        let flags: &[&str] = match shell {
+            "bash" => &["--norc", "--noprofile"],
+            "zsh" => &["-f"],
+            "fish" => &["--no-config"],
+            _ => &[],
+        };
+        for locale in ["C.UTF-8", "C"] {
+            for way in ways {
+                let mut line = format!("{way}\n");
+                for (i, (name, _)) in values.iter().enumerate() {
+                    line.push_str(&format!("printf '%s' \"${name}\" > \"$OUT_DIR/{i}\"\n"));
+                }
+                let out = std::process::Command::new(shell)
+                    .args(flags)
+                    .arg("-c")
+                    .arg(&line)
+                    .env_clear()
+                    .env("PATH", "/usr/bin:/bin")
+                    .env("LC_ALL", locale)
+                    .env("HOME", dir)
+                    .env("ENV_FILE", &file)
+                    .env("OUT_DIR", dir)
+                    .current_dir(dir)
+                    .output()
+                    .unwrap_or_else(|e| panic!("{shell} is needed for this test: {e}"));
+                let context = format!("{shell}, {way}, LC_ALL={locale}");
+                assert!(
+                    out.status.success(),
+                    "{context}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                assert!(
+                    !dir.join("PWNED").exists() && !dir.join("canary").exists(),
+                    "{context}: a value ran code"
+                );
+                for (i, (name, value)) in values.iter().enumerate() {
+                    let got = std::fs::read(dir.join(i.to_string())).unwrap();
+                    assert_eq!(String::from_utf8_lossy(&got), *value, "{context}: {name}");
+                }
+            }
+        }
+    }
+
+    fn vars_of(values: &[(&'static str, String)]) -> Vars {
+        Vars {
+            unset: vec!["AWS_PROFILE"],
+            set: values.to_vec(),
+        }
+    }
+
+    #[test]
+    fn hostile_values_come_back_exactly_from_every_shell() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = dir.path().join("canary").display().to_string();
+        for values in [sts_hostile(&c), use_hostile(&c)] {
+            let posix = render(Format::Posix, &vars_of(&values)).unwrap();
+            for shell in ["bash", "zsh", "dash", "/bin/sh"] {
+                read_back(shell, &posix, &values, dir.path());
+            }
+            let fish = render(Format::Fish, &vars_of(&values)).unwrap();
+            read_back("fish", &fish, &values, dir.path());
+        }
+    }
+
+    #[test]
+    fn hostile_values_in_json_and_powershell_are_exact() {
+        let values = sts_hostile("/tmp/canary");
+        let json = render(Format::Json, &vars_of(&values)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        for (key, (_, value)) in ["AccessKeyId", "SecretAccessKey", "SessionToken"]
+            .iter()
+            .zip(&values)
+        {
+            assert_eq!(v[key].as_str(), Some(value.as_str()), "{key}");
+        }
+        let powershell = render(Format::Powershell, &vars_of(&values)).unwrap();
+        for (name, value) in &values {
+            let line = format!("$Env:{name} = {}\n", powershell_quote(value));
+            assert!(powershell.contains(&line), "{name}");
+            // Every single quote PowerShell knows is doubled: none ends the string early.
+            let inner = &powershell_quote(value)[1..powershell_quote(value).len() - 1];
+            let quotes =
+                |c: char| matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}');
+            let mut chars = inner.chars().peekable();
+            while let Some(ch) = chars.next() {
+                if quotes(ch) {
+                    assert_eq!(chars.next(), Some(ch), "{name}: a lone quote");
+                }
+            }
+        }
+    }
+
+    /// The dotenv values tests/shells.rs sent through the fake STS: without a line break,
+    /// anything is carried literally; a newline or a CR (which docker drops at a line's end)
+    /// is refused, naming the variable.
+    #[test]
+    fn dotenv_carries_quotes_and_tabs_and_refuses_line_breaks_naming_the_variable() {
+        let values = [
+            ("AWS_ACCESS_KEY_ID", "ASIA'\"$HOME`x`=#;".to_owned()),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "SECRETTEMP 'a' \"b\" $(c) ${d} \\e \t# f = g \u{2019}é ".to_owned(),
+            ),
+            ("AWS_SESSION_TOKEN", "TOKENTEMP=\\".to_owned()),
+        ];
+        let text = render(Format::Dotenv, &vars_of(&values)).unwrap();
+        let want: String = values.iter().map(|(n, v)| format!("{n}={v}\n")).collect();
+        assert_eq!(text, want);
+        for (name, value) in [
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                sts_hostile("/tmp/canary")[1].1.clone(),
+            ),
+            ("AWS_SESSION_TOKEN", "TOKENTEMP\rX".to_owned()),
+        ] {
+            let vars = Vars {
+                unset: vec![],
+                set: vec![("AWS_ACCESS_KEY_ID", "ASIA1".into()), (name, value)],
+            };
+            let err = render(Format::Dotenv, &vars).unwrap_err();
+            assert!(err.message().contains(name), "{}", err.message());
+        }
     }
 }

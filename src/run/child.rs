@@ -3,13 +3,13 @@
 //! resizes reach it directly. mfaexec passes SIGTERM and SIGHUP on, lets SIGINT and SIGQUIT go
 //! to the child alone, and ends as the child ended: its exit code, or death by its signal.
 
-use std::ffi::{CString, OsString};
-use std::os::unix::ffi::OsStrExt;
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use nix::errno::Errno;
-use nix::spawn::{PosixSpawnAttr, PosixSpawnFileActions, PosixSpawnFlags, posix_spawn};
 use nix::sys::signal::{self, SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
@@ -41,48 +41,76 @@ pub fn hold_signals() -> Result<()> {
 }
 
 /// Starts `program` with `argv` (whose first word is the name it is called by) and exactly
-/// `env`. posix_spawn rather than std's Command, which passes the blocked signals on: the child
-/// starts with no signal blocked and SIGPIPE at its default, as from a shell.
+/// `env`, with a clean signal state, as a shell gives it: no signal blocked, none ignored but
+/// what mfaexec's own parent ignored (nohup), SIGPIPE at its default; and SIGTERM for it when
+/// mfaexec dies, even by SIGKILL, so that it never runs on with a dead endpoint.
+///
+/// Through mfaexec itself (`__start-command`, see `start_command`), forked and exec'd by std,
+/// because no safe call does all of it: glibc's posix_spawn starts the child with signals 32
+/// and 33 ignored (its internal SIGCANCEL and SIGSETXID), which survive exec and which no
+/// posix_spawn attribute resets (issue 18); std forks and execs when a group id is given
+/// (mfaexec's own: always allowed, changes nothing), but passes a blocked signal mask on; and
+/// `PR_SET_PDEATHSIG` must be set in the child itself, before the command's exec, which with
+/// std alone takes an `unsafe` `pre_exec`. One more mfaexec start (under a millisecond) per
+/// `--server` run. Call from the main thread: the kernel sends the signal when the thread that
+/// forked the child ends.
 pub fn spawn(program: &Path, argv: &[OsString], env: &[(OsString, OsString)]) -> Result<Pid> {
     let shown = program.display();
-    let c_string = |bytes: Vec<u8>| {
-        CString::new(bytes).map_err(|_| {
-            Error::new(format!(
+    let child = Command::new("/proc/self/exe")
+        .arg0("mfaexec")
+        .arg("__start-command")
+        .arg("--parent")
+        .arg(std::process::id().to_string())
+        .arg("--program")
+        .arg(program)
+        .arg("--")
+        .args(argv)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .gid(nix::unistd::getgid().as_raw())
+        .spawn()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidInput => Error::new(format!(
                 "cannot run {shown}: an argument or variable holds a NUL byte"
-            ))
-        })
+            )),
+            _ => Error::new(format!(
+                "cannot run {shown}: cannot start mfaexec again: {e}"
+            )),
+        })?;
+    // Waited for by pid (`wait`), not through `Child`, which is dropped without a wait.
+    Ok(Pid::from_raw(child.id() as i32))
+}
+
+/// `__start-command`: in the child `spawn` forked, asks for SIGTERM when mfaexec dies, clears
+/// the signal mask, gives the user's core limit back and execs the command in place (same
+/// pid). Returns only on failure, with 127 or 126 as a shell would.
+pub fn start_command(parent: u32, program: &std::ffi::OsStr, argv: &[OsString]) -> Error {
+    let shown = Path::new(program).display();
+    if let Err(e) = nix::sys::prctl::set_pdeathsig(Signal::SIGTERM) {
+        crate::say!("mfaexec: warning: the command will not be stopped if mfaexec is killed: {e}");
+    }
+    // mfaexec may have died before the request above: then nobody serves the command.
+    if nix::unistd::getppid().as_raw() as u32 != parent {
+        return Error::new(format!(
+            "cannot run {shown}: the mfaexec that started it has ended"
+        ));
+    }
+    let _ = signal::sigprocmask(
+        signal::SigmaskHow::SIG_SETMASK,
+        Some(&SigSet::empty()),
+        None,
+    );
+    crate::sys::coredump::restore_for_exec();
+    let Some((name, args)) = argv.split_first() else {
+        return Error::new(format!("cannot run {shown}: no name to call it by"));
     };
-    let args = argv
-        .iter()
-        .map(|a| c_string(a.as_bytes().to_vec()))
-        .collect::<Result<Vec<_>>>()?;
-    let vars = env
-        .iter()
-        .map(|(k, v)| {
-            let mut pair = k.as_bytes().to_vec();
-            pair.push(b'=');
-            pair.extend_from_slice(v.as_bytes());
-            c_string(pair)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let failed = |e: Errno| Error::new(format!("cannot run {shown}: {}", e.desc()));
-    let mut attr = PosixSpawnAttr::init().map_err(failed)?;
-    attr.set_sigmask(&SigSet::empty()).map_err(failed)?;
-    let mut pipe = SigSet::empty();
-    pipe.add(Signal::SIGPIPE);
-    attr.set_sigdefault(&pipe).map_err(failed)?;
-    attr.set_flags(
-        PosixSpawnFlags::POSIX_SPAWN_SETSIGMASK | PosixSpawnFlags::POSIX_SPAWN_SETSIGDEF,
-    )
-    .map_err(failed)?;
-    let actions = PosixSpawnFileActions::init().map_err(failed)?;
-    posix_spawn(program, &actions, &attr, &args, &vars).map_err(|e| {
-        let code = match e {
-            Errno::ENOENT => EXIT_NOT_FOUND,
-            _ => EXIT_NOT_EXECUTABLE,
-        };
-        failed(e).exit_code(code)
-    })
+    // std's exec resets SIGPIPE, which Rust programs ignore, to its default.
+    let error = Command::new(program).arg0(name).args(args).exec();
+    let code = match error.kind() {
+        std::io::ErrorKind::NotFound => EXIT_NOT_FOUND,
+        _ => EXIT_NOT_EXECUTABLE,
+    };
+    Error::new(format!("cannot run {shown}: {error}")).exit_code(code)
 }
 
 /// How the child ended.

@@ -25,7 +25,7 @@ pub(crate) fn command_line(command: &[OsString], env: &Environment) -> Vec<OsStr
 /// mfaexec's environment minus what the session replaces, plus the session's variables.
 pub(crate) fn child_environment(env: &Environment, vars: &Vars) -> Vec<(OsString, OsString)> {
     let mut out: Vec<(OsString, OsString)> = env
-        .iter()
+        .for_children()
         .filter(|(k, _)| {
             let k = k.to_str().unwrap_or("");
             !vars::REMOVED.contains(&k)

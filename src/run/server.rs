@@ -13,7 +13,6 @@
 //! Only a request from this machine with the run's token and a Host of this server is answered
 //! (a web page in a browser can reach 127.0.0.1 through DNS rebinding, but not send the token).
 
-use std::convert::Infallible;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,10 +22,7 @@ use http::header::{AUTHORIZATION, CONTENT_TYPE, HOST};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::sync::{Semaphore, TryAcquireError, oneshot, watch};
+use tokio::sync::{Semaphore, oneshot, watch};
 
 use crate::cli::{ExecArgs, SessionArgs};
 use crate::config::limits;
@@ -41,15 +37,19 @@ use crate::sys::environ::Environment;
 use crate::sys::time::rfc3339;
 use crate::sys::tty::{Asking, Terminal};
 
+mod connections;
+
 /// A request's head (request line and headers) beyond this is refused; hyper's minimum.
 const MAX_HEAD_BYTES: usize = 8192;
 const MAX_HEADERS: usize = 32;
 /// A client that sends its head slower than this, or keeps a connection idle longer (before its
 /// first request or between two), is dropped: an SDK sends its request at once.
 const HEAD_TIMEOUT: Duration = Duration::from_secs(2);
-/// Connections served at once; more get an immediate 503, so that idle connections cannot
-/// hold off the command's requests.
-const MAX_CONNECTIONS: usize = 64;
+/// Connections served at once. At the limit a new connection takes the place of the oldest one
+/// that has not presented the token (issue 18: 300 idle connections of any local process made
+/// every request of the command get 503 at 64); only when all of them have, it gets an
+/// immediate 503. Well under the usual 1024 descriptors.
+const MAX_CONNECTIONS: usize = 256;
 /// How long a connection over the limit may take to send its head before it is dropped.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(1);
 /// After a renewal failed for another reason than a missing code (STS unreachable, the
@@ -249,7 +249,7 @@ impl Endpoint {
             .name("mfaexec-server".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    tokio::spawn(accept(listener, shared));
+                    tokio::spawn(connections::accept(listener, shared));
                     let _ = stopped.await;
                 });
                 // Drops the accepting task and every connection now, closing the port, without
@@ -346,66 +346,6 @@ impl State {
             .saturating_sub(crate::sys::time::now())
             < window
     }
-}
-
-async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
-    loop {
-        let stream = match listener.accept().await {
-            Ok((stream, _)) => stream,
-            // Out of descriptors, say: wait rather than spin.
-            Err(_) => {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                continue;
-            }
-        };
-        let permit = match Arc::clone(&shared.connections).try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(TryAcquireError::Closed) => return,
-            Err(TryAcquireError::NoPermits) => {
-                tokio::spawn(busy(stream));
-                continue;
-            }
-        };
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            let service = service_fn(move |req| {
-                let shared = Arc::clone(&shared);
-                async move { Ok::<_, Infallible>(respond(&shared, req).await) }
-            });
-            let _ = http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEAD_TIMEOUT)
-                .max_buf_size(MAX_HEAD_BYTES)
-                .max_headers(MAX_HEADERS)
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-            drop(permit);
-        });
-    }
-}
-
-/// A connection over the limit: one request answered with 503 at once, then closed.
-async fn busy(stream: tokio::net::TcpStream) {
-    let service = service_fn(|_req| async {
-        let message = "too many connections to the credentials endpoint; try again";
-        let mut response = Response::new(Full::new(Bytes::from(
-            serde_json::json!({ "Message": message }).to_string(),
-        )));
-        *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-        response.headers_mut().insert(
-            CONTENT_TYPE,
-            http::HeaderValue::from_static("application/json"),
-        );
-        Ok::<_, Infallible>(response)
-    });
-    let connection = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(BUSY_TIMEOUT)
-        .keep_alive(false)
-        .max_buf_size(MAX_HEAD_BYTES)
-        .max_headers(MAX_HEADERS)
-        .serve_connection(TokioIo::new(stream), service);
-    let _ = tokio::time::timeout(BUSY_TIMEOUT * 2, connection).await;
 }
 
 async fn respond(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {

@@ -310,7 +310,10 @@ impl Entry {
         // What `list` and `--dry-run` show of an entry: a hand-edited one holding control
         // characters is damage, not a session.
         let shown = |k: &str| s(k).filter(|t| !t.chars().any(char::is_control));
-        let token = s("session_token")?;
+        // Only what STS could have issued (the check of `aws::sts` on its answers): a key id, and
+        // secrets without control characters. A hand-edited or damaged entry is not served.
+        let secret = |k: &str| s(k).filter(|t| !t.is_empty() && crate::creds::has_no_control(t));
+        let token = secret("session_token")?;
         if s("role_arn").is_some() && shown("role_arn").is_none() {
             return None;
         }
@@ -320,10 +323,8 @@ impl Entry {
             issued: v.get("issued")?.as_i64()?,
             session: Session {
                 keys: Keys {
-                    access_key_id: s("access_key_id").filter(|k| !k.is_empty())?,
-                    secret_access_key: Secret::new(
-                        s("secret_access_key").filter(|k| !k.is_empty())?,
-                    ),
+                    access_key_id: s("access_key_id").filter(|k| crate::creds::is_key_id(k))?,
+                    secret_access_key: Secret::new(secret("secret_access_key")?),
                     session_token: Some(Secret::new(token)),
                 },
                 expiration: v.get("expiration")?.as_i64()?,
@@ -413,8 +414,9 @@ mod tests {
             issued: 100,
             session: Session {
                 keys: Keys {
-                    access_key_id: "ASIAX".into(),
-                    secret_access_key: Secret::new("s'\"\n"),
+                    access_key_id: "ASIAEXAMPLE23456".into(),
+                    // Quotes, a space and non-ASCII: anything but a control character.
+                    secret_access_key: Secret::new("s'\" /+= \u{2019}é"),
                     session_token: Some(Secret::new("t")),
                 },
                 expiration: 2000,
@@ -426,13 +428,32 @@ mod tests {
     fn entries_round_trip_and_reject_damage() {
         let e = entry();
         let text = e.to_json();
-        assert_eq!(Entry::from_json(&text), Some(e));
+        assert_eq!(Entry::from_json(&text), Some(e.clone()));
         assert_eq!(Entry::from_json(&text[..text.len() / 2]), None);
         assert_eq!(Entry::from_json("{}"), None);
         assert_eq!(
             Entry::from_json(&text.replace("\"version\":1", "\"version\":9")),
             None
         );
+        // See: issue 18, defect 13: what STS cannot give is damage, never served.
+        for key_id in [
+            "ASIAEXAMPLE2345\0",
+            "ASIAEXAMPLE2345\n",
+            "ASIA",
+            "asiaexample23456",
+        ] {
+            let mut bad = e.clone();
+            bad.session.keys.access_key_id = key_id.into();
+            assert_eq!(Entry::from_json(&bad.to_json()), None, "{key_id:?}");
+        }
+        for secret in ["abc\ndef", "abc\0", "\u{1b}]0;x\u{7}", "\u{85}"] {
+            let mut bad = e.clone();
+            bad.session.keys.secret_access_key = Secret::new(secret);
+            assert_eq!(Entry::from_json(&bad.to_json()), None, "secret {secret:?}");
+            let mut bad = e.clone();
+            bad.session.keys.session_token = Some(Secret::new(secret));
+            assert_eq!(Entry::from_json(&bad.to_json()), None, "token {secret:?}");
+        }
     }
 
     #[test]

@@ -58,6 +58,7 @@ pub fn session_remembering(
     ask: Asking,
 ) -> Result<Session> {
     limits::check_settings(env)?;
+    crate::sys::process::refuse_nested(&plan.profile, env)?;
     let cache = match Cache::open(env) {
         Ok(cache) => cache,
         Err(e) => {

@@ -4,6 +4,16 @@
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 
+/// Variables no process mfaexec starts ever sees: the command (exec, `--server`), a helper
+/// (mfa_process, credential_process) or a browser. The one list for every child.
+/// `MFAEXEC_FILE_PASSPHRASE` opens the file store, which holds the long-term keys (issue 18).
+pub const NEVER_PASSED: [&str; 1] = ["MFAEXEC_FILE_PASSPHRASE"];
+
+/// Whether a child may see `name` (see `NEVER_PASSED`).
+pub fn passed_to_children(name: &OsStr) -> bool {
+    !NEVER_PASSED.iter().any(|n| OsStr::new(n) == name)
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
     vars: BTreeMap<OsString, OsString>,
@@ -42,6 +52,11 @@ impl Environment {
         self.vars
             .iter()
             .map(|(k, v)| (k.as_os_str(), v.as_os_str()))
+    }
+
+    /// The variables a child starts from: all of them but `NEVER_PASSED`.
+    pub fn for_children(&self) -> impl Iterator<Item = (&OsStr, &OsStr)> {
+        self.iter().filter(|(k, _)| passed_to_children(k))
     }
 
     /// The pairs aws-config's profile parser reads (`HOME`, `AWS_CONFIG_FILE`, ...).

@@ -4,10 +4,43 @@
 
 use std::fs::OpenOptions;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::sys::environ::{Environment, NEVER_PASSED};
+
+/// Set for every helper mfaexec runs (an mfa_process, a credential_process): one more than
+/// mfaexec's own. A helper that runs mfaexec again (a wrapper script around `mfaexec
+/// credential-process`) is seen at once, where the check of the profile files cannot see it.
+pub const DEPTH_VAR: &str = "MFAEXEC_DEPTH";
+
+/// mfaexec's own depth, from `DEPTH_VAR` (0 when it was not started by a helper of mfaexec).
+static DEPTH: AtomicU32 = AtomicU32::new(0);
+
+/// How many mfaexec runs, each through a helper, started this one.
+pub fn depth(env: &Environment) -> u32 {
+    env.get(DEPTH_VAR).and_then(|d| d.parse().ok()).unwrap_or(0)
+}
+
+/// Remembers mfaexec's depth for the helpers it starts: called once, in `main`.
+pub fn note_depth(env: &Environment) {
+    DEPTH.store(depth(env), Ordering::Relaxed);
+}
+
+/// Refuses to get a session in an mfaexec started by a helper of another mfaexec. That one is
+/// waiting for this one, often under the cache lock of the same session: going on would run the
+/// helper again, level after level (issue 18: 25 levels, then a minute on its own lock).
+pub fn refuse_nested(profile: &str, env: &Environment) -> Result<()> {
+    let depth = depth(env);
+    if depth == 0 {
+        return Ok(());
+    }
+    Err(Error::new(format!(
+        "profile `{profile}`: this mfaexec was started by an mfa_process or credential_process of another mfaexec ({DEPTH_VAR}={depth}), which waits for it: it would run itself again and again"
+    ))
+    .hint("mfaexec does not run itself as a helper: point the credential_process at the tool that holds the keys, or the mfa_process at the one that makes the code"))
+}
 
 /// Set once mfaexec runs a command of its own (`--server`): see `detach_from_terminal`.
 static DETACHED: AtomicBool = AtomicBool::new(false);
@@ -95,7 +128,12 @@ pub(crate) fn run_bounded(
     } else {
         Command::new("/bin/sh")
     };
-    cmd.arg("-c")
+    for name in NEVER_PASSED {
+        cmd.env_remove(name);
+    }
+    let depth = DEPTH.load(Ordering::Relaxed).saturating_add(1);
+    cmd.env(DEPTH_VAR, depth.to_string())
+        .arg("-c")
         .arg(command)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

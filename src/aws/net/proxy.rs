@@ -73,13 +73,23 @@ pub(super) fn proxy(found: &Located) -> Result<Proxy> {
             .hint(format!("set it to http://HOST:PORT, or http://USER:PASSWORD@HOST:PORT for basic auth (percent-encode special characters), e.g. {}=http://proxy.example.com:3128", found.from))
     };
     // A raw `@` in the password would end the user info there: the rest would be taken for
-    // the host, or silently dropped.
-    let authority = url
-        .split_once("://")
-        .map_or(url.as_str(), |(_, rest)| rest)
-        .split(['/', '?', '#'])
-        .next()
-        .unwrap_or("");
+    // the host, or silently dropped. A raw `/`, `?` or `#` ends the authority before the user
+    // info's `@`: the password's start would be taken for the host (issue 18), so the proxy
+    // connected to would not be the one the message names.
+    let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+    if let Some((before, _)) = rest.rsplit_once('@')
+        && let Some(raw) = before.chars().find(|c| matches!(c, '/' | '?' | '#'))
+    {
+        let encoded = match raw {
+            '/' => "%2F",
+            '?' => "%3F",
+            _ => "%23",
+        };
+        return Err(bad(&format!(
+            "the user name or password holds a raw `{raw}`: write {raw} as {encoded}"
+        )));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     if authority.matches('@').count() > 1 {
         return Err(bad(
             "the user name or password holds a raw `@`: write @ as %40",

@@ -471,6 +471,20 @@ fn session_from(
         }
     }
     let key_id = c.access_key_id();
+    // Before anything caches it (issue 18): a cached key id with a NUL failed every later run.
+    if !crate::creds::is_key_id(key_id) {
+        return Err(refuse(
+            "the access key id is not 16 to 128 upper-case letters and digits".to_owned(),
+        ));
+    }
+    for (what, value) in [
+        ("secret access key", c.secret_access_key()),
+        ("session token", c.session_token()),
+    ] {
+        if !crate::creds::has_no_control(value) {
+            return Err(refuse(format!("the {what} holds a control character")));
+        }
+    }
     let expiration = c.expiration().secs();
     let now = crate::sys::time::now();
     if expiration <= now {

@@ -364,6 +364,47 @@ fn import_refuses_to_overwrite_a_different_stored_key() {
     assert!(index_before.contains(&s.alice.access_key_id));
 }
 
+// See: issue 18, defect 4.
+#[test]
+fn import_refuses_two_sections_with_different_keys_naming_the_lines() {
+    let mut s = Sandbox::standard();
+    s.file_store();
+    let other = "[default]\naws_access_key_id = AKIAOTHEROTHEROTHER1\naws_secret_access_key = SECRETLONGTERMother\n\n";
+    let file = format!("{other}{}", s.alice_keys_section("default"));
+    s.credentials(&file);
+    for args in [&["import", "default"][..], &["import", "--all"][..]] {
+        let out = s.run(args).failure(1);
+        out.one_line_error()
+            .stderr_has("profile `default`: ")
+            .stderr_has("holds different keys for it: aws_access_key_id on lines 2 and 6")
+            .stderr_has("nothing was imported");
+        assert_no_secret(&out.stderr());
+        assert_eq!(s.credentials_text(), file, "{args:?}");
+        assert_eq!(index(&s), "", "{args:?}");
+        assert!(!s.home().join(".local/share/mfaexec/keys").exists());
+    }
+    // The same id with another secret is two keys as well.
+    let file = format!(
+        "{}[default]\naws_secret_access_key = SECRETLONGTERMother\n",
+        s.alice_keys_section("default")
+    );
+    s.credentials(&file);
+    s.run(["import", "default"])
+        .failure(1)
+        .one_line_error()
+        .stderr_has("aws_secret_access_key on lines 3 and 5");
+    assert_eq!(s.credentials_text(), file);
+    // The same key twice is one key: imported, and both pairs go.
+    let twice = format!("{0}{0}", s.alice_keys_section("default"));
+    s.credentials(&twice);
+    s.run(["import", "default"]).success();
+    assert_eq!(s.credentials_text(), "");
+    assert_eq!(
+        index(&s),
+        format!("default\tfile\t{}\n", s.alice.access_key_id)
+    );
+}
+
 #[test]
 fn after_import_the_aws_cli_works_and_a_cache_hit_needs_no_keyring() {
     let mut s = Sandbox::standard();

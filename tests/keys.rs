@@ -982,3 +982,70 @@ fn import_that_cannot_store_leaves_the_file_as_it_was() {
     assert_eq!(std::fs::read(&file).unwrap(), before);
     assert!(!s.home().join(".local/share/mfaexec/keys").exists());
 }
+
+// ---------------------------------------------------------------------------------------------
+// The index and its directory
+// ---------------------------------------------------------------------------------------------
+
+/// `flock -o FILE sleep 20` (flock itself holds it, not sleep), holding the lock when it returns.
+fn hold_lock(path: &std::path::Path) -> std::process::Child {
+    let child = std::process::Command::new("flock")
+        .arg("-o")
+        .arg(path)
+        .args(["sleep", "20"])
+        .spawn()
+        .expect("flock");
+    for _ in 0..200 {
+        let free = std::process::Command::new("flock")
+            .arg("-n")
+            .arg(path)
+            .arg("true")
+            .status()
+            .unwrap();
+        if !free.success() {
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("flock never took {}", path.display());
+}
+
+// See: issue 18, defect 8.
+#[test]
+fn a_held_index_lock_is_waited_on_in_time_and_named() {
+    let mut s = alice_in_no_file();
+    s.file_store();
+    s.run(["add", "alice", "--no-verify"])
+        .stdin(&s.key_lines())
+        .success();
+    let index_before = index(&s);
+    let lock = s.home().join(".local/share/mfaexec/lock");
+    let mut holder = hold_lock(&lock);
+    for (args, stdin) in [
+        (
+            &["add", "bob", "--no-verify"][..],
+            "AKIAOTHEROTHEROTHER1\nSECRETLONGTERMother\n",
+        ),
+        (&["remove", "alice", "-f"][..], ""),
+    ] {
+        let start = Instant::now();
+        let out = s
+            .run(args)
+            .env("MFAEXEC_LOCK_TIMEOUT", "1s")
+            .stdin(stdin)
+            .failure(1);
+        assert!(start.elapsed() < Duration::from_secs(10), "{args:?}");
+        out.stderr_has("mfaexec: waiting for another process, which holds ")
+            .stderr_has(&format!(
+                "mfaexec: another process has held {} for over 1s",
+                lock.display()
+            ))
+            .stderr_has("hint: finish or stop it; MFAEXEC_LOCK_TIMEOUT sets how long to wait");
+        assert_eq!(index(&s), index_before, "{args:?}");
+    }
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    // Free again, and an mfaexec that held it is not named as holding it still.
+    s.run(["remove", "alice", "-f"]).success();
+    assert_eq!(std::fs::read(&lock).unwrap(), b"");
+}

@@ -364,6 +364,47 @@ fn import_refuses_to_overwrite_a_different_stored_key() {
     assert!(index_before.contains(&s.alice.access_key_id));
 }
 
+// See: issue 18, defect 4.
+#[test]
+fn import_refuses_two_sections_with_different_keys_naming_the_lines() {
+    let mut s = Sandbox::standard();
+    s.file_store();
+    let other = "[default]\naws_access_key_id = AKIAOTHEROTHEROTHER1\naws_secret_access_key = SECRETLONGTERMother\n\n";
+    let file = format!("{other}{}", s.alice_keys_section("default"));
+    s.credentials(&file);
+    for args in [&["import", "default"][..], &["import", "--all"][..]] {
+        let out = s.run(args).failure(1);
+        out.one_line_error()
+            .stderr_has("profile `default`: ")
+            .stderr_has("holds different keys for it: aws_access_key_id on lines 2 and 6")
+            .stderr_has("nothing was imported");
+        assert_no_secret(&out.stderr());
+        assert_eq!(s.credentials_text(), file, "{args:?}");
+        assert_eq!(index(&s), "", "{args:?}");
+        assert!(!s.home().join(".local/share/mfaexec/keys").exists());
+    }
+    // The same id with another secret is two keys as well.
+    let file = format!(
+        "{}[default]\naws_secret_access_key = SECRETLONGTERMother\n",
+        s.alice_keys_section("default")
+    );
+    s.credentials(&file);
+    s.run(["import", "default"])
+        .failure(1)
+        .one_line_error()
+        .stderr_has("aws_secret_access_key on lines 3 and 5");
+    assert_eq!(s.credentials_text(), file);
+    // The same key twice is one key: imported, and both pairs go.
+    let twice = format!("{0}{0}", s.alice_keys_section("default"));
+    s.credentials(&twice);
+    s.run(["import", "default"]).success();
+    assert_eq!(s.credentials_text(), "");
+    assert_eq!(
+        index(&s),
+        format!("default\tfile\t{}\n", s.alice.access_key_id)
+    );
+}
+
 #[test]
 fn after_import_the_aws_cli_works_and_a_cache_hit_needs_no_keyring() {
     let mut s = Sandbox::standard();
@@ -940,4 +981,71 @@ fn import_that_cannot_store_leaves_the_file_as_it_was() {
         .stderr_has("profile `prod`: nothing to import");
     assert_eq!(std::fs::read(&file).unwrap(), before);
     assert!(!s.home().join(".local/share/mfaexec/keys").exists());
+}
+
+// ---------------------------------------------------------------------------------------------
+// The index and its directory
+// ---------------------------------------------------------------------------------------------
+
+/// `flock -o FILE sleep 20` (flock itself holds it, not sleep), holding the lock when it returns.
+fn hold_lock(path: &std::path::Path) -> std::process::Child {
+    let child = std::process::Command::new("flock")
+        .arg("-o")
+        .arg(path)
+        .args(["sleep", "20"])
+        .spawn()
+        .expect("flock");
+    for _ in 0..200 {
+        let free = std::process::Command::new("flock")
+            .arg("-n")
+            .arg(path)
+            .arg("true")
+            .status()
+            .unwrap();
+        if !free.success() {
+            return child;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("flock never took {}", path.display());
+}
+
+// See: issue 18, defect 8.
+#[test]
+fn a_held_index_lock_is_waited_on_in_time_and_named() {
+    let mut s = alice_in_no_file();
+    s.file_store();
+    s.run(["add", "alice", "--no-verify"])
+        .stdin(&s.key_lines())
+        .success();
+    let index_before = index(&s);
+    let lock = s.home().join(".local/share/mfaexec/lock");
+    let mut holder = hold_lock(&lock);
+    for (args, stdin) in [
+        (
+            &["add", "bob", "--no-verify"][..],
+            "AKIAOTHEROTHEROTHER1\nSECRETLONGTERMother\n",
+        ),
+        (&["remove", "alice", "-f"][..], ""),
+    ] {
+        let start = Instant::now();
+        let out = s
+            .run(args)
+            .env("MFAEXEC_LOCK_TIMEOUT", "1s")
+            .stdin(stdin)
+            .failure(1);
+        assert!(start.elapsed() < Duration::from_secs(10), "{args:?}");
+        out.stderr_has("mfaexec: waiting for another process, which holds ")
+            .stderr_has(&format!(
+                "mfaexec: another process has held {} for over 1s",
+                lock.display()
+            ))
+            .stderr_has("hint: finish or stop it; MFAEXEC_LOCK_TIMEOUT sets how long to wait");
+        assert_eq!(index(&s), index_before, "{args:?}");
+    }
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    // Free again, and an mfaexec that held it is not named as holding it still.
+    s.run(["remove", "alice", "-f"]).success();
+    assert_eq!(std::fs::read(&lock).unwrap(), b"");
 }

@@ -63,6 +63,7 @@ pub fn run(
             ))
             .hint("`mfaexec list` shows where each profile's keys are"));
         };
+        file.check_one_key(name)?;
         if has_token(&set, name) {
             return Err(Error::new(format!(
                 "profile `{name}` holds temporary credentials (aws_session_token): only long-term keys are imported"
@@ -103,7 +104,7 @@ pub fn run(
         // section is gone or left with comments only: it then gets a section in the config
         // file, as `add` gives one.
         let in_config = super::add::in_config(env, name)?;
-        if !file.remove_keys(name, &keys.access_key_id, FILE_LOCK_TIMEOUT)? {
+        if !file.remove_keys(name, keys, FILE_LOCK_TIMEOUT)? {
             return Err(Error::new(format!(
                 "profile `{name}`: {} changed while importing; key {} is now in the {} store, and the file was left as it is",
                 file.describe(),

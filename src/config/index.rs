@@ -8,10 +8,15 @@
 //! 0700 and the file 0600; it is replaced atomically under the directory's lock.
 
 use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg, OFlag};
+
+use crate::config::limits;
 
 use crate::error::{Error, Result};
 use crate::sys::atomic;
@@ -81,20 +86,88 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
 
 /// The directory's lock, held across a store write and its index line, so that two mfaexec
 /// processes never lose each other's keys. The kernel releases it when the holder dies.
-pub fn lock(env: &Environment) -> Result<Flock<File>> {
+/// Waited for at most `MFAEXEC_LOCK_TIMEOUT`, as the cache's lock is (issue 18, defect 8):
+/// after a second the wait is said, naming the holder (an mfaexec writes its pid into the file
+/// while it holds it, and empties it when done), and at the end it is one line.
+pub fn lock(env: &Environment) -> Result<IndexLock> {
     let dir = prepare(env)?;
     let path = dir.join("lock");
-    let file = OpenOptions::new()
+    let timeout = limits::setting(env, &limits::LOCK_TIMEOUT).map(Duration::from_secs)?;
+    let mut file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
-        .custom_flags(OFlag::O_NOFOLLOW.bits())
+        .custom_flags(OFlag::O_NOFOLLOW.bits() | OFlag::O_NONBLOCK.bits())
         .open(&path)
         .map_err(|e| Error::new(format!("cannot open {}: {e}", path.display())))?;
-    Flock::lock(file, FlockArg::LockExclusive)
-        .map_err(|(_, e)| Error::new(format!("cannot lock {}: {e}", path.display())))
+    let start = Instant::now();
+    let mut told = false;
+    loop {
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
+            Ok(mut locked) => {
+                let _ = locked.set_len(0);
+                let _ = locked.write_all(std::process::id().to_string().as_bytes());
+                return Ok(IndexLock { file: locked });
+            }
+            Err((f, errno)) if errno == Errno::EWOULDBLOCK || errno == Errno::EINTR => file = f,
+            Err((_, errno)) => {
+                return Err(Error::new(format!(
+                    "cannot lock {}: {errno}",
+                    path.display()
+                )));
+            }
+        }
+        let waited = start.elapsed();
+        if !told && waited >= Duration::from_secs(1) {
+            told = true;
+            crate::say!(
+                "mfaexec: waiting for {}, which holds {}",
+                holder(&path),
+                path.display()
+            );
+        }
+        if waited >= timeout {
+            return Err(Error::new(format!(
+                "{} has held {} for over {}",
+                holder(&path),
+                path.display(),
+                limits::format(timeout.as_secs())
+            ))
+            .hint("finish or stop it; MFAEXEC_LOCK_TIMEOUT sets how long to wait"));
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// The index lock, held until dropped; it empties the file first, so that a later wait is not
+/// told an mfaexec that has finished holds it.
+pub struct IndexLock {
+    file: Flock<File>,
+}
+
+impl Drop for IndexLock {
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+    }
+}
+
+/// `another mfaexec (pid N)` when the lock file names one, else `another process` (flock(1),
+/// say).
+fn holder(path: &Path) -> String {
+    let mut text = String::new();
+    let pid = OpenOptions::new()
+        .read(true)
+        .custom_flags(OFlag::O_NOFOLLOW.bits() | OFlag::O_NONBLOCK.bits())
+        .open(path)
+        .and_then(|f| f.take(32).read_to_string(&mut text))
+        .ok()
+        .and_then(|_| text.trim().parse::<u32>().ok());
+    match pid {
+        Some(pid) => format!("another mfaexec (pid {pid})"),
+        None => "another process".into(),
+    }
 }
 
 /// The index file, for messages.

@@ -178,6 +178,46 @@ pub(super) fn section_properties(bytes: &[u8], name: &str) -> Vec<(String, Strin
         .collect()
 }
 
+/// The `aws_access_key_id` and `aws_secret_access_key` lines of section `name` (every
+/// occurrence) that hold a value: the line number (from 1), the key, the value.
+pub(super) fn key_lines(bytes: &[u8], name: &str) -> Vec<(usize, String, String)> {
+    let all = lines(bytes);
+    occurrences(bytes, &all, name)
+        .into_iter()
+        .flat_map(|(first, last)| first + 1..=last)
+        .filter_map(|i| {
+            let content = &bytes[all[i].start..all[i].end];
+            if content.starts_with(b" ")
+                || content.starts_with(b"\t")
+                || kind(content) != Kind::Content
+            {
+                return None;
+            }
+            let (key, value) = property(content)?;
+            (matches!(key.as_str(), "aws_access_key_id" | "aws_secret_access_key")
+                && !value.is_empty())
+            .then_some((i + 1, key, value))
+        })
+        .collect()
+}
+
+/// When section `name` holds more than one value of `aws_access_key_id` or of
+/// `aws_secret_access_key` (two sections of one name, or a key line repeated): that key and the
+/// numbers of its lines. The SDKs use the last; deleting them all would lose the others.
+pub(super) fn conflicting_keys(bytes: &[u8], name: &str) -> Option<(&'static str, Vec<usize>)> {
+    let found = key_lines(bytes, name);
+    ["aws_access_key_id", "aws_secret_access_key"]
+        .into_iter()
+        .find_map(|key| {
+            let of_key: Vec<&(usize, String, String)> =
+                found.iter().filter(|(_, k, _)| k == key).collect();
+            of_key
+                .iter()
+                .any(|(_, _, v)| v != &of_key[0].2)
+                .then(|| (key, of_key.iter().map(|(n, _, _)| *n).collect()))
+        })
+}
+
 /// Whether section `name` holds `key_id` (the last value, which the SDKs use) and a secret.
 pub(super) fn section_holds_key(bytes: &[u8], name: &str, key_id: &str) -> bool {
     let props = section_properties(bytes, name);

@@ -311,22 +311,55 @@ impl CredFile {
         )
     }
 
+    /// Refuses section `name` when it holds more than one key (two sections of that name, or a
+    /// key line repeated, with different values), naming the lines: `remove_keys` deletes
+    /// every key line of the section, and only one key can be stored for it.
+    pub fn check_one_key(&self, name: &str) -> Result<()> {
+        let Some(bytes) = self.read()? else {
+            return Ok(());
+        };
+        let bytes = zeroize::Zeroizing::new(bytes);
+        let Some((key, numbers)) = conflicting_keys(&bytes, name) else {
+            return Ok(());
+        };
+        let numbers: Vec<String> = numbers.iter().map(usize::to_string).collect();
+        let listed = match numbers.split_last() {
+            Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+            _ => numbers.join(""),
+        };
+        Err(Error::new(format!(
+            "profile `{name}`: {} holds different keys for it: {key} on lines {listed}; nothing was imported",
+            self.describe()
+        ))
+        .hint(format!(
+            "keep one key in the [{name}] section(s), delete the other lines, then import again"
+        )))
+    }
+
     /// Deletes the `aws_access_key_id` and `aws_secret_access_key` lines of section `name`,
     /// keeping every other byte, and the section itself when nothing else (no property, no
-    /// comment) is left in it. Under
-    /// the file's lock, and only while the section still holds key `access_key_id` (the file may
-    /// have changed since it was read). `false`: the section no longer held that key.
-    pub fn remove_keys(&self, name: &str, access_key_id: &str, timeout: Duration) -> Result<bool> {
+    /// comment) is left in it. Under the file's lock, and only while every key line of the
+    /// section still holds `keys` (the file may have changed since it was read). `false`: it
+    /// no longer did, and nothing was changed.
+    pub fn remove_keys(&self, name: &str, keys: &Keys, timeout: Duration) -> Result<bool> {
         let _lock = self.locked(timeout)?;
         let Some(current) = self.read()? else {
             return Ok(false);
         };
         let current = zeroize::Zeroizing::new(current);
-        let props = section_properties(&current, name);
-        if !props
-            .iter()
-            .any(|(k, v)| k == "aws_access_key_id" && v == access_key_id)
-        {
+        // Every key line deleted must hold the key that was stored: a line with another value
+        // (a second section of the same name) would be lost (issue 18, defect 4).
+        let found = zeroize::Zeroizing::new(
+            key_lines(&current, name)
+                .into_iter()
+                .map(|(_, k, v)| (k, v))
+                .collect::<Vec<_>>(),
+        );
+        let stored = |(k, v): &(String, String)| match k.as_str() {
+            "aws_access_key_id" => v == &keys.access_key_id,
+            _ => v == keys.secret_access_key.expose(),
+        };
+        if !found.iter().any(|(k, _)| k == "aws_access_key_id") || !found.iter().all(stored) {
             return Ok(false);
         }
         let updated = zeroize::Zeroizing::new(without_keys(&current, name));

@@ -989,7 +989,7 @@ fn import_that_cannot_store_leaves_the_file_as_it_was() {
 
 /// `flock -o FILE sleep 20` (flock itself holds it, not sleep), holding the lock when it returns.
 fn hold_lock(path: &std::path::Path) -> std::process::Child {
-    let child = std::process::Command::new("flock")
+    let mut child = std::process::Command::new("flock")
         .arg("-o")
         .arg(path)
         .args(["sleep", "20"])
@@ -1007,6 +1007,8 @@ fn hold_lock(path: &std::path::Path) -> std::process::Child {
         }
         std::thread::sleep(Duration::from_millis(25));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("flock never took {}", path.display());
 }
 

@@ -16,15 +16,14 @@
 //! read → modify → rename, so two writes never lose each other's section; the lock file is
 //! removed by its holder (and re-checked by waiters), so none is left behind in `~/.aws`.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use nix::fcntl::{Flock, FlockArg, OFlag};
+use nix::fcntl::OFlag;
 
-use crate::config::limits;
 use crate::creds::{Keys, Secret, Session};
 use crate::error::{Error, Result};
 use crate::sys::atomic;
@@ -32,9 +31,11 @@ use crate::sys::environ::Environment;
 use crate::sys::time::rfc3339;
 
 mod ini;
+mod lock;
 
 pub(crate) use ini::with_section;
 use ini::*;
+use lock::FileLock;
 
 /// The key holding the expiry. Not an `aws_` key (the SDKs ignore unknown keys, but that prefix
 /// is AWS's to give a meaning); `x_security_token_expires` in RFC 3339 is what saml2aws and
@@ -501,75 +502,6 @@ fn check_section(bytes: &[u8], name: &str, path: &Path) -> Result<()> {
         .hint(hint));
     }
     Ok(())
-}
-
-/// An `flock` on a sidecar file, held across read → modify → rename (the credentials file
-/// itself cannot carry the lock: the rename replaces its inode). The holder removes the file
-/// before unlocking; a waiter that then gets the lock on the removed file sees that the path no
-/// longer leads to it and starts again, so the removal is safe.
-struct FileLock {
-    path: PathBuf,
-    _file: Flock<File>,
-}
-
-impl FileLock {
-    fn take(path: &Path, timeout: Duration) -> Result<FileLock> {
-        let start = Instant::now();
-        let cannot =
-            |e: &dyn std::fmt::Display| Error::new(format!("cannot lock {}: {e}", path.display()));
-        loop {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(0o600)
-                .custom_flags(OFlag::O_NOFOLLOW.bits())
-                .open(path)
-                .map_err(|e| cannot(&e))?;
-            let mut file = file;
-            let locked = loop {
-                match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-                    Ok(locked) => break locked,
-                    Err((f, errno))
-                        if errno == nix::errno::Errno::EWOULDBLOCK
-                            || errno == nix::errno::Errno::EINTR =>
-                    {
-                        file = f;
-                    }
-                    Err((_, errno)) => return Err(cannot(&errno)),
-                }
-                if start.elapsed() >= timeout {
-                    return Err(Error::new(format!(
-                        "another mfaexec has held {} for over {}",
-                        path.display(),
-                        limits::format(timeout.as_secs())
-                    ))
-                    .hint(format!(
-                        "if no mfaexec is running, remove {}; MFAEXEC_LOCK_TIMEOUT sets how long to wait",
-                        path.display()
-                    )));
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            };
-            let held = locked.metadata().map_err(|e| cannot(&e))?;
-            let same = fs::symlink_metadata(path)
-                .is_ok_and(|now| now.dev() == held.dev() && now.ino() == held.ino());
-            if same {
-                return Ok(FileLock {
-                    path: path.to_path_buf(),
-                    _file: locked,
-                });
-            }
-        }
-    }
-}
-
-impl Drop for FileLock {
-    fn drop(&mut self) {
-        // Removed while still locked; the lock itself goes when `_file` is dropped next.
-        let _ = fs::remove_file(&self.path);
-    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use crate::aws::net::Network;
 use crate::aws::sts::Log;
 use crate::config::profile::Sso;
 use crate::config::sso_token;
-use crate::creds::{Keys, Secret, Session};
+use crate::creds::Session;
 use crate::error::{Class, Error, Result};
 use crate::sys::environ::Environment;
 use crate::sys::tty::Terminal;
@@ -181,18 +181,7 @@ pub fn role_credentials(
                 "check the account and permission set with `aws sso login` and the access portal ({url})"
             ))
         })?;
-    let expiration = credentials
-        .expiry()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs() as i64);
-    Ok(Session {
-        keys: Keys {
-            access_key_id: credentials.access_key_id().to_owned(),
-            secret_access_key: Secret::new(credentials.secret_access_key()),
-            session_token: credentials.session_token().map(Secret::new),
-        },
-        expiration,
-    })
+    Ok(super::provided_session(&credentials))
 }
 
 /// The SDK's error chain has no secrets (the token is a header, never in a message), but may

@@ -16,7 +16,7 @@ use aws_smithy_types::error::display::DisplayErrorContext;
 use crate::aws::net::Network;
 use crate::aws::sts::Log;
 use crate::config::profile::{Plan, WebIdentity};
-use crate::creds::{Keys, Secret, Session};
+use crate::creds::Session;
 use crate::error::{Error, Result};
 
 pub fn role_credentials(
@@ -74,16 +74,5 @@ pub fn role_credentials(
             ))
             .hint("check that the role trusts the token's identity provider and audience, and that the token has not expired")
         })?;
-    let expiration = credentials
-        .expiry()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs() as i64);
-    Ok(Session {
-        keys: Keys {
-            access_key_id: credentials.access_key_id().to_owned(),
-            secret_access_key: Secret::new(credentials.secret_access_key()),
-            session_token: credentials.session_token().map(Secret::new),
-        },
-        expiration,
-    })
+    Ok(super::provided_session(&credentials))
 }

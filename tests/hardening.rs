@@ -1171,3 +1171,173 @@ fn a_cache_entry_holding_what_sts_cannot_give_is_not_served() {
         assert_eq!(s.calls().len(), calls + 1, "{field}: a new session");
     }
 }
+
+/// Runs `args`; it must fail (exit 1, one error line) within 10 s, not hang.
+#[track_caller]
+fn fails_in_time(s: &Sandbox, args: &[&str]) -> Out {
+    refused_file(s, "MFAEXEC_HARDENING_UNUSED", "", args)
+}
+
+/// `prod` from alice's keys in the file store, with its session cached: a hit reads the
+/// index of stored keys (for the cache key), a miss the key file too.
+fn stored_with_a_hit() -> Sandbox {
+    let mut s = Sandbox::standard();
+    s.prod_from_alice_in_no_file();
+    s.file_store();
+    s.run(["add", "alice"]).stdin(&s.key_lines()).success();
+    s.run(["prod", "-t", &s.code(), "--", "true"]).success();
+    s
+}
+
+fn mkfifo(path: &std::path::Path) {
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap()
+            .success()
+    );
+}
+
+// See: issue 18, defect 10.
+#[test]
+fn the_key_store_files_must_be_regular_files_of_bounded_size() {
+    let s = stored_with_a_hit();
+    let calls = s.calls().len();
+    let index = s.key_ids_file();
+    let saved = std::fs::read(&index).unwrap();
+    let not_regular = format!("mfaexec: {} is not a regular file", index.display());
+    // A FIFO: even a cache hit hung on it.
+    std::fs::remove_file(&index).unwrap();
+    mkfifo(&index);
+    fails_in_time(&s, &["prod", "--", "true"]).stderr_has(&not_regular);
+    // /dev/zero behind a symlink: read until memory ran out.
+    std::fs::remove_file(&index).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &index).unwrap();
+    fails_in_time(&s, &["prod", "--", "true"]).stderr_has(&not_regular);
+    // 200 MB (sparse): refused from its size, not read.
+    std::fs::remove_file(&index).unwrap();
+    std::fs::File::create(&index)
+        .unwrap()
+        .set_len(200 * 1024 * 1024)
+        .unwrap();
+    fails_in_time(&s, &["prod", "--", "true"]).stderr_has(&format!(
+        "{} is 209715200 bytes, over the 4 MiB the key index may have",
+        index.display()
+    ));
+    std::fs::write(&index, &saved).unwrap();
+    // The key file, read on a miss.
+    let keys = index.with_file_name("keys");
+    let aside = s.path("keys-aside");
+    std::fs::rename(&keys, &aside).unwrap();
+    mkfifo(&keys);
+    fails_in_time(&s, &["prod", "-r", "-t", &s.code(), "--", "true"])
+        .stderr_has(&format!("{} is not a regular file", keys.display()));
+    std::fs::remove_file(&keys).unwrap();
+    std::fs::rename(&aside, &keys).unwrap();
+    assert_eq!(
+        s.calls().len(),
+        calls,
+        "no call while the files were refused"
+    );
+    s.run(["prod", "--", "true"]).success();
+    assert_eq!(s.calls().len(), calls, "a hit again");
+}
+
+// See: issue 18, defect 10.
+#[test]
+fn a_line_of_the_key_index_that_is_not_utf8_fails_only_its_own_profile() {
+    let s = stored_with_a_hit();
+    s.append_config("\n[profile bob]\nregion = eu-west-1\n");
+    let index = s.key_ids_file();
+    let bad: &[u8] = b"bob\tfile\tAKIA\xffBROKEN\n";
+    let mut bytes = bad.to_vec();
+    bytes.extend(std::fs::read(&index).unwrap());
+    std::fs::write(&index, &bytes).unwrap();
+    // alice's line is read: a hit, then a miss that opens the store.
+    s.run(["prod", "--", "true"]).success();
+    s.run(["prod", "-r", "-t", &s.code(), "--", "true"])
+        .success();
+    // bob's line is named as it is.
+    s.run(["env", "bob"])
+        .failure(1)
+        .one_line_error()
+        .stderr_has(&format!(
+            "profile `bob`: {} line 1: `bob\\tfile\\tAKIA\\xffBROKEN` is not PROFILE<TAB>STORE<TAB>ACCESS_KEY_ID",
+            index.display()
+        ));
+    // Rewritten for another profile, the index keeps the line byte for byte.
+    s.run(["add", "carol", "--no-verify"])
+        .stdin("AKIACAROLCAROLCAROL1\nSECRETLONGTERMcarol\n")
+        .success();
+    let after = std::fs::read(&index).unwrap();
+    assert!(
+        after.starts_with(bad),
+        "{}",
+        String::from_utf8_lossy(&after)
+    );
+    assert!(String::from_utf8_lossy(&after).contains("\ncarol\tfile\tAKIACAROLCAROLCAROL1\n"));
+}
+
+// See: issue 18, defect 11.
+#[test]
+fn the_key_store_directory_gets_the_cache_directory_rules() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = stored_with_a_hit();
+    let calls = s.calls().len();
+    let dir = s.home().join(".local/share/mfaexec");
+    let mode = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    let chown = |p: &std::path::Path, owner: &str| {
+        let ok = std::process::Command::new("chown")
+            .args(["-h", owner, p.to_str().unwrap()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "this test needs root (as in CI) to chown");
+    };
+    mode(&dir, 0o755);
+    fails_in_time(&s, &["prod", "--", "true"])
+        .stderr_has(&format!(
+            "{} is open to group or others (mode 755)",
+            dir.display()
+        ))
+        .stderr_has(&format!("hint: chmod 700 {}", dir.display()));
+    mode(&dir, 0o700);
+    // Moved to a world-writable directory of another user and linked: not followed.
+    let elsewhere = s.path("elsewhere");
+    std::fs::rename(&dir, &elsewhere).unwrap();
+    mode(&elsewhere, 0o777);
+    chown(&elsewhere, "12345:12345");
+    std::os::unix::fs::symlink(&elsewhere, &dir).unwrap();
+    let symlinked = format!("{} is not a directory (it is a symlink", dir.display());
+    fails_in_time(&s, &["prod", "--", "true"]).stderr_has(&symlinked);
+    let listing = |d: &std::path::Path| {
+        let mut names: Vec<_> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing(&elsewhere);
+    let out = s
+        .run(["add", "carol", "--no-verify"])
+        .stdin("AKIACAROLCAROLCAROL1\nSECRETLONGTERMcarol\n")
+        .failure(1);
+    out.stderr_has(&symlinked);
+    assert_eq!(listing(&elsewhere), before, "nothing written there");
+    assert!(!s.files_holding("AKIACAROL").contains("elsewhere"));
+    // Back in place, but still another user's.
+    std::fs::remove_file(&dir).unwrap();
+    std::fs::rename(&elsewhere, &dir).unwrap();
+    mode(&dir, 0o700);
+    fails_in_time(&s, &["prod", "--", "true"]).stderr_has(&format!(
+        "{} belongs to another user (uid 12345)",
+        dir.display()
+    ));
+    chown(&dir, "0:0");
+    s.run(["prod", "--", "true"]).success();
+    assert_eq!(s.calls().len(), calls);
+}

@@ -7,9 +7,9 @@
 //! file store, one line per profile: `PROFILE<TAB>STORE<TAB>ACCESS_KEY_ID`. The directory is
 //! 0700 and the file 0600; it is replaced atomically under the directory's lock.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -19,8 +19,8 @@ use nix::fcntl::{Flock, FlockArg, OFlag};
 use crate::config::limits;
 
 use crate::error::{Error, Result};
-use crate::sys::atomic;
 use crate::sys::environ::Environment;
+use crate::sys::{atomic, files};
 
 /// Which store holds a profile's keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,19 +70,18 @@ pub fn prepare(env: &Environment) -> Result<PathBuf> {
 }
 
 pub fn prepare_dir(dir: &Path) -> Result<()> {
-    if !dir.is_dir() {
-        if let Some(parent) = dir.parent() {
-            fs::create_dir_all(parent)
-                .map_err(|e| Error::new(format!("cannot create {}: {e}", parent.display())))?;
-        }
-        match fs::DirBuilder::new().mode(0o700).create(dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(Error::new(format!("cannot create {}: {e}", dir.display()))),
-        }
-    }
-    Ok(())
+    files::prepare_private_dir(dir, "XDG_DATA_HOME")
 }
+
+/// Checks the directory when it exists, as the cache's is checked: a symlink, another user's
+/// or a group-writable directory is refused, never used (issue 18, defect 11). `Ok(false)`:
+/// there is none yet.
+pub fn check_dir(dir: &Path) -> Result<bool> {
+    files::check_private_dir_if_there(dir, "XDG_DATA_HOME")
+}
+
+/// The index and the key file are small: an index line is under 200 bytes.
+pub const FILE_CAP: u64 = 4 * 1024 * 1024;
 
 /// The directory's lock, held across a store write and its index line, so that two mfaexec
 /// processes never lose each other's keys. The kernel releases it when the holder dies.
@@ -176,16 +175,17 @@ pub fn path(env: &Environment) -> Result<PathBuf> {
 }
 
 /// One line of the index: a record, or a line mfaexec cannot read (edited by hand, written by
-/// a later version), which is kept as it is whenever the index is rewritten.
+/// a later version, not UTF-8), which is kept byte for byte whenever the index is rewritten,
+/// and is an error only for the profile it names (issue 18, defect 10).
 enum Line {
     Record(String, Record),
-    Other { number: usize, text: String },
+    Other { number: usize, bytes: Vec<u8> },
 }
 
 impl Line {
-    fn parse(number: usize, text: &str) -> Line {
-        let parts: Vec<&str> = text.split('\t').collect();
-        if let [profile, store, id] = parts[..]
+    fn parse(number: usize, bytes: &[u8]) -> Line {
+        if let Ok(text) = std::str::from_utf8(bytes)
+            && let [profile, store, id] = text.split('\t').collect::<Vec<_>>()[..]
             && !profile.is_empty()
             && !id.is_empty()
             && let Some(store) = Kind::parse(store)
@@ -200,29 +200,44 @@ impl Line {
         }
         Line::Other {
             number,
-            text: text.to_owned(),
+            bytes: bytes.to_owned(),
         }
     }
 
-    /// The profile a line is about: a record's, or the first field of a line not understood.
-    fn profile(&self) -> &str {
+    /// Whether the line is about `profile`: a record's profile, or the first field of a line
+    /// not understood.
+    fn is_about(&self, profile: &str) -> bool {
         match self {
-            Line::Record(p, _) => p,
-            Line::Other { text, .. } => text.split('\t').next().unwrap_or(""),
+            Line::Record(p, _) => p == profile,
+            Line::Other { bytes, .. } => {
+                bytes.split(|b| *b == b'\t').next() == Some(profile.as_bytes())
+            }
         }
     }
 }
 
 fn read_all(env: &Environment) -> Result<Vec<Line>> {
-    let path = dir(env)?.join(FILE);
-    let text = match fs::read_to_string(&path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Error::new(format!("cannot read {}: {e}", path.display()))),
+    let dir = dir(env)?;
+    if !check_dir(&dir)? {
+        return Ok(Vec::new());
+    }
+    let path = dir.join(FILE);
+    let hint = format!(
+        "move {} away and store the keys again (mfaexec add PROFILE)",
+        path.display()
+    );
+    let rules = files::Capped {
+        cap: FILE_CAP,
+        noun: "the key index",
+        hint: &hint,
     };
-    Ok(text
-        .lines()
+    let Some(bytes) = files::read_capped(&path, &rules)? else {
+        return Ok(Vec::new());
+    };
+    Ok(bytes
+        .split(|b| *b == b'\n')
         .enumerate()
+        .map(|(i, line)| (i, line.strip_suffix(b"\r").unwrap_or(line)))
         .filter(|(_, line)| !line.is_empty())
         .map(|(i, line)| Line::parse(i + 1, line))
         .collect())
@@ -230,37 +245,56 @@ fn read_all(env: &Environment) -> Result<Vec<Line>> {
 
 fn write_all(env: &Environment, lines: &[Line]) -> Result<()> {
     let dir = prepare(env)?;
-    let text: String = lines
-        .iter()
-        .map(|line| match line {
-            Line::Record(p, r) => format!("{p}\t{}\t{}\n", r.store.name(), r.access_key_id),
-            Line::Other { text, .. } => format!("{text}\n"),
-        })
-        .collect();
-    atomic::replace(&dir, &dir.join(FILE), ".key-ids.tmp-", text.as_bytes())
+    let mut bytes = Vec::new();
+    for line in lines {
+        match line {
+            Line::Record(p, r) => bytes.extend_from_slice(
+                format!("{p}\t{}\t{}", r.store.name(), r.access_key_id).as_bytes(),
+            ),
+            Line::Other { bytes: other, .. } => bytes.extend_from_slice(other),
+        }
+        bytes.push(b'\n');
+    }
+    atomic::replace(&dir, &dir.join(FILE), ".key-ids.tmp-", &bytes)
 }
 
 /// Where `profile`'s keys are stored, if they are. A line about `profile` that cannot be read
 /// is an error naming it, never taken as "not stored".
 pub fn lookup(env: &Environment, profile: &str) -> Result<Option<Record>> {
     for line in read_all(env)? {
+        if !line.is_about(profile) {
+            continue;
+        }
         match line {
-            Line::Record(p, r) if p == profile => return Ok(Some(r)),
-            Line::Other { number, text } if text.split('\t').next() == Some(profile) => {
+            Line::Record(_, r) => return Ok(Some(r)),
+            Line::Other { number, bytes } => {
                 let path = path(env)?;
                 return Err(Error::new(format!(
                     "profile `{profile}`: {} line {number}: `{}` is not PROFILE<TAB>STORE<TAB>ACCESS_KEY_ID (STORE one of secret-service, keychain, file)",
                     path.display(),
-                    text.escape_default()
+                    match std::str::from_utf8(&bytes) {
+                        Ok(text) => text.escape_default().to_string(),
+                        Err(_) => bytes.escape_ascii().to_string(),
+                    }
                 ))
                 .hint(format!(
                     "correct the line, or delete it and store the key again (mfaexec add {profile})"
                 )));
             }
-            _ => {}
         }
     }
     Ok(None)
+}
+
+/// The profiles whose recorded key is `access_key_id`.
+pub fn holders_of(env: &Environment, access_key_id: &str) -> Result<Vec<String>> {
+    Ok(read_all(env)?
+        .into_iter()
+        .filter_map(|line| match line {
+            Line::Record(p, r) if r.access_key_id == access_key_id => Some(p),
+            _ => None,
+        })
+        .collect())
 }
 
 /// Whether `profile` can have a line: checked before anything is written for it (a store
@@ -279,7 +313,7 @@ pub fn check_profile(profile: &str) -> Result<()> {
 pub fn record(env: &Environment, profile: &str, store: Kind, access_key_id: &str) -> Result<()> {
     check_profile(profile)?;
     let mut lines = read_all(env)?;
-    lines.retain(|line| line.profile() != profile);
+    lines.retain(|line| !line.is_about(profile));
     lines.push(Line::Record(
         profile.to_owned(),
         Record {
@@ -294,7 +328,7 @@ pub fn record(env: &Environment, profile: &str, store: Kind, access_key_id: &str
 pub fn forget(env: &Environment, profile: &str) -> Result<()> {
     let mut lines = read_all(env)?;
     let before = lines.len();
-    lines.retain(|line| line.profile() != profile);
+    lines.retain(|line| !line.is_about(profile));
     if lines.len() == before {
         return Ok(());
     }

@@ -83,10 +83,22 @@ impl FileStore {
 
     fn read(&self) -> Result<Option<Table>> {
         let path = self.path();
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::new(format!("cannot read {}: {e}", path.display()))),
+        // The directory's and the file's rules are the cache's and the AWS files' (issue 18,
+        // defects 10 and 11): checked before the passphrase is asked.
+        if !index::check_dir(&self.dir)? {
+            return Ok(None);
+        }
+        let hint = format!(
+            "restore {} from a backup, or move it away and add the keys again",
+            path.display()
+        );
+        let rules = crate::sys::files::Capped {
+            cap: index::FILE_CAP,
+            noun: "the key file",
+            hint: &hint,
+        };
+        let Some(bytes) = crate::sys::files::read_capped(&path, &rules)? else {
+            return Ok(None);
         };
         let identity = age::scrypt::Identity::new(self.passphrase(false)?.clone());
         let plain = Zeroizing::new(age::decrypt(&identity, &bytes).map_err(|e| {

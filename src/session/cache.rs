@@ -12,7 +12,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -24,8 +24,8 @@ use crate::config::limits;
 use crate::config::profile::{Plan, SourceKind};
 use crate::creds::{Keys, Secret, Session};
 use crate::error::{Error, Result};
-use crate::sys::atomic;
 use crate::sys::environ::Environment;
+use crate::sys::{atomic, files};
 
 const FORMAT_VERSION: u64 = 1;
 
@@ -63,18 +63,7 @@ impl Cache {
     /// Creates the directory 0700, or checks that the existing one is a real directory, ours,
     /// and closed to group and others.
     fn prepare(dir: &Path) -> Result<()> {
-        if let Some(parent) = dir.parent() {
-            fs::create_dir_all(parent)
-                .map_err(|e| Error::new(format!("cannot create {}: {e}", parent.display())))?;
-        }
-        match fs::DirBuilder::new().mode(0o700).create(dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(Error::new(format!("cannot create {}: {e}", dir.display()))),
-        }
-        let meta = fs::symlink_metadata(dir)
-            .map_err(|e| Error::new(format!("cannot read {}: {e}", dir.display())))?;
-        check_private(dir, &meta, true)
+        files::prepare_private_dir(dir, "XDG_CACHE_HOME")
     }
 
     fn entry_path(&self, key: &str) -> PathBuf {
@@ -213,44 +202,7 @@ fn holder_pid(path: &Path) -> Option<u32> {
 
 /// A file or directory that may hold secrets: not a symlink, ours, closed to group and others.
 fn check_private(path: &Path, meta: &fs::Metadata, is_dir: bool) -> Result<()> {
-    let kind_ok = if is_dir {
-        meta.file_type().is_dir()
-    } else {
-        meta.file_type().is_file()
-    };
-    if !kind_ok {
-        return Err(Error::new(format!(
-            "{} is not a {}",
-            path.display(),
-            if is_dir { "directory" } else { "regular file" }
-        ))
-        .hint(format!(
-            "remove it; mfaexec recreates it ({})",
-            path.display()
-        )));
-    }
-    let uid = nix::unistd::getuid().as_raw();
-    if meta.uid() != uid {
-        return Err(Error::new(format!(
-            "{} belongs to another user (uid {})",
-            path.display(),
-            meta.uid()
-        ))
-        .hint("remove it, or point XDG_CACHE_HOME at a directory of yours"));
-    }
-    let mode = meta.permissions().mode() & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(Error::new(format!(
-            "{} is open to group or others (mode {mode:o})",
-            path.display()
-        ))
-        .hint(format!(
-            "chmod {} {}",
-            if is_dir { "700" } else { "600" },
-            path.display()
-        )));
-    }
-    Ok(())
+    files::check_private(path, meta, is_dir, "XDG_CACHE_HOME")
 }
 
 /// Reads an entry without following a symlink. `Ok(None)`: absent, corrupt, or not private.

@@ -271,54 +271,21 @@ fn is_dev_null(meta: &std::fs::Metadata) -> bool {
 /// is an empty one). Anything but a regular file (through symlinks) is refused before it is
 /// opened, so a FIFO cannot hang and /dev/zero cannot fill memory.
 fn read_aws_file(path: &std::path::Path, variable: &str) -> Result<Option<Vec<u8>>> {
-    use std::io::Read;
-    use std::os::unix::fs::OpenOptionsExt;
-    let shown = path.display();
-    let os_error = |e: std::io::Error| Error::new(format!("cannot read {shown}: {e}"));
-    let check = |meta: &std::fs::Metadata| -> Result<()> {
-        if !meta.is_file() {
-            return Err(
-                Error::new(format!("{shown} is not a regular file")).hint(format!(
-                    "{variable} (or its default) must name a regular file"
-                )),
-            );
-        }
-        if meta.len() > FILE_CAP {
-            return Err(Error::new(format!(
-                "{shown} is {} bytes, over the {} MiB an AWS config file may have",
-                meta.len(),
-                FILE_CAP / 1024 / 1024
-            ))
-            .hint(format!("check {variable}")));
-        }
-        Ok(())
+    // /dev/null (through symlinks too) is the usual way to switch a file off: empty.
+    if std::fs::metadata(path).is_ok_and(|meta| is_dev_null(&meta)) {
+        return Ok(Some(Vec::new()));
+    }
+    let hint = format!("{variable} (or its default) must name a regular file of at most 4 MiB");
+    let rules = crate::sys::files::Capped {
+        cap: FILE_CAP,
+        noun: "an AWS config file",
+        hint: &hint,
     };
-    match std::fs::metadata(path) {
-        // /dev/null (through symlinks too) is the usual way to switch a file off: empty.
-        Ok(meta) if is_dev_null(&meta) => return Ok(Some(Vec::new())),
-        Ok(meta) => check(&meta)?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(os_error(e)),
-    }
-    // O_NONBLOCK: should a FIFO be swapped in after the check, opening it does not wait.
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
-        .open(path)
-        .map_err(os_error)?;
-    check(&file.metadata().map_err(os_error)?)?;
-    let mut bytes = Vec::new();
-    file.take(FILE_CAP + 1)
-        .read_to_end(&mut bytes)
-        .map_err(os_error)?;
-    if bytes.len() as u64 > FILE_CAP {
-        return Err(Error::new(format!(
-            "{shown} grew over {} MiB while it was read",
-            FILE_CAP / 1024 / 1024
-        )));
-    }
+    let Some(bytes) = crate::sys::files::read_capped(path, &rules)? else {
+        return Ok(None);
+    };
     if std::str::from_utf8(&bytes).is_err() {
-        return Err(Error::new(format!("{shown} is not UTF-8 text"))
+        return Err(Error::new(format!("{} is not UTF-8 text", path.display()))
             .hint("AWS config files are text; check the file's encoding"));
     }
     Ok(Some(bytes))

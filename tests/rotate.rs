@@ -661,3 +661,56 @@ fn a_key_from_a_credential_process_is_refused_before_running_it() {
     assert!(s.calls().is_empty());
     assert!(!runs.exists());
 }
+
+// See: issue 18, defect 9.
+#[test]
+fn a_key_other_profiles_hold_too_is_refused_before_any_call_naming_them() {
+    let s = sandbox();
+    // `ci` and `old-alice` hold alice's key in their own sections; `prod` reaches it through
+    // source_profile, which is not in the way.
+    let shared = format!(
+        "[ci]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n\n\
+         [default]\naws_access_key_id = {id}\naws_secret_access_key = {secret}\n",
+        id = s.alice.access_key_id,
+        secret = s.alice.secret_access_key
+    );
+    s.credentials(&shared);
+    s.config(&format!(
+        "[profile old-alice]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n\
+         [profile prod]\nrole_arn = {}\nsource_profile = default\nmfa_serial = {}\n",
+        s.alice.access_key_id,
+        s.alice.secret_access_key,
+        crate::support::ADMIN,
+        s.serial()
+    ));
+    let out = s.run(["rotate", "prod", "-t", &s.code()]).failure(1);
+    one_error(&out)
+        .stderr_has(&format!(
+            "key {} of profile `default` is also held by profiles `ci`, `old-alice`: rotating it would leave them with a deleted key",
+            s.alice.access_key_id
+        ))
+        .stderr_has("hint: keep the key in `default` only, give the others `source_profile = default`");
+    assert!(s.calls().is_empty(), "no call: {:?}", actions(&s.calls()));
+    assert_eq!(s.credentials_text(), shared);
+    // Through the store too: a second profile stored with the same key.
+    let s = sandbox();
+    s.credentials("");
+    s.config(&format!(
+        "[profile prod]\nrole_arn = {}\nsource_profile = alice\nmfa_serial = {}\n",
+        crate::support::ADMIN,
+        s.serial()
+    ));
+    let mut s = s;
+    s.file_store();
+    s.run(["add", "alice"]).stdin(&s.key_lines()).success();
+    s.run(["add", "alice2", "--no-verify"])
+        .stdin(&s.key_lines())
+        .success();
+    let calls = s.calls().len();
+    let out = s.run(["rotate", "prod", "-t", &s.code()]).failure(1);
+    one_error(&out).stderr_has("of profile `alice` is also held by profile `alice2`: rotating it would leave it with a deleted key");
+    assert_eq!(s.calls().len(), calls, "no call");
+    // Once the copy is gone, the rotation goes ahead.
+    s.run(["remove", "alice2", "-f"]).success();
+    s.run(["rotate", "prod", "-t", &s.code()]).success();
+}

@@ -174,6 +174,7 @@ pub fn run(
     let wait = rotate_wait(env)?;
     let timeout = obtain::sts_timeout(env)?;
     let set = profile::load(env, name)?;
+    refuse_shared_key(env, &set, &holder, &old.access_key_id)?;
     let iam_endpoint = crate::aws::iam::endpoint(&set, env)?;
     // Proxies and the CA bundle, checked before any code is asked.
     let net = Network::load(&plan.net)?;
@@ -405,6 +406,42 @@ fn places_of(env: &Environment, holder: &str, old: &Keys) -> Result<Vec<Place>> 
         .hint("keep aws_access_key_id and aws_secret_access_key together in one section"));
     }
     Ok(places)
+}
+
+/// Refuses, before any call, a key that other profiles hold too (their own section in the
+/// files, or their own line in mfaexec's store): rotating it would delete it in IAM under them
+/// (issue 18, defect 9). Profiles that reach it through `source_profile` are not in the way:
+/// they read the one place that is updated.
+fn refuse_shared_key(
+    env: &Environment,
+    set: &aws_config::profile::ProfileSet,
+    holder: &str,
+    id: &str,
+) -> Result<()> {
+    let mut others = profile::file_holders_of(set, id);
+    others.extend(crate::config::index::holders_of(env, id)?);
+    others.retain(|p| p != holder);
+    others.sort();
+    others.dedup();
+    if others.is_empty() {
+        return Ok(());
+    }
+    let names = others
+        .iter()
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (noun, them) = if others.len() == 1 {
+        ("profile", "it")
+    } else {
+        ("profiles", "them")
+    };
+    Err(Error::new(format!(
+        "key {id} of profile `{holder}` is also held by {noun} {names}: rotating it would leave {them} with a deleted key"
+    ))
+    .hint(format!(
+        "keep the key in `{holder}` only, give the others `source_profile = {holder}`, then rotate again"
+    )))
 }
 
 /// Replaces key `from` by `to` in every place; on a failure, the places already changed, and

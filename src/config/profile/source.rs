@@ -139,6 +139,18 @@ pub fn has_file_keys(set: &ProfileSet, name: &str) -> bool {
     })
 }
 
+/// The profiles whose own section in the files holds key `access_key_id`.
+pub fn file_holders_of(set: &ProfileSet, access_key_id: &str) -> Vec<String> {
+    set.profiles()
+        .filter(|name| {
+            set.get_profile(name)
+                .and_then(|p| get(p, "aws_access_key_id"))
+                .is_some_and(|id| id == access_key_id)
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
 pub(super) fn get<'p>(profile: &'p Profile, key: &str) -> Option<&'p str> {
     profile.get(key).map(str::trim).filter(|v| !v.is_empty())
 }

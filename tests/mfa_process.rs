@@ -339,3 +339,45 @@ fn a_process_that_never_finishes_is_stopped_and_its_output_bounded() {
     }
     assert!(s.calls().is_empty());
 }
+
+// glibc's posix_spawn started the mfa_process (and credential_process) shell with signals 32
+// and 33 ignored, as it did the `--server` command (issue 18, defect 15). The helper must
+// ignore exactly what mfaexec itself was made to ignore, without the SIGPIPE of Rust programs.
+#[test]
+fn the_mfa_process_starts_ignoring_no_signal_but_what_mfaexec_was_given() {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    let s = Sandbox::standard();
+    std::fs::write(s.path("code"), s.code()).unwrap();
+    s.mfa_process_on_prod(&format!(
+        "grep -e ^SigIgn: /proc/$$/status /proc/$PPID/status > '{}'; cat '{}'",
+        s.path("masks").display(),
+        s.path("code").display()
+    ));
+    let out = Command::new("env")
+        .arg("--default-signal")
+        .arg(bin())
+        .args(["prod", "--", "true"])
+        .env_clear()
+        .envs(s.vars().iter().map(|(k, v)| (k, v)))
+        // Forked (std's `gid` path), not posix_spawned: mfaexec starts as from a shell.
+        .gid(nix::unistd::getgid().as_raw())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(s.path("masks")).unwrap();
+    let masks: Vec<u64> = text
+        .lines()
+        .map(|l| u64::from_str_radix(l.rsplit('\t').next().unwrap().trim(), 16).unwrap())
+        .collect();
+    assert_eq!(masks.len(), 2, "{text}");
+    let sigpipe = 1 << (13 - 1);
+    assert_eq!(
+        masks[0],
+        masks[1] & !sigpipe,
+        "the mfa_process ignores {:016x}, mfaexec {:016x}",
+        masks[0],
+        masks[1]
+    );
+}

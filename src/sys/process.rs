@@ -133,6 +133,10 @@ pub(crate) fn run_bounded(
     }
     let depth = DEPTH.load(Ordering::Relaxed).saturating_add(1);
     cmd.env(DEPTH_VAR, depth.to_string())
+        // A group id (mfaexec's own: always allowed, changes nothing) makes std fork and exec
+        // rather than posix_spawn, whose child starts with glibc's signals 32 and 33 ignored
+        // through the exec (issue 18, defect 15); the fork path resets the mask and SIGPIPE.
+        .gid(nix::unistd::getgid().as_raw())
         .arg("-c")
         .arg(command)
         .stdin(Stdio::null())

@@ -21,6 +21,7 @@ fn runtime() -> tokio::runtime::Runtime {
 
 fn iam(fake: &FakeSts, akid: &str, secret: &str, token: Option<&str>) -> aws_sdk_iam::Client {
     let config = aws_sdk_iam::Config::builder()
+        .http_client(crate::support::sdk_http_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(fake.url())
@@ -38,6 +39,7 @@ fn iam(fake: &FakeSts, akid: &str, secret: &str, token: Option<&str>) -> aws_sdk
 
 fn sts(fake: &FakeSts, akid: &str, secret: &str, token: Option<&str>) -> aws_sdk_sts::Client {
     let config = aws_sdk_sts::Config::builder()
+        .http_client(crate::support::sdk_http_client())
         .behavior_version(BehaviorVersion::latest())
         .region(aws_sdk_sts::config::Region::new("us-east-1"))
         .endpoint_url(fake.url())

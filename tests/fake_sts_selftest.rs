@@ -31,6 +31,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// A real STS client pointed at the fake, with retries off (so each call is one request).
 fn client(fake: &FakeSts, akid: &str, secret: &str, token: Option<&str>) -> Client {
     let config = aws_sdk_sts::Config::builder()
+        .http_client(crate::support::sdk_http_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(fake.url())

@@ -510,3 +510,12 @@ pub fn of(calls: &[Call], action: &str) -> Vec<Call> {
         .cloned()
         .collect()
 }
+
+/// The SDK's HTTP client with ring, as mfaexec builds its own, for the fakes' self-tests: the
+/// SDK crates are built without a default client.
+pub fn sdk_http_client() -> aws_sdk_sts::config::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
+}

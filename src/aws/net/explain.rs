@@ -275,7 +275,7 @@ impl Network {
         let host = uri.host()?.trim_start_matches('[').trim_end_matches(']');
         let server_name = rustls::pki_types::ServerName::try_from(host.to_owned()).ok()?;
         let route = self.route(url);
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
         let seen = Arc::new(std::sync::Mutex::new(None));
         let capture = Arc::new(Capture {
             seen: Arc::clone(&seen),

@@ -108,7 +108,7 @@ impl Network {
     }
 
     /// The SDK's HTTP client for calls to `endpoint`: its own connector (aws-smithy-http-client,
-    /// rustls with aws-lc) given this decision and these roots, and the [`Progress`] of its
+    /// rustls with ring) given this decision and these roots, and the [`Progress`] of its
     /// calls.
     pub fn sdk_client(&self, endpoint: &str) -> (aws_sdk_sts::config::SharedHttpClient, Progress) {
         use aws_smithy_http_client::proxy::ProxyConfig;
@@ -136,7 +136,7 @@ impl Network {
         let client = http_client_fn(move |settings, components| {
             let mut builder = aws_smithy_http_client::Connector::builder()
                 .tls_provider(tls::Provider::Rustls(
-                    tls::rustls_provider::CryptoMode::AwsLc,
+                    tls::rustls_provider::CryptoMode::Ring,
                 ))
                 .tls_context(context.clone());
             builder.set_connector_settings(Some(settings.clone()));
@@ -186,7 +186,7 @@ impl Network {
     }
 
     fn rustls_config(&self) -> Result<rustls::ClientConfig> {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|e| Error::new(format!("cannot set up TLS: {e}")))?;

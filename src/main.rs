@@ -1,5 +1,10 @@
 //! mfaexec: MFA-protected AWS credentials for a whole working day, handed only to the command
 //! that needs them. `main` is thin: parse, dispatch, print the error, exit.
+//!
+//! The C `main` is mfaexec's own, not std's wrapper: see `sys::startup` for why and for what it
+//! does in the wrapper's place. Unit tests keep the test harness's `main`.
+
+#![cfg_attr(not(test), no_main)]
 
 mod aws;
 mod cli;
@@ -15,12 +20,25 @@ mod session;
 mod sys;
 
 use std::io::Write;
-use std::process::ExitCode;
 
 use cli::Command;
 use sys::environ::Environment;
 
-fn main() -> ExitCode {
+#[cfg(not(test))]
+#[unsafe(no_mangle)]
+extern "C" fn main(
+    _argc: std::ffi::c_int,
+    _argv: *const *const std::ffi::c_char,
+) -> std::ffi::c_int {
+    sys::startup::prepare();
+    // std reads the arguments itself (glibc hands them to its initialiser), and `exit` flushes
+    // std's stdout as its wrapper would have.
+    std::process::exit(run())
+}
+
+/// The exit code. (In a unit-test build the harness has `main`, and this is what it leaves.)
+#[cfg_attr(test, allow(dead_code))]
+fn run() -> i32 {
     // Before any secret is read (issue 10): no core file of mfaexec may hold one.
     sys::coredump::forbid();
     let cli = match cli::parse(std::env::args_os().collect()) {
@@ -32,11 +50,11 @@ fn main() -> ExitCode {
                 ))
                 .hint(format!("mfaexec PROFILE -- {word} ..."));
                 let _ = std::io::stderr().write_all(err.render().as_bytes());
-                return ExitCode::from(2);
+                return 2;
             }
             // --help and --version are "errors" to clap; they print to stdout and exit 0.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return if e.use_stderr() { 2 } else { 0 };
         }
     };
     let verbose = match &cli.command {
@@ -78,11 +96,11 @@ fn main() -> ExitCode {
         )),
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => 0,
         Err(e) => {
             let _ = std::io::stdout().flush();
             let _ = std::io::stderr().write_all(e.render().as_bytes());
-            ExitCode::from(u8::try_from(e.code()).unwrap_or(1))
+            u8::try_from(e.code()).map_or(1, i32::from)
         }
     }
 }

@@ -325,3 +325,40 @@ fn no_child_sees_the_file_store_passphrase() {
         assert!(seen.contains("HOME="), "{who}: {seen}");
     }
 }
+
+/// mfaexec has its own C main (src/sys/startup.rs): it must still do what std's wrapper did with
+/// a closed stdout or stdin, opening /dev/null there, so that no file mfaexec opens (the config,
+/// a cache entry) takes descriptor 1 and receives what is printed, and the command starts with
+/// its three descriptors open.
+#[test]
+fn closed_stdin_and_stdout_are_opened_on_dev_null_before_any_file() {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::os::unix::process::CommandExt;
+    let s = Sandbox::standard();
+    let code = s.code();
+    let mut cmd = s.command([
+        "prod",
+        "-t",
+        &code,
+        "--",
+        "sh",
+        "-c",
+        "fds=$(readlink /proc/$$/fd/0 /proc/$$/fd/1); echo \"$fds\" >&2",
+    ]);
+    cmd.stderr(Stdio::piped());
+    // SAFETY: closing a descriptor is async-signal-safe, and the closure touches nothing else.
+    unsafe {
+        cmd.pre_exec(|| {
+            drop(OwnedFd::from_raw_fd(0));
+            drop(OwnedFd::from_raw_fd(1));
+            Ok(())
+        });
+    }
+    let out = cmd.output().expect("run mfaexec");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    // The shell's own descriptors, read from a subshell (a redirection would move the shell's
+    // own stdout while readlink runs), after mfaexec's line about the new session.
+    let last: Vec<&str> = stderr.lines().skip(1).collect();
+    assert_eq!(last, ["/dev/null", "/dev/null"], "{stderr}");
+}

@@ -8,5 +8,6 @@ pub mod environ;
 pub mod files;
 pub mod process;
 pub mod sdklog;
+pub mod startup;
 pub mod time;
 pub mod tty;

@@ -321,24 +321,159 @@ pub enum Format {
     Dotenv,
 }
 
+/// Every subcommand's name, and `help`: a first argument that is none of these (nor a top-level
+/// flag) is a profile. A unit test keeps this list equal to clap's.
+const SUBCOMMANDS: &[&str] = &[
+    "exec",
+    "env",
+    "list",
+    "clear",
+    "login",
+    "warm",
+    "credential-process",
+    "write",
+    "use",
+    "rotate",
+    "init",
+    "add",
+    "import",
+    "remove",
+    "completions",
+    "man",
+    "__start-command",
+    "help",
+];
+
+const TOP_LEVEL_FLAGS: &[&str] = &["-h", "--help", "-V", "--version"];
+
 /// Parses the command line, treating a first argument that is not a subcommand or a top-level
 /// flag as the start of `exec`: `mfaexec prod -- CMD` and `mfaexec -d 12h prod -- CMD`.
 pub fn parse(args: Vec<OsString>) -> Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
-    // One Command for both the subcommand check and the parse: building it is a good part of
-    // what every run (a cache hit included) costs.
-    let mut command = Cli::command();
     let mut args = args;
-    if let Some(first) = args.get(1).and_then(|a| a.to_str()) {
-        let top_level = ["-h", "--help", "-V", "--version"];
-        let is_subcommand = command
-            .get_subcommands()
-            .any(|s| s.get_name() == first || s.get_all_aliases().any(|a| a == first))
-            || first == "help";
-        if !is_subcommand && !top_level.contains(&first) {
+    let exec = match args.get(1).and_then(|a| a.to_str()) {
+        Some("exec") => true,
+        Some(first) if !SUBCOMMANDS.contains(&first) && !TOP_LEVEL_FLAGS.contains(&first) => {
             args.insert(1, OsString::from("exec"));
+            true
         }
+        _ => false,
+    };
+    if exec && let Some(cli) = parse_exec(&args) {
+        return Ok(cli);
     }
+    let mut command = Cli::command();
     let matches = command.try_get_matches_from_mut(args)?;
     Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
+}
+
+/// `exec`'s arguments parsed by a parser of `exec` alone: building every subcommand's
+/// arguments and help was most of what clap cost a cache hit. Anything but a clean parse (an
+/// error, `--help`, `--version`) is left to the whole parser, whose messages and help are the
+/// ones users see.
+fn parse_exec(args: &[OsString]) -> Option<Cli> {
+    use clap::FromArgMatches;
+    let command = clap::Command::new("mfaexec")
+        .subcommand(ExecArgs::augment_args(clap::Command::new("exec")))
+        .disable_help_subcommand(true);
+    let matches = command.try_get_matches_from(args).ok()?;
+    Cli::from_arg_matches(&matches).ok()
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+    use clap::{CommandFactory, FromArgMatches};
+
+    fn full(args: &[&str]) -> String {
+        let mut args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        let first = args[1].to_str().unwrap();
+        if !SUBCOMMANDS.contains(&first) && !TOP_LEVEL_FLAGS.contains(&first) {
+            args.insert(1, "exec".into());
+        }
+        let matches = Cli::command().try_get_matches_from(args).unwrap();
+        format!("{:?}", Cli::from_arg_matches(&matches).unwrap())
+    }
+
+    #[test]
+    fn the_subcommand_list_is_clap_s() {
+        let mut names: Vec<String> = Cli::command()
+            .get_subcommands()
+            .flat_map(|s| {
+                std::iter::once(s.get_name().to_owned())
+                    .chain(s.get_all_aliases().map(str::to_owned))
+            })
+            .collect();
+        names.push("help".to_owned());
+        names.sort();
+        let mut ours: Vec<String> = SUBCOMMANDS.iter().map(|s| s.to_string()).collect();
+        ours.sort();
+        assert_eq!(ours, names);
+    }
+
+    #[test]
+    fn the_exec_parser_gives_what_the_whole_parser_gives() {
+        let lines: &[&[&str]] = &[
+            &["mfaexec", "prod"],
+            &["mfaexec", "prod", "--", "terraform", "plan", "-out", "x"],
+            &["mfaexec", "exec", "prod", "--", "true"],
+            &["mfaexec", "-d", "12h", "prod", "--", "true"],
+            &[
+                "mfaexec", "prod", "-t", "123456", "-r", "-v", "--", "a", "--b",
+            ],
+            &["mfaexec", "prod", "--server", "--", "sleep", "1"],
+            &[
+                "mfaexec",
+                "prod",
+                "--ecs-server",
+                "--dry-run",
+                "--region",
+                "eu-west-1",
+            ],
+            &[
+                "mfaexec",
+                "prod",
+                "--sso-login",
+                "--duration=90m",
+                "--",
+                "x",
+            ],
+            &["mfaexec", "exec", "list", "--", "x"],
+        ];
+        for line in lines {
+            let args: Vec<OsString> = line.iter().map(OsString::from).collect();
+            let fast = parse_exec(&{
+                let mut a = args.clone();
+                if a[1] != "exec" {
+                    a.insert(1, "exec".into());
+                }
+                a
+            })
+            .unwrap_or_else(|| panic!("{line:?} did not parse"));
+            assert_eq!(format!("{fast:?}"), full(line), "{line:?}");
+            assert_eq!(
+                format!("{:?}", parse(args).unwrap()),
+                full(line),
+                "{line:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn what_the_exec_parser_refuses_gets_the_whole_parser_s_answer() {
+        for line in [
+            &["mfaexec", "prod", "--bogus"][..],
+            &["mfaexec", "prod", "--help"],
+            &["mfaexec", "prod", "-V"],
+            &["mfaexec", "prod", "terraform"],
+        ] {
+            let args: Vec<OsString> = line.iter().map(OsString::from).collect();
+            let mut whole: Vec<OsString> = args.clone();
+            whole.insert(1, "exec".into());
+            let expected = Cli::command().try_get_matches_from(whole).unwrap_err();
+            let got = parse(args).unwrap_err();
+            assert_eq!(got.kind(), expected.kind(), "{line:?}");
+            assert_eq!(got.to_string(), expected.to_string(), "{line:?}");
+        }
+    }
 }

@@ -420,3 +420,89 @@ fn sso_login_runs_the_aws_cli_then_goes_on() {
     assert!(!out.stdout().contains("browser"), "{}", out.stdout());
     out.stderr_has("Attempting to open your browser");
 }
+
+/// `sandbox()` without the endpoint variables, and a profile `local` whose `[services]`
+/// section sends both IAM Identity Center calls to the fake portal, as a private endpoint is
+/// configured in the files.
+fn services_sandbox() -> (Sandbox, FakeSso) {
+    let (mut s, sso) = sandbox();
+    s.unset("AWS_ENDPOINT_URL_SSO");
+    s.unset("AWS_ENDPOINT_URL_SSO_OIDC");
+    s.append_config(&format!(
+        "\n[profile local]\nsso_session = corp\nsso_account_id = {PROD}\nsso_role_name = Admin\nservices = private\n\n\
+         [services private]\nsso =\n  endpoint_url = {url}\nsso_oidc =\n  endpoint_url = {url}\n",
+        url = sso.url()
+    ));
+    (s, sso)
+}
+
+#[test]
+fn the_profiles_services_section_sends_the_portal_call_to_its_endpoint() {
+    let (s, sso) = services_sandbox();
+    valid_token(&s, &sso, "corp");
+    let out = s.run(["local", "--", "env"]).success();
+    assert_eq!(
+        var(&out, "AWS_ACCESS_KEY_ID"),
+        sso.issued()[0].access_key_id
+    );
+    assert_eq!(sso.calls_of("GetRoleCredentials").len(), 1);
+    // --dry-run names the portal and where it was configured.
+    let out = s.run(["local", "--dry-run", "--refresh"]).success();
+    out.stdout_has(&format!("portal {}", sso.url()))
+        .stdout_has("profile (`local`)");
+}
+
+#[test]
+fn the_token_renewal_goes_to_the_services_sections_sso_oidc_endpoint() {
+    let (s, sso) = services_sandbox();
+    sso.accept_refresh_token("REFRESH-1", "ACCESSTOKEN-renewed");
+    fake_sso::write_token(
+        &s.home(),
+        "corp",
+        START_URL,
+        "us-east-1",
+        "ACCESSTOKEN-old",
+        fake_sso::now() - 60,
+        Some("REFRESH-1"),
+    );
+    s.run(["local", "--", "true"]).success();
+    let refresh = sso.calls_of("CreateToken");
+    assert_eq!(refresh.len(), 1, "{:?}", sso.calls());
+    let get = sso.calls_of("GetRoleCredentials");
+    assert_eq!(get.len(), 1);
+    assert_eq!(get[0].token.as_deref(), Some("ACCESSTOKEN-renewed"));
+}
+
+#[test]
+fn ignoring_configured_endpoints_reaches_past_the_services_section() {
+    let (s, sso) = services_sandbox();
+    valid_token(&s, &sso, "corp");
+    let out = s
+        .run(["local", "--dry-run"])
+        .env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+        .success();
+    out.stdout_has("portal https://portal.sso.us-east-1.amazonaws.com");
+    // A variable the SDK's provider would read anyway is refused, naming both, before any call.
+    let out = s
+        .run(["local", "--", "true"])
+        .env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+        .env("AWS_ENDPOINT_URL_SSO", sso.url())
+        .failure(1);
+    out.one_line_error()
+        .stderr_has("AWS_ENDPOINT_URL_SSO")
+        .stderr_has("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS");
+    assert!(sso.calls().is_empty(), "{:?}", sso.calls());
+}
+
+#[test]
+fn a_web_identity_profile_reaches_sts_through_its_services_section() {
+    let mut s = web_identity_sandbox();
+    let url = s.sts.url();
+    s.unset("AWS_ENDPOINT_URL_STS");
+    s.append_config(&format!(
+        "\n[profile ci-local]\nrole_arn = {WEB_ROLE}\nweb_identity_token_file = ~/token.jwt\nservices = private\n\n\
+         [services private]\nsts =\n  endpoint_url = {url}\n"
+    ));
+    s.run(["ci-local", "--", "true"]).success();
+    assert_eq!(of(&s.calls(), "AssumeRoleWithWebIdentity").len(), 1);
+}

@@ -5,6 +5,7 @@
 pub mod federation;
 pub mod iam;
 pub mod net;
+mod profile_provider;
 pub mod sso;
 pub mod sts;
 pub mod web_identity;

@@ -1,45 +1,33 @@
 //! IAM Identity Center: role credentials from the SDK's `SsoCredentialsProvider`, which reads
 //! the AWS CLI's token cache and, for an sso-session with a refresh token, renews the token
-//! itself (OIDC CreateToken). mfaexec gives it its HTTP client (proxy, CA bundle) and the
-//! timeouts; the portal's endpoint is the SDK's choice, `AWS_ENDPOINT_URL_SSO` included.
+//! itself (OIDC CreateToken). mfaexec gives it its HTTP client (proxy, CA bundle), the
+//! timeouts, and the endpoints of the portal and of OIDC as the profile file and the
+//! environment configure them (through `profile_provider`, the only way the SDK takes them).
 //! A token that has expired and cannot be renewed is refused here, before any call: only a
 //! browser sign-in (`aws sso login`) can make a new one, and mfaexec never opens one itself.
 
 use std::time::Duration;
 
-use aws_config::provider_config::ProviderConfig;
-use aws_config::sso::SsoCredentialsProvider;
-use aws_sdk_sts::config::ProvideCredentials;
-use aws_sdk_sts::config::Region;
-use aws_sdk_sts::config::timeout::TimeoutConfig;
-use aws_smithy_types::error::display::DisplayErrorContext;
-
+use super::profile_provider::SdkProfile;
 use crate::aws::net::Network;
 use crate::aws::sts::Log;
-use crate::config::profile::Sso;
+use crate::config::profile::{ProviderEndpoints, Sso};
 use crate::config::sso_token;
 use crate::creds::Session;
 use crate::error::{Class, Error, Result};
 use crate::sys::environ::Environment;
 use crate::sys::tty::Terminal;
 
-/// The portal's URL as the SDK picks it: `AWS_ENDPOINT_URL_SSO`, else `AWS_ENDPOINT_URL`,
-/// else the region's portal.
-pub fn portal_url(sso: &Sso, env: &Environment) -> (String, &'static str) {
-    let ignore = env
-        .get("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
-    if !ignore {
-        for var in ["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL"] {
-            if let Some(url) = env.get(var).map(str::trim).filter(|v| !v.is_empty()) {
-                return (url.to_owned(), var);
-            }
-        }
+/// The portal's URL and where it came from: the endpoint configured for `sso` (plan.rs, by
+/// the SDK's rules), else the region's portal.
+pub fn portal_url(sso: &Sso, endpoints: &ProviderEndpoints) -> (String, String) {
+    match &endpoints.sso {
+        Some(e) => (e.value.clone(), e.from.clone()),
+        None => (
+            format!("https://portal.sso.{}.amazonaws.com", sso.region),
+            "the SDK's endpoint rules".to_owned(),
+        ),
     }
-    (
-        format!("https://portal.sso.{}.amazonaws.com", sso.region),
-        "the SDK's endpoint rules",
-    )
 }
 
 /// Refuses a missing or expired token that the provider cannot renew: one line naming the
@@ -118,6 +106,7 @@ pub fn sign_in(sso: &Sso, env: &Environment, _user: Terminal) -> Result<()> {
 /// at a terminal), an expired token is renewed first by `aws sso login`.
 pub fn role_credentials(
     sso: &Sso,
+    endpoints: &ProviderEndpoints,
     env: &Environment,
     sign_in_first: Option<Terminal>,
     timeout: Duration,
@@ -130,62 +119,49 @@ pub fn role_credentials(
         };
         sign_in(sso, env, user)?;
     }
-    let (url, from) = portal_url(sso, env);
-    crate::config::endpoint::require_tls_beyond_loopback(&url, from)?;
+    super::profile_provider::refuse_ignored_variables(
+        endpoints.ignored_by.as_deref(),
+        env,
+        &["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC"],
+        "IAM Identity Center",
+    )?;
+    let (url, _) = portal_url(sso, endpoints);
     log(&format!(
         "asking IAM Identity Center at {url} {} for role {} in {}",
         net.route(&url).describe(),
         sso.role_name,
         sso.account_id
     ));
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))?;
-    let (http, _progress) = net.sdk_client(&url);
-    let config = ProviderConfig::empty()
-        .with_region(Some(Region::new(sso.region.clone())))
-        .with_http_client(http)
-        .with_timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(timeout.min(Duration::from_secs(10)))
-                .operation_attempt_timeout(timeout)
-                .operation_timeout(timeout)
-                .build(),
-        );
-    let mut builder = SsoCredentialsProvider::builder()
-        .configure(&config)
-        .start_url(&sso.start_url)
-        .account_id(&sso.account_id)
-        .role_name(&sso.role_name)
-        .region(Region::new(sso.region.clone()));
-    if let Some(session) = &sso.session {
-        builder = builder.session_name(session);
-    }
-    let provider = builder.build();
-    let credentials = runtime
-        .block_on(provider.provide_credentials())
-        .map_err(|e| {
-            let text = DisplayErrorContext(&e).to_string();
+    let mut profile = SdkProfile::default()
+        .key("sso_account_id", &sso.account_id)
+        .key("sso_role_name", &sso.role_name)
+        .endpoint("sso", endpoints.sso.as_ref())
+        .endpoint("sso_oidc", endpoints.sso_oidc.as_ref());
+    profile = match &sso.session {
+        Some(session) => profile.key("sso_session", session).section(
+            format!("sso-session {session}"),
+            vec![
+                ("sso_start_url", sso.start_url.clone()),
+                ("sso_region", sso.region.clone()),
+            ],
+        ),
+        None => profile
+            .key("sso_start_url", &sso.start_url)
+            .key("sso_region", &sso.region),
+    };
+    let credentials = profile
+        .provide(&sso.region, timeout, net, &url)?
+        .map_err(|text| {
             if text.contains("expired") || text.contains("UnauthorizedException") {
                 return expired(sso);
             }
             Error::new(format!(
-                "profile `{}`: IAM Identity Center gave no credentials for role {} in {}: {}",
-                sso.profile,
-                sso.role_name,
-                sso.account_id,
-                one_line(&text)
+                "profile `{}`: IAM Identity Center gave no credentials for role {} in {}: {text}",
+                sso.profile, sso.role_name, sso.account_id,
             ))
             .hint(format!(
                 "check the account and permission set with `aws sso login` and the access portal ({url})"
             ))
         })?;
     Ok(super::provided_session(&credentials))
-}
-
-/// The SDK's error chain has no secrets (the token is a header, never in a message), but may
-/// span lines.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -4,7 +4,7 @@
 use crate::aws::sts;
 use crate::cli::SessionArgs;
 use crate::config::limits;
-use crate::config::profile::{self, Plan, SourceKind};
+use crate::config::profile::{self, Plan, ProviderEndpoints, SourceKind};
 use crate::creds::Session;
 use crate::error::Result;
 use crate::output::vars::{self, Vars};
@@ -67,7 +67,7 @@ fn keys_text(plan: &Plan, env: &Environment) -> String {
             "from the environment (AWS_ACCESS_KEY_ID), key {}",
             plan.source.access_key_id().unwrap_or("?")
         ),
-        SourceKind::Sso(sso) => sso_text(sso, env),
+        SourceKind::Sso(sso) => sso_text(sso, &source_endpoints(plan, &sso.profile, env), env),
         SourceKind::WebIdentity(w) => format!(
             "none: AssumeRoleWithWebIdentity with the token in {}, session name {}",
             w.token_file, w.session_name
@@ -75,8 +75,25 @@ fn keys_text(plan: &Plan, env: &Environment) -> String {
     }
 }
 
+/// The endpoints the source's provider is given: a chain's first call is made by the source
+/// profile's own plan (session/mod.rs), with that profile's endpoint settings.
+fn source_endpoints(plan: &Plan, source: &str, env: &Environment) -> ProviderEndpoints {
+    if plan.hops.is_empty() {
+        return plan.services.clone();
+    }
+    let request = profile::Request {
+        profile: source,
+        ..Default::default()
+    };
+    profile::plan(env, &request).map_or_else(|_| plan.services.clone(), |p| p.services)
+}
+
 /// Where an SSO profile's token lives and what it says, read without touching it.
-fn sso_text(sso: &crate::config::profile::Sso, env: &Environment) -> String {
+fn sso_text(
+    sso: &crate::config::profile::Sso,
+    endpoints: &ProviderEndpoints,
+    env: &Environment,
+) -> String {
     use crate::config::sso_token;
     let place = sso_token::path(env, sso)
         .map(|p| p.display().to_string())
@@ -99,9 +116,17 @@ fn sso_text(sso: &crate::config::profile::Sso, env: &Environment) -> String {
             sso.login_command()
         ),
     };
-    let (url, from) = crate::aws::sso::portal_url(sso, env);
+    let (url, from) = crate::aws::sso::portal_url(sso, endpoints);
+    let renewal = match &endpoints.sso_oidc {
+        Some(e) => format!("; token renewal at {} (from {})", e.value, e.from),
+        None => String::new(),
+    };
+    let ignored = match &endpoints.ignored_by {
+        Some(by) => format!("; configured endpoints switched off by {by}"),
+        None => String::new(),
+    };
     format!(
-        "IAM Identity Center role credentials, account {}, role {}, start URL {}; token {place}; {state}; portal {url} (from {from})",
+        "IAM Identity Center role credentials, account {}, role {}, start URL {}; token {place}; {state}; portal {url} (from {from}){renewal}{ignored}",
         sso.account_id, sso.role_name, sso.start_url
     )
 }

@@ -411,12 +411,21 @@ fn provided_session(
                 Asking::Terminal(terminal) if args.sso_login => Some(terminal),
                 _ => None,
             };
-            let session = crate::aws::sso::role_credentials(sso, env, sign_in, timeout, net, log)?;
+            let session = crate::aws::sso::role_credentials(
+                sso,
+                &plan.services,
+                env,
+                sign_in,
+                timeout,
+                net,
+                log,
+            )?;
             announce(plan, &session);
             return Ok(session);
         }
         SourceKind::WebIdentity(w) if plan.hops.is_empty() => {
-            let session = crate::aws::web_identity::role_credentials(plan, w, timeout, net, log)?;
+            let session =
+                crate::aws::web_identity::role_credentials(plan, w, env, timeout, net, log)?;
             announce(plan, &session);
             return Ok(session);
         }

@@ -206,6 +206,11 @@ impl Sandbox {
         self.vars.push((name.into(), value.into()));
     }
 
+    /// Removes a variable `standard()` or `set` gave every run.
+    pub fn unset(&mut self, name: &str) {
+        self.vars.retain(|(k, _)| k != name);
+    }
+
     pub fn vars(&self) -> &[(String, String)] {
         &self.vars
     }

@@ -52,6 +52,8 @@ pub struct Plan {
     /// None: no region configured; STS is reached in us-east-1 and the child gets none.
     pub region: Option<Located>,
     pub endpoint: Option<Located>,
+    /// The endpoints of the other services a source's SDK provider calls.
+    pub services: ProviderEndpoints,
     /// Proxies, CA bundle and endpoint variants (src/net.rs).
     pub net: crate::config::network::Settings,
     /// The `Name` of a GetFederationToken call (console sign-in without a role).
@@ -61,6 +63,37 @@ pub struct Plan {
 }
 
 pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// The endpoints of the services the SDK's providers call besides STS: IAM Identity Center's
+/// portal (`sso`) and token renewal (`sso_oidc`), and AWS Sign-In (`signin`, the token
+/// renewal of `aws login`). Found by the rules of the STS endpoint, from the same profile;
+/// `None`: the SDK's own endpoint rules.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProviderEndpoints {
+    pub sso: Option<Located>,
+    pub sso_oidc: Option<Located>,
+    pub signin: Option<Located>,
+    /// Where `ignore_configured_endpoint_urls` was switched on, if it was.
+    pub ignored_by: Option<String>,
+}
+
+impl ProviderEndpoints {
+    fn resolve(set: &ProfileSet, env: &Environment) -> Result<ProviderEndpoints> {
+        let one = |service: &str| -> Result<Option<Located>> {
+            let found = configured_endpoint(set, env, service);
+            if let Some(e) = &found {
+                crate::config::endpoint::require_tls_beyond_loopback(&e.value, &e.from)?;
+            }
+            Ok(found)
+        };
+        Ok(ProviderEndpoints {
+            sso: one("sso")?,
+            sso_oidc: one("sso_oidc")?,
+            signin: one("signin")?,
+            ignored_by: ignored_by(set, env),
+        })
+    }
+}
 
 impl Plan {
     /// `role admin in 222222222222`, or what kind of session token.
@@ -315,13 +348,14 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
     Ok(Plan {
         profile: name.to_owned(),
         region: region(top, req.region, env)?,
-        endpoint: match endpoint(set, env) {
+        endpoint: match configured_endpoint(set, env, "sts") {
             Some(e) => {
                 crate::config::endpoint::require_tls_beyond_loopback(&e.value, &e.from)?;
                 Some(e)
             }
             None => None,
         },
+        services: ProviderEndpoints::resolve(set, env)?,
         net: crate::config::network::settings(top, env)?,
         federation_name,
         source,
@@ -366,13 +400,14 @@ pub fn for_keys(env: &Environment, name: &str, keys: Keys) -> Result<Plan> {
         call: Call::GetSessionToken,
         duration: limits::settle(None, Call::GetSessionToken, name)?,
         region,
-        endpoint: match endpoint(&set, env) {
+        endpoint: match configured_endpoint(&set, env, "sts") {
             Some(e) => {
                 crate::config::endpoint::require_tls_beyond_loopback(&e.value, &e.from)?;
                 Some(e)
             }
             None => None,
         },
+        services: ProviderEndpoints::default(),
         federation_name: None,
         notes: Vec::new(),
     })
@@ -564,27 +599,33 @@ fn region(top: &Profile, flag: Option<&str>, env: &Environment) -> Result<Option
     Ok(Some(Located { value, from }))
 }
 
-/// The STS endpoint exactly as AWS SDKs pick it: `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the
-/// profile's `[services]` section, its `endpoint_url`; all off when
-/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` or the profile's `ignore_configured_endpoint_urls` is true.
-fn endpoint(set: &ProfileSet, env: &Environment) -> Option<Located> {
-    let aws_env = env.to_aws_env();
-    let ignore = EnvConfigValue::new()
-        .env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-        .profile("ignore_configured_endpoint_urls")
-        .load(&aws_env, Some(set))
-        .is_some_and(|(v, _)| v.trim().eq_ignore_ascii_case("true"));
-    if ignore {
+/// A service's endpoint exactly as AWS SDKs pick it (for `service` = `sts`:
+/// `AWS_ENDPOINT_URL_STS`, `AWS_ENDPOINT_URL`, the profile's `[services]` section, its
+/// `endpoint_url`); all off when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` or the profile's
+/// `ignore_configured_endpoint_urls` is true.
+fn configured_endpoint(set: &ProfileSet, env: &Environment, service: &str) -> Option<Located> {
+    if ignored_by(set, env).is_some() {
         return None;
     }
+    let aws_env = env.to_aws_env();
     let (value, source) = EnvConfigValue::new()
         .env("AWS_ENDPOINT_URL")
         .profile("endpoint_url")
-        .service_id("sts")
+        .service_id(service)
         .load(&aws_env, Some(set))?;
     let value = value.trim().to_owned();
     (!value.is_empty()).then(|| Located {
         value,
         from: source.to_string(),
     })
+}
+
+/// Where configured endpoints are switched off, if they are.
+fn ignored_by(set: &ProfileSet, env: &Environment) -> Option<String> {
+    EnvConfigValue::new()
+        .env("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .profile("ignore_configured_endpoint_urls")
+        .load(&env.to_aws_env(), Some(set))
+        .filter(|(v, _)| v.trim().eq_ignore_ascii_case("true"))
+        .map(|(_, source)| source.to_string())
 }

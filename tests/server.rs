@@ -1923,3 +1923,103 @@ fn many_idle_unauthenticated_connections_do_not_keep_the_command_from_its_creden
     assert_eq!(counts.get(&200), Some(&40), "{counts:?}");
     assert!(served.finish().status.success());
 }
+
+const SSO_START: &str = "https://d-1234567890.awsapps.com/start";
+const SSO_TOKEN: &str = "ACCESSTOKEN-valid";
+
+/// `sandbox()` with the fake portal and `dev`, an sso-session profile whose role credentials
+/// last `session_secs` and whose token (no refresh token) expires in `token_secs`.
+fn sso_sandbox(session_secs: u64, token_secs: u64) -> (Sandbox, fake_sso::FakeSso) {
+    let mut s = sandbox();
+    let sso = fake_sso::FakeSso::start();
+    sso.set_session_secs(session_secs);
+    s.set("AWS_ENDPOINT_URL_SSO", &sso.url());
+    s.set("AWS_ENDPOINT_URL_SSO_OIDC", &sso.url());
+    s.append_config(&format!(
+        "\n[profile dev]\nsso_session = corp\nsso_account_id = {PROD}\nsso_role_name = Admin\nregion = eu-west-1\n\n\
+         [sso-session corp]\nsso_start_url = {SSO_START}\nsso_region = us-east-1\n"
+    ));
+    let expires = fake_sso::now() + token_secs;
+    sso.accept_token(SSO_TOKEN, expires);
+    fake_sso::write_token(
+        &s.home(),
+        "corp",
+        SSO_START,
+        "us-east-1",
+        SSO_TOKEN,
+        expires,
+        None,
+    );
+    (s, sso)
+}
+
+// See: issue 17. A due SSO session is renewed from the portal (a second GetRoleCredentials),
+// with no code and nothing asked.
+#[test]
+fn an_sso_session_is_renewed_from_the_portal_while_its_token_is_valid() {
+    let (s, sso) = sso_sandbox(900, 3600);
+    let served = serve(&s, &["dev", "--server"]);
+    let (status, first) = served.get();
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(first["AccessKeyId"], sso.issued()[0].access_key_id.as_str());
+    until_due(expiration_of(&first));
+    let (status, renewed) = served.get_renewed(&first);
+    assert_eq!(status, 200, "{renewed}");
+    assert_eq!(
+        renewed["AccessKeyId"],
+        sso.issued()[1].access_key_id.as_str()
+    );
+    assert_eq!(sso.calls_of("GetRoleCredentials").len(), 2);
+    let out = served.finish();
+    assert!(out.status.success());
+    assert_no_secret(&String::from_utf8_lossy(&out.stderr));
+}
+
+// See: issue 17. The token expires under a running command: the sign-in command is said once,
+// never run (not even with --sso-login: a stand-in `aws` on PATH records any run), the current
+// session is served until it expires, and then the endpoint answers 503 naming the command.
+#[test]
+fn an_expired_sso_token_under_server_is_said_once_and_served_until_the_session_ends() {
+    let (mut s, sso) = sso_sandbox(24, 6);
+    let bin_dir = s.path("bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    let script = bin_dir.join("aws");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$@\" > {}\n", s.path("aws-ran").display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    s.set("PATH", &format!("{}:/usr/bin:/bin", bin_dir.display()));
+    let served = serve(&s, &["dev", "--server", "--sso-login"]);
+    let (status, first) = served.get();
+    assert_eq!(status, 200, "{first}");
+    let expiration = expiration_of(&first);
+    // Due at half its 24s, with the token expired: still the same session, and no call.
+    while fake_sso::now() < expiration - 10 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for _ in 0..3 {
+        let (status, still) = served.get();
+        assert_eq!(status, 200, "{still}");
+        assert_eq!(still["AccessKeyId"], first["AccessKeyId"]);
+    }
+    while fake_sso::now() <= expiration {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (status, body) = served.get();
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.to_string()
+            .contains("aws sso login --sso-session corp"),
+        "{body}"
+    );
+    assert_eq!(sso.calls_of("GetRoleCredentials").len(), 1);
+    assert!(!s.path("aws-ran").exists(), "the renewal ran the AWS CLI");
+    let out = served.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = "only a new IAM Identity Center sign-in can renew it: run `aws sso login --sso-session corp`";
+    assert_eq!(stderr.matches(line).count(), 1, "{stderr}");
+    assert!(!stderr.contains("add --sso-login"), "{stderr}");
+}

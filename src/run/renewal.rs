@@ -3,11 +3,17 @@
 //! code, the key file's passphrase) is its own result, remembered with the look of the session
 //! cache it was found with: until the cache changes, requests start no renewal and open no key
 //! source (issue 18, defect 5).
+//!
+//! A provider source (IAM Identity Center) whose token has expired is the same case: only the
+//! user can sign in again (`aws sso login`). The renewal names that command and never runs it,
+//! even with `--sso-login`: signing in takes the foreground's `Terminal` (aws/sso.rs), which
+//! cannot cross to the renewal's thread (it is not `Send`; `Renewal` is, below), and the
+//! renewal asks with `Asking::Never`.
 
 use std::time::{Instant, SystemTime};
 
 use crate::cli::SessionArgs;
-use crate::config::profile::Plan;
+use crate::config::profile::{Plan, SourceKind};
 use crate::creds::Session;
 use crate::error::{Class, Error};
 use crate::session::{self as obtain, cache};
@@ -56,6 +62,17 @@ impl Renewal {
         ) {
             Ok(session) => Renewed::Session(session),
             Err(e) => match e.class_of() {
+                // The error's hint offers --sso-login, which a renewal never acts on.
+                Class::NeedsUser { what } if self.sign_in_command().is_some() => {
+                    Renewed::NeedsUser {
+                        what,
+                        hint: Some(
+                            "under --server mfaexec never runs a sign-in (it opens a browser), even with --sso-login"
+                                .to_owned(),
+                        ),
+                        stamp,
+                    }
+                }
                 Class::NeedsUser { what } => Renewed::NeedsUser {
                     what,
                     hint: e.hint_text().map(str::to_owned),
@@ -66,13 +83,38 @@ impl Renewal {
         }
     }
 
-    /// The cache directory's modification time: a session written there by another run
-    /// (`mfaexec PROFILE -r`) changes it. `None` without a cache: nothing can change then.
-    pub fn cache_stamp(&self) -> Option<SystemTime> {
-        if !self.cached {
-            return None;
+    /// The command that signs the source in again, when only a sign-in renews it: the user
+    /// runs it, and the next renewal finds the new token.
+    pub fn sign_in_command(&self) -> Option<String> {
+        match &self.plan.source.kind {
+            SourceKind::Sso(sso) => Some(sso.login_command()),
+            _ => None,
         }
-        let dir = cache::Cache::dir(&self.env).ok()?;
-        std::fs::metadata(dir).and_then(|m| m.modified()).ok()
+    }
+
+    /// The cache directory's modification time: a session written there by another run
+    /// (`mfaexec PROFILE -r`) changes it; and the sign-in token's, which `aws sso login`
+    /// rewrites. `None` without either: nothing can change then.
+    pub fn cache_stamp(&self) -> Option<SystemTime> {
+        let modified =
+            |path: &std::path::Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        let token = match &self.plan.source.kind {
+            SourceKind::Sso(sso) => {
+                crate::config::sso_token::path(&self.env, sso).and_then(|p| modified(&p))
+            }
+            _ => None,
+        };
+        let cache = if self.cached {
+            cache::Cache::dir(&self.env).ok().and_then(|d| modified(&d))
+        } else {
+            None
+        };
+        cache.max(token)
     }
 }
+
+/// The renewal crosses to a thread of its own: it holds nothing that may not (a `Terminal`).
+const _: () = {
+    const fn sendable<T: Send + Sync>() {}
+    sendable::<Renewal>();
+};

@@ -541,7 +541,9 @@ impl Shared {
                     stamp,
                     at: Instant::now(),
                 });
-                let again = if self.renewal.cached {
+                let again = if let Some(command) = self.renewal.sign_in_command() {
+                    format!("run `{command}`, and the endpoint renews by itself")
+                } else if self.renewal.cached {
                     format!(
                         "run `mfaexec {} -r` in another terminal",
                         shell_words::quote(profile)

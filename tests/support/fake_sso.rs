@@ -113,6 +113,11 @@ impl FakeSso {
         *self.registrar.lock().unwrap() = Some(registrar);
     }
 
+    /// How long the role credentials handed out from now on last.
+    pub fn set_session_secs(&self, secs: u64) {
+        self.portal.lock().unwrap().session_secs = secs;
+    }
+
     /// An access token the portal accepts until `expires_unix`.
     pub fn accept_token(&self, token: &str, expires_unix: u64) {
         let mut p = self.portal.lock().unwrap();

@@ -16,6 +16,7 @@ mod integration;
 mod keys;
 mod layout;
 mod login;
+mod login_session;
 mod mfa_process;
 mod network;
 mod profiles;

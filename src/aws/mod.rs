@@ -4,8 +4,10 @@
 
 pub mod federation;
 pub mod iam;
+pub mod login;
 pub mod net;
 mod profile_provider;
+mod sign_in;
 pub mod sso;
 pub mod sts;
 pub mod web_identity;

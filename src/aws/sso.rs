@@ -63,42 +63,17 @@ fn expired(sso: &Sso) -> Error {
     })
 }
 
-/// Runs `aws sso login` for `sso` (`--sso-login`): the AWS CLI on the PATH mfaexec was given,
-/// with mfaexec's environment, its output on stderr (stdout may be an `env` script or a
-/// credential_process answer). It takes the `Terminal`, which only a run with the user in front
-/// of it has: a `--server` renewal cannot open a browser sign-in.
-pub fn sign_in(sso: &Sso, env: &Environment, _user: Terminal) -> Result<()> {
-    let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
-    let aws = which::which_in("aws", env.get_os("PATH"), cwd).map_err(|_| {
-        Error::new(format!(
-            "profile `{}`: --sso-login runs the AWS CLI (`{}`), but `aws` is not on PATH",
-            sso.profile,
-            sso.login_command()
-        ))
-        .hint("install the AWS CLI v2, or sign in from where it is installed")
-    })?;
-    let words = sso.login_command();
-    let args: Vec<&str> = words.split(' ').skip(1).collect();
-    crate::say!("mfaexec: profile `{}`: running `{words}`", sso.profile);
-    let stderr = std::io::stderr();
-    let out = std::os::fd::AsFd::as_fd(&stderr)
-        .try_clone_to_owned()
-        .map(std::process::Stdio::from)
-        .unwrap_or_else(|_| std::process::Stdio::null());
-    let status = std::process::Command::new(aws)
-        .args(args)
-        .env_clear()
-        .envs(env.iter())
-        .stdout(out)
-        .status()
-        .map_err(|e| Error::new(format!("cannot run `{words}`: {e}")))?;
-    if !status.success() {
-        return Err(Error::new(format!(
-            "profile `{}`: `{words}` failed ({status})",
-            sso.profile
-        ))
-        .hint(sso_token::login_hint(sso)));
-    }
+/// Runs `aws sso login` for `sso` (`--sso-login`), then checks the token it wrote. It takes
+/// the `Terminal`, which only a run with the user in front of it has: a `--server` renewal
+/// cannot open a browser sign-in.
+pub fn sign_in(sso: &Sso, env: &Environment, user: Terminal) -> Result<()> {
+    super::sign_in::run(
+        &sso.profile,
+        &sso.login_command(),
+        &sso_token::login_hint(sso),
+        env,
+        user,
+    )?;
     check_token(sso, env)
 }
 

@@ -95,11 +95,19 @@ fn row(set: &ProfileSet, name: &str, env: &Environment, cache: &Result<Option<Ca
         },
         Err(_) => None,
     };
+    let login = match &plan {
+        Ok(p) if p.hops.is_empty() => match &p.source.kind {
+            profile::SourceKind::Login(l) => Some(l.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
     let web_identity = plan.as_ref().is_ok_and(|p| {
         p.hops.is_empty() && matches!(p.source.kind, profile::SourceKind::WebIdentity(_))
     });
     let (kind, target) = match (&plan, kind, &sso) {
         (Ok(_), _, _) if web_identity => ("web-identity", target),
+        (Ok(_), _, _) if let Some(l) = &login => ("login", l.session_arn.clone()),
         (Ok(_), "other", Some(sso)) => ("sso", format!("{} in {}", sso.role_name, sso.account_id)),
         (Ok(_), "other", None) => ("static", target),
         (_, kind, _) => (kind, target),
@@ -118,6 +126,22 @@ fn row(set: &ProfileSet, name: &str, env: &Environment, cache: &Result<Option<Ca
             ),
             Some(t) => format!(
                 "sso, token expired {}",
+                crate::sys::time::local_time(t.expires)
+            ),
+        },
+        // The credentials' expiry, read from the file: nothing is renewed for a listing.
+        (Ok(_), None) if let Some(l) = &login => match crate::config::login_token::state(env, l) {
+            None => "login, no token".to_owned(),
+            Some(t) if t.expires > crate::sys::time::now() => format!(
+                "login, token until {}",
+                crate::sys::time::local_time(t.expires)
+            ),
+            Some(t) if t.refreshable => format!(
+                "login, token expired {} (refreshable)",
+                crate::sys::time::local_time(t.expires)
+            ),
+            Some(t) => format!(
+                "login, token expired {}",
                 crate::sys::time::local_time(t.expires)
             ),
         },

@@ -28,9 +28,11 @@ fn console_duration(plan: &Plan) -> ConsoleDuration {
         Call::AssumeRoleChained => ConsoleDuration::NotSent(
             "AWS accepts no console duration for a chained role session, so the console session ends with the credentials (at most 1h)",
         ),
-        Call::SsoRoleCredentials | Call::WebIdentity => ConsoleDuration::NotSent(
-            "the console session ends with the role credentials it is made from",
-        ),
+        Call::SsoRoleCredentials | Call::WebIdentity | Call::LoginSession => {
+            ConsoleDuration::NotSent(
+                "the console session ends with the role credentials it is made from",
+            )
+        }
         _ => ConsoleDuration::NotSent(
             "a federation token's console session lasts as long as the token",
         ),

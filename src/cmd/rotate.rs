@@ -155,6 +155,13 @@ pub fn run(
             ))
             .hint("web identity credentials are temporary; rotate the profile that holds an IAM user's keys"));
         }
+        SourceKind::Login(l) => {
+            return Err(Error::new(format!(
+                "profile `{}` gets its credentials from `aws login`: there is no access key to rotate",
+                l.profile
+            ))
+            .hint("`aws login` credentials are temporary; rotate the profile that holds an IAM user's keys"));
+        }
         SourceKind::Sso(sso) => {
             return Err(Error::new(format!(
                 "profile `{}` gets its credentials from IAM Identity Center: there is no access key to rotate",

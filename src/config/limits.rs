@@ -140,6 +140,8 @@ pub enum Call {
     SsoRoleCredentials,
     /// AssumeRoleWithWebIdentity through the SDK's provider, which asks for STS's default.
     WebIdentity,
+    /// An `aws login` session's credentials through the SDK's provider: AWS Sign-In decides.
+    LoginSession,
 }
 
 impl Call {
@@ -151,7 +153,7 @@ impl Call {
             }
             Call::GetSessionToken | Call::GetFederationToken => SESSION_TOKEN_MAX,
             Call::SsoRoleCredentials => ASSUME_ROLE_MAX,
-            Call::WebIdentity => HOUR,
+            Call::WebIdentity | Call::LoginSession => HOUR,
         }
     }
 
@@ -162,7 +164,8 @@ impl Call {
             | Call::GetSessionTokenRoot
             | Call::GetFederationTokenRoot
             | Call::SsoRoleCredentials
-            | Call::WebIdentity => HOUR,
+            | Call::WebIdentity
+            | Call::LoginSession => HOUR,
             Call::GetSessionToken | Call::GetFederationToken => ASSUME_ROLE_MAX,
         }
     }
@@ -186,6 +189,9 @@ impl Call {
             Call::WebIdentity => {
                 "the SDK's web identity provider asks for no duration, so STS gives its default of 1h"
             }
+            Call::LoginSession => {
+                "AWS Sign-In gives an `aws login` session's credentials for minutes at a time (15m), renewed from the session"
+            }
         }
     }
 
@@ -197,12 +203,16 @@ impl Call {
             Call::GetFederationToken | Call::GetFederationTokenRoot => "GetFederationToken",
             Call::SsoRoleCredentials => "GetRoleCredentials",
             Call::WebIdentity => "AssumeRoleWithWebIdentity",
+            Call::LoginSession => "LoginSession",
         }
     }
 
     /// The session comes from one of the SDK's providers, which asks for no duration.
     pub fn is_provided(self) -> bool {
-        matches!(self, Call::SsoRoleCredentials | Call::WebIdentity)
+        matches!(
+            self,
+            Call::SsoRoleCredentials | Call::WebIdentity | Call::LoginSession
+        )
     }
 }
 

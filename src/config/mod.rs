@@ -5,6 +5,7 @@
 pub mod endpoint;
 pub mod index;
 pub mod limits;
+pub mod login_token;
 pub mod network;
 pub mod profile;
 pub mod sso_token;

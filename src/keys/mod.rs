@@ -312,6 +312,10 @@ pub fn load(source: &Source, env: &Environment, ask: Asking) -> Result<Keys> {
             "profile `{}`: its credentials come from web identity, not from keys",
             w.profile
         ))),
+        SourceKind::Login(l) => Err(Error::new(format!(
+            "profile `{}`: its credentials come from `aws login`, not from keys",
+            l.profile
+        ))),
     }
 }
 

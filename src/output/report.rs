@@ -68,6 +68,7 @@ fn keys_text(plan: &Plan, env: &Environment) -> String {
             plan.source.access_key_id().unwrap_or("?")
         ),
         SourceKind::Sso(sso) => sso_text(sso, &source_endpoints(plan, &sso.profile, env), env),
+        SourceKind::Login(login) => login_text(login, plan, env),
         SourceKind::WebIdentity(w) => format!(
             "none: AssumeRoleWithWebIdentity with the token in {}, session name {}",
             w.token_file, w.session_name
@@ -86,6 +87,52 @@ fn source_endpoints(plan: &Plan, source: &str, env: &Environment) -> ProviderEnd
         ..Default::default()
     };
     profile::plan(env, &request).map_or_else(|_| plan.services.clone(), |p| p.services)
+}
+
+/// Where an `aws login` profile's token lives and what it says, read without touching it;
+/// the Sign-In endpoint that renews it, from the login profile's own plan.
+fn login_text(login: &profile::Login, plan: &Plan, env: &Environment) -> String {
+    use crate::config::login_token;
+    let own;
+    let source = if plan.hops.is_empty() {
+        plan
+    } else {
+        let request = profile::Request {
+            profile: &login.profile,
+            ..Default::default()
+        };
+        match profile::plan(env, &request) {
+            Ok(p) => {
+                own = p;
+                &own
+            }
+            Err(_) => plan,
+        }
+    };
+    let place = login_token::path(env, login)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "~/.aws/login/cache (HOME is not set)".to_owned());
+    let state = match login_token::state(env, login) {
+        None => format!("no token yet: `{}` makes one", login.login_command()),
+        Some(s) if s.expires > crate::sys::time::now() => format!(
+            "credentials valid until {}",
+            crate::sys::time::local_time(s.expires)
+        ),
+        Some(s) if s.refreshable => format!(
+            "credentials expired {}, renewed from the session on the next new session (unless the console session has ended)",
+            crate::sys::time::local_time(s.expires)
+        ),
+        Some(s) => format!(
+            "credentials expired {} and nothing renews them: `{}` signs in again",
+            crate::sys::time::local_time(s.expires),
+            login.login_command()
+        ),
+    };
+    let (url, from) = crate::aws::login::signin_url(source);
+    format!(
+        "`aws login` session of {}; token {place}; {state}; AWS Sign-In {url} (from {from})",
+        login.session_arn
+    )
 }
 
 /// Where an SSO profile's token lives and what it says, read without touching it.
@@ -179,11 +226,7 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Resul
     let mut line = |label: &str, text: String| out.push_str(&format!("{label:<11} {text}\n"));
     let key = match plan.source.access_key_id() {
         Some(id) => format!("key {id}"),
-        None if matches!(
-            plan.source.kind,
-            SourceKind::Sso(_) | SourceKind::WebIdentity(_)
-        ) =>
-        {
+        None if plan.source.is_provided() => {
             "the role credentials (role chaining, at most 1h)".to_owned()
         }
         None => "the key it prints".to_owned(),
@@ -201,6 +244,7 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Resul
             (SourceKind::Sso(_) | SourceKind::WebIdentity(_), _) => {
                 "temporary role credentials".to_owned()
             }
+            (SourceKind::Login(_), _) => "temporary console session credentials".to_owned(),
             (_, None) => "keys printed when it runs".to_owned(),
             (_, Some(id)) if plan.source.is_temporary() => format!("temporary key {id}"),
             (_, Some(id)) => format!("long-term key {id}"),
@@ -240,6 +284,14 @@ pub fn dry_run_plan(plan: &Plan, args: &SessionArgs, env: &Environment) -> Resul
             format!(
                 "sts:AssumeRoleWithWebIdentity {} with the token in {}, unsigned; no MFA",
                 w.role_arn, w.token_file
+            ),
+        );
+    } else if let (true, SourceKind::Login(l)) = (plan.hops.is_empty(), &plan.source.kind) {
+        line(
+            "call",
+            format!(
+                "none while the `aws login` credentials of {} are good, else signin:CreateOAuth2Token with the session's refresh token, by the SDK's provider; no MFA",
+                l.session_arn
             ),
         );
     } else if let (true, SourceKind::Sso(sso)) = (plan.hops.is_empty(), &plan.source.kind) {

@@ -4,8 +4,8 @@
 //! cache it was found with: until the cache changes, requests start no renewal and open no key
 //! source (issue 18, defect 5).
 //!
-//! A provider source (IAM Identity Center) whose token has expired is the same case: only the
-//! user can sign in again (`aws sso login`). The renewal names that command and never runs it,
+//! A provider source (IAM Identity Center, `aws login`) whose token has expired is the same
+//! case: only the user can sign in again (`aws sso login`, `aws login`). The renewal names that command and never runs it,
 //! even with `--sso-login`: signing in takes the foreground's `Terminal` (aws/sso.rs), which
 //! cannot cross to the renewal's thread (it is not `Send`; `Renewal` is, below), and the
 //! renewal asks with `Asking::Never`.
@@ -88,6 +88,7 @@ impl Renewal {
     pub fn sign_in_command(&self) -> Option<String> {
         match &self.plan.source.kind {
             SourceKind::Sso(sso) => Some(sso.login_command()),
+            SourceKind::Login(login) => Some(login.login_command()),
             _ => None,
         }
     }
@@ -101,6 +102,9 @@ impl Renewal {
         let token = match &self.plan.source.kind {
             SourceKind::Sso(sso) => {
                 crate::config::sso_token::path(&self.env, sso).and_then(|p| modified(&p))
+            }
+            SourceKind::Login(login) => {
+                crate::config::login_token::path(&self.env, login).and_then(|p| modified(&p))
             }
             _ => None,
         };

@@ -322,6 +322,8 @@ pub fn key(plan: &Plan) -> String {
             ),
             "web-identity",
         ),
+        // The session's ARN names the token file; a hit reads no token.
+        SourceKind::Login(l) => (format!("login:{}", l.session_arn), "login"),
     };
     let mut text = format!(
         "v{FORMAT_VERSION}\ncall={}\nkey={key}\nsource={source}\nmfa={}\nfederation={}\n",

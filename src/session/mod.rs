@@ -217,7 +217,8 @@ fn log_reading_keys(plan: &Plan, args: &SessionArgs) {
         SourceKind::Profile(_)
         | SourceKind::Environment
         | SourceKind::Sso(_)
-        | SourceKind::WebIdentity(_) => {}
+        | SourceKind::WebIdentity(_)
+        | SourceKind::Login(_) => {}
     }
 }
 
@@ -269,10 +270,7 @@ fn fresh_session(
         announce(plan, &session);
         return Ok(session);
     }
-    if matches!(
-        plan.source.kind,
-        SourceKind::Sso(_) | SourceKind::WebIdentity(_)
-    ) {
+    if plan.source.is_provided() {
         return provided_session(plan, args, env, (timeout, &net), &log, memory, ask);
     }
     // Whether only the user could give the code is settled before any key source is opened.
@@ -423,6 +421,16 @@ fn provided_session(
             announce(plan, &session);
             return Ok(session);
         }
+        SourceKind::Login(login) if plan.hops.is_empty() => {
+            let sign_in = match ask {
+                Asking::Terminal(terminal) if args.sso_login => Some(terminal),
+                _ => None,
+            };
+            let session =
+                crate::aws::login::credentials(login, plan, env, sign_in, (timeout, net), log)?;
+            announce(plan, &session);
+            return Ok(session);
+        }
         SourceKind::WebIdentity(w) if plan.hops.is_empty() => {
             let session =
                 crate::aws::web_identity::role_credentials(plan, w, env, timeout, net, log)?;
@@ -431,6 +439,7 @@ fn provided_session(
         }
         SourceKind::Sso(sso) => &sso.profile,
         SourceKind::WebIdentity(w) => &w.profile,
+        SourceKind::Login(l) => &l.profile,
         _ => unreachable!("only provider sources come here"),
     };
     let request = Request {

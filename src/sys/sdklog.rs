@@ -53,7 +53,13 @@ impl Subscriber for SdkMessages {
 
     fn event(&self, event: &Event<'_>) {
         let metadata = event.metadata();
-        if !self.wanted(metadata.level()) {
+        // The profile provider runs only over the config mfaexec makes for a provider source
+        // (aws/profile_provider.rs), and its warning repeats the error mfaexec reports itself.
+        if !self.wanted(metadata.level())
+            || metadata
+                .target()
+                .starts_with("aws_config::profile::credentials")
+        {
             return;
         }
         let mut line = OneLine::default();

@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod aws_cli;
+pub mod fake_signin;
 pub mod fake_sso;
 pub mod fake_sts;
 pub mod keyring;

@@ -110,6 +110,9 @@ impl Plan {
                 let account = w.role_arn.split(':').nth(4).unwrap_or("?");
                 format!("role {name} in {account} via web identity")
             }
+            None if let SourceKind::Login(l) = &self.source.kind => {
+                format!("the `aws login` session of {}", l.session_arn)
+            }
             Some(hop) => {
                 let parts: Vec<&str> = hop.role_arn.split(':').collect();
                 let account = parts.get(4).copied().unwrap_or("?");
@@ -284,7 +287,7 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
         });
     }
 
-    let sso = matches!(source.kind, SourceKind::Sso(_) | SourceKind::WebIdentity(_));
+    let sso = source.is_provided();
     // The portal's credentials are the proof of sign-in: AWS takes no MFA code from a role
     // session, so an mfa_serial on the way is not sent.
     let mut mfa = if sso {
@@ -296,6 +299,8 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
     let mut federation_name = None;
     let call = if hops.is_empty() && matches!(source.kind, SourceKind::WebIdentity(_)) {
         Call::WebIdentity
+    } else if hops.is_empty() && matches!(source.kind, SourceKind::Login(_)) {
+        Call::LoginSession
     } else if hops.is_empty() && sso {
         Call::SsoRoleCredentials
     } else if hops.is_empty() && req.console {

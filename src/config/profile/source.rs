@@ -28,6 +28,23 @@ pub enum SourceKind {
     Sso(Sso),
     /// `role_arn` + `web_identity_token_file`: AssumeRoleWithWebIdentity with the file's token.
     WebIdentity(WebIdentity),
+    /// `login_session` (`aws login`): the console session's credentials, with the AWS CLI's token.
+    Login(Login),
+}
+
+/// An `aws login` profile (AWS CLI 2.32): `login_session`, the ARN of the identity that signed
+/// in to the console. The AWS CLI keeps the session's token in `~/.aws/login/cache`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    pub profile: String,
+    pub session_arn: String,
+}
+
+impl Login {
+    /// The command that signs in again.
+    pub fn login_command(&self) -> String {
+        format!("aws login --profile {}", self.profile)
+    }
 }
 
 /// A web identity profile: the role, the token file (an OIDC token that a CI system or
@@ -92,6 +109,10 @@ impl Source {
                 "web identity (profile `{}`, role {}, token file {})",
                 w.profile, w.role_arn, w.token_file
             ),
+            SourceKind::Login(l) => format!(
+                "the `aws login` session of {} (profile `{}`)",
+                l.session_arn, l.profile
+            ),
             SourceKind::Sso(sso) => format!(
                 "IAM Identity Center ({}), role {} in {} (profile `{}`)",
                 sso.session
@@ -115,7 +136,7 @@ impl Source {
 
     /// Temporary keys as far as planning knows (a credential_process may still return some).
     pub fn is_temporary(&self) -> bool {
-        matches!(self.kind, SourceKind::Sso(_))
+        matches!(self.kind, SourceKind::Sso(_) | SourceKind::Login(_))
             || self.keys.as_ref().is_some_and(Keys::is_temporary)
     }
 
@@ -128,7 +149,17 @@ impl Source {
             SourceKind::Environment => "environment".to_owned(),
             SourceKind::Sso(_) => "sso".to_owned(),
             SourceKind::WebIdentity(_) => "web-identity".to_owned(),
+            SourceKind::Login(_) => "login".to_owned(),
         }
+    }
+
+    /// The source is one of the SDK's providers (IAM Identity Center, web identity, `aws
+    /// login`): temporary credentials, no keys, no MFA code.
+    pub fn is_provided(&self) -> bool {
+        matches!(
+            self.kind,
+            SourceKind::Sso(_) | SourceKind::WebIdentity(_) | SourceKind::Login(_)
+        )
     }
 }
 
@@ -240,10 +271,13 @@ pub(super) fn base_source(
             keys: None,
         });
     }
-    let unsupported = [
-        ("web_identity_token_file", "web identity"),
-        ("login_session", "console login"),
-    ];
+    if let Some(arn) = get(profile, "login_session") {
+        return Ok(Source {
+            kind: SourceKind::Login(login_source(profile.name(), arn, &via)?),
+            keys: None,
+        });
+    }
+    let unsupported = [("web_identity_token_file", "web identity")];
     if let Some((_, what)) = unsupported.iter().find(|(k, _)| get(profile, k).is_some()) {
         return Err(Error::new(format!(
             "profile `{}`{via} gets its credentials from {what}, which mfaexec does not support",
@@ -259,6 +293,29 @@ pub(super) fn base_source(
         "store your IAM user's keys with `mfaexec add {}`, or add role_arn and source_profile",
         profile.name()
     )))
+}
+
+/// `login_session`: an ARN (`arn:aws:iam::123456789012:user/NAME`, a root or assumed-role
+/// ARN too). It names the token file and reaches the terminal, so its shape is checked.
+fn login_source(pname: &str, arn: &str, via: &str) -> Result<Login> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && !parts[1].is_empty()
+        && parts[4].len() == 12
+        && parts[4].bytes().all(|b| b.is_ascii_digit())
+        && arn.len() <= 2048
+        && arn.bytes().all(|b| b.is_ascii_graphic());
+    if !ok {
+        return Err(Error::new(format!(
+            "profile `{pname}`{via}: login_session `{arn}` is not an ARN"
+        ))
+        .hint("`aws login` writes it, like arn:aws:iam::123456789012:user/NAME; run `aws login` again to rewrite the profile"));
+    }
+    Ok(Login {
+        profile: pname.to_owned(),
+        session_arn: arn.to_owned(),
+    })
 }
 
 /// The IAM Identity Center settings of a profile, checked as the AWS CLI checks them; `None`

@@ -2023,3 +2023,52 @@ fn an_expired_sso_token_under_server_is_said_once_and_served_until_the_session_e
     assert_eq!(stderr.matches(line).count(), 1, "{stderr}");
     assert!(!stderr.contains("add --sso-login"), "{stderr}");
 }
+
+// See: issue 17. An `aws login` session that ends under a running command: said once with
+// `aws login --profile P`, the current credentials served until they expire, then 503.
+#[test]
+fn an_ended_login_session_under_server_is_said_once_and_served_until_it_expires() {
+    let mut s = sandbox();
+    let signin = fake_signin::FakeSignin::start();
+    signin.set_expires_in(24);
+    signin.accept_refresh_token("REFRESH-1");
+    s.set("AWS_ENDPOINT_URL_SIGNIN", &signin.url());
+    let arn = "arn:aws:iam::222222222222:user/alice";
+    s.append_config(&format!("\n[profile me]\nlogin_session = {arn}\n"));
+    // Due at once: the SDK renews it when mfaexec starts, for 24s.
+    fake_signin::write_token(
+        &s.home(),
+        arn,
+        ("ASIALOGINFILE0000001", "SECRETTEMPLOGIN", "TOKENTEMPLOGIN"),
+        fake_sso::now() + 60,
+        "REFRESH-1",
+    );
+    let served = serve(&s, &["me", "--server", "--sso-login"]);
+    let (status, first) = served.get();
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(
+        first["AccessKeyId"],
+        signin.issued()[0].access_key_id.as_str()
+    );
+    signin.end_sessions();
+    let expiration = expiration_of(&first);
+    while fake_sso::now() < expiration - 8 {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (status, still) = served.get();
+    assert_eq!(status, 200, "{still}");
+    assert_eq!(still["AccessKeyId"], first["AccessKeyId"]);
+    while fake_sso::now() <= expiration {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (status, body) = served.get();
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.to_string().contains("aws login --profile me"),
+        "{body}"
+    );
+    let out = served.finish();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = "only a new `aws login` sign-in can renew it: run `aws login --profile me`";
+    assert_eq!(stderr.matches(line).count(), 1, "{stderr}");
+}

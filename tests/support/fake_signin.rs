@@ -106,6 +106,11 @@ impl FakeSignin {
             .push(refresh_token.to_owned());
     }
 
+    /// Every session ends: no refresh token renews any more.
+    pub fn end_sessions(&self) {
+        self.state.lock().unwrap().refresh_tokens.clear();
+    }
+
     pub fn set_expires_in(&self, secs: u64) {
         self.state.lock().unwrap().expires_in = secs;
     }

@@ -189,3 +189,32 @@ fn a_role_chained_from_a_login_session_is_signed_by_its_keys_for_at_most_an_hour
     assert!(calls[0].params["DurationSeconds"].parse::<u64>().unwrap() <= 3600);
     assert!(signin.calls().is_empty());
 }
+
+#[test]
+fn credential_process_and_the_console_take_the_sessions_credentials() {
+    let (mut s, signin) = sandbox();
+    let fed = s.sts.federation_url();
+    s.set("MFAEXEC_FEDERATION_ENDPOINT", &fed);
+    token(&s, 900, "REFRESH-1");
+    let out = s.run(["credential-process", "me"]).success();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout()).unwrap();
+    assert_eq!(v["Version"], 1);
+    assert_eq!(v["AccessKeyId"], KEYS.0);
+    let out = s.run(["login", "me", "--print"]).success();
+    out.stdout_has("SigninToken=");
+    let calls = s.sts.federation_calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].access_key_id.as_deref(), Some(KEYS.0));
+    assert_eq!(calls[0].session_duration, None);
+    assert!(signin.calls().is_empty());
+}
+
+#[test]
+fn a_login_session_that_is_not_an_arn_is_refused_in_one_line() {
+    let (s, signin) = sandbox();
+    s.append_config("\n[profile odd]\nlogin_session = alice\n");
+    let out = s.run(["odd", "--", "true"]).failure(1);
+    out.one_line_error()
+        .stderr_has("login_session `alice` is not an ARN");
+    assert!(signin.calls().is_empty());
+}

@@ -506,3 +506,20 @@ fn a_web_identity_profile_reaches_sts_through_its_services_section() {
     s.run(["ci-local", "--", "true"]).success();
     assert_eq!(of(&s.calls(), "AssumeRoleWithWebIdentity").len(), 1);
 }
+
+// A portal variable in clear text to another host fails only the profiles that call it.
+#[test]
+fn a_plain_http_portal_fails_the_sso_profile_and_not_an_mfa_profile() {
+    let (s, sso) = sandbox();
+    valid_token(&s, &sso, "corp");
+    let out = s
+        .run(["dev", "--", "true"])
+        .env("AWS_ENDPOINT_URL_SSO", "http://portal.example.com")
+        .failure(1);
+    out.one_line_error().stderr_has("unencrypted");
+    assert!(sso.calls().is_empty());
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"])
+        .env("AWS_ENDPOINT_URL_SSO", "http://portal.example.com")
+        .success();
+}

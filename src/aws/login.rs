@@ -13,7 +13,7 @@ use super::profile_provider::SdkProfile;
 use crate::aws::net::Network;
 use crate::aws::sts::Log;
 use crate::config::login_token;
-use crate::config::profile::{Login, Plan};
+use crate::config::profile::{Login, Plan, ProviderEndpoints};
 use crate::creds::Session;
 use crate::error::{Class, Error, Result};
 use crate::sys::environ::Environment;
@@ -98,6 +98,7 @@ pub fn credentials(
         &["AWS_ENDPOINT_URL_SIGNIN"],
         "`aws login`",
     )?;
+    ProviderEndpoints::check(&[plan.services.signin.as_ref()])?;
     let (url, _) = signin_url(plan);
     log(&format!(
         "taking the `aws login` session of {} (renewed at AWS Sign-In {url} {} when due)",

@@ -100,6 +100,7 @@ pub fn role_credentials(
         &["AWS_ENDPOINT_URL_SSO", "AWS_ENDPOINT_URL_SSO_OIDC"],
         "IAM Identity Center",
     )?;
+    ProviderEndpoints::check(&[endpoints.sso.as_ref(), endpoints.sso_oidc.as_ref()])?;
     let (url, _) = portal_url(sso, endpoints);
     log(&format!(
         "asking IAM Identity Center at {url} {} for role {} in {}",

@@ -78,20 +78,23 @@ pub struct ProviderEndpoints {
 }
 
 impl ProviderEndpoints {
-    fn resolve(set: &ProfileSet, env: &Environment) -> Result<ProviderEndpoints> {
-        let one = |service: &str| -> Result<Option<Located>> {
-            let found = configured_endpoint(set, env, service);
-            if let Some(e) = &found {
-                crate::config::endpoint::require_tls_beyond_loopback(&e.value, &e.from)?;
-            }
-            Ok(found)
-        };
-        Ok(ProviderEndpoints {
-            sso: one("sso")?,
-            sso_oidc: one("sso_oidc")?,
-            signin: one("signin")?,
+    /// Checked (plain http only to loopback) where they are used, so that a variable for a
+    /// service a profile never calls cannot fail its plan.
+    fn resolve(set: &ProfileSet, env: &Environment) -> ProviderEndpoints {
+        ProviderEndpoints {
+            sso: configured_endpoint(set, env, "sso"),
+            sso_oidc: configured_endpoint(set, env, "sso_oidc"),
+            signin: configured_endpoint(set, env, "signin"),
             ignored_by: ignored_by(set, env),
-        })
+        }
+    }
+
+    /// Refuses any of `these` that would send credentials in clear text (endpoint.rs).
+    pub fn check(these: &[Option<&Located>]) -> Result<()> {
+        for e in these.iter().flatten() {
+            crate::config::endpoint::require_tls_beyond_loopback(&e.value, &e.from)?;
+        }
+        Ok(())
     }
 }
 
@@ -360,7 +363,7 @@ pub fn resolve(set: &ProfileSet, req: &Request<'_>, env: &Environment) -> Result
             }
             None => None,
         },
-        services: ProviderEndpoints::resolve(set, env)?,
+        services: ProviderEndpoints::resolve(set, env),
         net: crate::config::network::settings(top, env)?,
         federation_name,
         source,

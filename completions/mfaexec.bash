@@ -61,6 +61,9 @@ _mfaexec() {
             mfaexec,rotate)
                 cmd="mfaexec__subcmd__rotate"
                 ;;
+            mfaexec,serve)
+                cmd="mfaexec__subcmd__serve"
+                ;;
             mfaexec,use)
                 cmd="mfaexec__subcmd__use"
                 ;;
@@ -109,6 +112,9 @@ _mfaexec() {
             mfaexec__subcmd__help,rotate)
                 cmd="mfaexec__subcmd__help__subcmd__rotate"
                 ;;
+            mfaexec__subcmd__help,serve)
+                cmd="mfaexec__subcmd__help__subcmd__serve"
+                ;;
             mfaexec__subcmd__help,use)
                 cmd="mfaexec__subcmd__help__subcmd__use"
                 ;;
@@ -125,7 +131,7 @@ _mfaexec() {
 
     case "${cmd}" in
         mfaexec)
-            opts="-h -V --help --version exec env list clear login warm credential-process write use rotate init add import remove completions help"
+            opts="-h -V --help --version exec env list clear login warm serve credential-process write use rotate init add import remove completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -230,7 +236,7 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__env)
-            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --sso-login --format --help --version"
+            opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --sso-login --format --ecs-server --server --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -332,7 +338,7 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__help)
-            opts="exec env list clear login warm credential-process write use rotate init add import remove completions help"
+            opts="exec env list clear login warm serve credential-process write use rotate init add import remove completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -514,6 +520,20 @@ _mfaexec() {
             return 0
             ;;
         mfaexec__subcmd__help__subcmd__rotate)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        mfaexec__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -716,6 +736,20 @@ _mfaexec() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        mfaexec__subcmd__serve)
+            opts="-v -h -V --background --status --stop --revoke --verbose --detached --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         mfaexec__subcmd__use)
             opts="-d -t -r -v -h -V --duration --token-code --region --refresh --dry-run --verbose --sso-login --unset --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -845,7 +879,7 @@ else
 fi
 
 # From mfaexec's clap definitions, for the part below.
-__mfaexec_subcommands=(exec env list clear login warm credential-process write use rotate init add import remove completions help)
+__mfaexec_subcommands=(exec env list clear login warm serve credential-process write use rotate init add import remove completions help)
 __mfaexec_profile_commands=(exec env clear login warm credential-process write use rotate add import remove)
 __mfaexec_value_options=(-d --duration -t --token-code --region --format --destination --to)
 

@@ -46,6 +46,12 @@ pub enum Command {
     /// needs no code, and two profiles on one MFA device get two codes (waiting for the next
     /// 30s window, as a code works once). Ends with a table of each profile's session.
     Warm(WarmArgs),
+    /// Run the credentials daemon: one endpoint for every shell and profile (`env --server`)
+    ///
+    /// In the foreground (for `systemd --user`), or detached with --background (its log in
+    /// $XDG_STATE_HOME/mfaexec/serve.log). One per user, on $XDG_RUNTIME_DIR/mfaexec/serve.sock.
+    /// It renews the sessions it holds as `--server` does, never prompting.
+    Serve(ServeArgs),
     /// Print the credential_process JSON, for `credential_process = mfaexec credential-process PROFILE`
     CredentialProcess(CredentialProcessArgs),
     /// Write the session into the shared credentials file, for tools that only read it
@@ -118,6 +124,33 @@ pub struct WarmArgs {
     /// Say on stderr what is being done (never a secret)
     #[arg(short, long)]
     pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Start the daemon detached from this terminal, and return once it answers
+    #[arg(long, conflicts_with_all = ["status", "stop", "revoke"])]
+    pub background: bool,
+
+    /// Show the daemon: the sessions it holds, their time left, and its clients
+    #[arg(long, conflicts_with_all = ["stop", "revoke"])]
+    pub status: bool,
+
+    /// Stop the running daemon
+    #[arg(long, conflicts_with = "revoke")]
+    pub stop: bool,
+
+    /// Revoke the token in $AWS_CONTAINER_AUTHORIZATION_TOKEN (what `use --unset` does)
+    #[arg(long)]
+    pub revoke: bool,
+
+    /// Log each request to the endpoint (never a secret)
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// Internal: the child that `--background` starts
+    #[arg(long, hide = true)]
+    pub detached: bool,
 }
 
 #[derive(Debug, Args)]
@@ -266,6 +299,11 @@ pub struct EnvArgs {
     /// How to print the variables
     #[arg(long, value_enum, default_value_t = Format::Posix)]
     pub format: Format,
+
+    /// Print the variables of the credentials daemon (`mfaexec serve`, started if it is not
+    /// running) instead of keys: the shell's SDKs then renew by themselves
+    #[arg(long, visible_alias = "ecs-server")]
+    pub server: bool,
 }
 
 /// What every command that obtains a session accepts.
@@ -330,6 +368,7 @@ const SUBCOMMANDS: &[&str] = &[
     "clear",
     "login",
     "warm",
+    "serve",
     "credential-process",
     "write",
     "use",

@@ -69,6 +69,8 @@ fn run() -> i32 {
     sys::sdklog::install(verbose);
     let env = Environment::from_process();
     sys::process::note_depth(&env);
+    // What the daemon left for the user (a session only a typed code can renew).
+    run::daemon::notices::show(&env);
     // The one right to read the terminal: the commands pass it down to every prompt; a
     // `--server` renewal, on a thread of its own, cannot hold it (issue 18, defect 2).
     let terminal = sys::tty::Terminal::take().expect("main takes the terminal once");
@@ -79,6 +81,7 @@ fn run() -> i32 {
         Command::Clear(args) => cmd::clear::run(args, &env),
         Command::Login(args) => cmd::login::run(args, &env, terminal),
         Command::Warm(args) => cmd::warm::run(args, &env, terminal),
+        Command::Serve(args) => cmd::serve::run(args, &env),
         Command::CredentialProcess(args) => cmd::credential_process::run(args, &env, terminal),
         Command::Write(args) => cmd::write::run(args, &env, terminal),
         Command::Use(args) => cmd::use_::run(args, &env),

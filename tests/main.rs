@@ -21,6 +21,7 @@ mod mfa_process;
 mod network;
 mod profiles;
 mod rotate;
+mod serve;
 mod server;
 mod shells;
 mod sso;

@@ -18,6 +18,8 @@ struct Row {
     /// unlocking anything: `file AKIA…`, `secret-service AKIA…`, `credential_process`.
     keys: String,
     state: State,
+    /// The credentials daemon (`mfaexec serve`) holds a session of this profile.
+    served: bool,
 }
 
 enum State {
@@ -49,9 +51,18 @@ pub fn run(args: &ListArgs, env: &Environment) -> Result<()> {
         return crate::output::print_stdout(&out);
     }
     let cache = Cache::open(env);
+    // A daemon that cannot be asked (none runs, a loose directory) serves nothing.
+    let served = crate::run::daemon::client::running(env)
+        .ok()
+        .flatten()
+        .map(|daemon| daemon.served())
+        .unwrap_or_default();
     let rows: Vec<Row> = names
         .iter()
-        .map(|name| row(&set, name, env, &cache))
+        .map(|name| Row {
+            served: served.contains(name),
+            ..row(&set, name, env, &cache)
+        })
         .collect();
     if args.json {
         let items: Vec<serde_json::Value> = rows.iter().map(to_json).collect();
@@ -182,6 +193,7 @@ fn row(set: &ProfileSet, name: &str, env: &Environment, cache: &Result<Option<Ca
         source,
         keys,
         state,
+        served: false,
     }
 }
 
@@ -216,7 +228,11 @@ fn table(rows: &[Row]) -> String {
                 r.target.clone(),
                 r.source.clone(),
                 r.keys.clone(),
-                state_text(&r.state),
+                if r.served {
+                    format!("{}, served", state_text(&r.state))
+                } else {
+                    state_text(&r.state)
+                },
             ]
             .map(|cell| crate::error::visible(&cell).into_owned())
         })
@@ -268,5 +284,6 @@ fn to_json(r: &Row) -> serde_json::Value {
         "source": if r.source == "-" { serde_json::Value::Null } else { r.source.clone().into() },
         "keys": if r.keys == "-" { serde_json::Value::Null } else { r.keys.clone().into() },
         "session": session,
+        "served": r.served,
     })
 }

@@ -13,6 +13,7 @@ pub mod list;
 pub mod login;
 pub mod remove;
 pub mod rotate;
+pub mod serve;
 pub mod use_;
 pub mod warm;
 pub mod write;

@@ -84,6 +84,16 @@ pub const TOTP_STEP: Setting = Setting {
     example: "30s",
 };
 
+/// How long a token of the daemon (`mfaexec serve`) may go unused before it is revoked: a
+/// working day and a night. Read only by `serve`, so not in SETTINGS.
+pub const SERVE_IDLE: Setting = Setting {
+    name: "MFAEXEC_SERVE_IDLE",
+    default: 12 * HOUR,
+    max: 7 * 24 * HOUR,
+    zero_ok: false,
+    example: "12h",
+};
+
 pub const SETTINGS: [&Setting; 6] = [
     &STS_TIMEOUT,
     &STORE_TIMEOUT,

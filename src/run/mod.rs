@@ -4,5 +4,6 @@
 
 pub mod child;
 pub mod command;
+pub mod daemon;
 pub mod renewal;
 pub mod server;

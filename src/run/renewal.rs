@@ -51,6 +51,57 @@ pub enum Renewed {
 }
 
 impl Renewal {
+    /// A renewal of `plan`'s session with the options it was first obtained with, but never
+    /// `-t`, `-r` or `--dry-run`: a code is single-use, and a renewal takes what is cached.
+    pub fn new(
+        plan: &Plan,
+        args: &SessionArgs,
+        env: &Environment,
+        memory: obtain::Memory,
+    ) -> Renewal {
+        let mut args = args.clone();
+        args.refresh = false;
+        args.token_code = None;
+        args.dry_run = false;
+        Renewal {
+            plan: plan.clone(),
+            args,
+            env: env.clone(),
+            memory,
+            cached: matches!(cache::Cache::open(env), Ok(Some(_))),
+        }
+    }
+
+    /// What the user does so that the next renewal succeeds.
+    pub fn again(&self) -> String {
+        let profile = &self.plan.profile;
+        if let Some(command) = self.sign_in_command() {
+            format!("run `{command}`, and the endpoint renews by itself")
+        } else if self.cached {
+            format!(
+                "run `mfaexec {} -r` in another terminal",
+                shell_words::quote(profile)
+            )
+        } else {
+            "the session cache is off (MFAEXEC_CACHE), so the run must be restarted".to_owned()
+        }
+    }
+
+    /// The line the daemon leaves for the next mfaexec command the user runs, in any terminal:
+    /// `mfaexec: prod needs a new MFA code: mfaexec prod -r`.
+    pub fn notice(&self, what: &str) -> String {
+        let profile = &self.plan.profile;
+        let command = self
+            .sign_in_command()
+            .unwrap_or_else(|| format!("mfaexec {} -r", shell_words::quote(profile)));
+        let what = if what.contains("code") {
+            "a new MFA code".to_owned()
+        } else {
+            what.to_owned()
+        };
+        format!("mfaexec: {profile} needs {what}: {command}")
+    }
+
     /// `stamp`: the look of the cache before the renewal read it.
     pub fn obtain(&self, stamp: Option<SystemTime>) -> Renewed {
         match obtain::session_remembering(

@@ -39,6 +39,8 @@ use crate::sys::tty::{Asking, Terminal};
 
 mod connections;
 
+pub(crate) use connections::accept;
+
 /// A request's head (request line and headers) beyond this is refused; hyper's minimum.
 const MAX_HEAD_BYTES: usize = 8192;
 const MAX_HEADERS: usize = 32;
@@ -99,6 +101,9 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment, terminal: Terminal) 
         &argv[0],
         &crate::run::command::child_environment(env, &removed),
     )?;
+    if let Some(daemon) = crate::run::daemon::client::running(env)? {
+        return with_daemon(args, plan, env, terminal, &daemon, &program, &argv);
+    }
     // Without a cache, a chain's first hop is kept in memory for the renewals.
     let memory = obtain::Memory::default();
     let session = obtain::session_remembering(
@@ -151,6 +156,51 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment, terminal: Terminal) 
     child::exit_like(ended?)
 }
 
+/// The command with a token of the running daemon (`mfaexec serve`) instead of an endpoint of
+/// its own; the token is revoked when the command ends.
+fn with_daemon(
+    args: &ExecArgs,
+    plan: &Plan,
+    env: &Environment,
+    terminal: Terminal,
+    daemon: &crate::run::daemon::client::Running,
+    program: &std::path::Path,
+    argv: &[std::ffi::OsString],
+) -> Result<()> {
+    let session = obtain::session(plan, &args.session, env, Asking::Terminal(terminal))?;
+    let client = format!("`{}`, pid {}", program.display(), std::process::id());
+    let granted = daemon
+        .hand(plan, &args.session, env, &session, Some(&client))?
+        .ok_or_else(|| Error::new("mfaexec serve gave no token"))?;
+    child::hold_signals()?;
+    crate::sys::process::detach_from_terminal();
+    let vars = vars::for_server(plan, &granted.uri, granted.token.expose());
+    if args.command.is_empty() {
+        crate::say!(
+            "mfaexec: starting {} with the credentials daemon's endpoint for profile `{}`",
+            program.display(),
+            plan.profile
+        );
+    }
+    if args.session.verbose {
+        crate::say!(
+            "mfaexec: the endpoint of mfaexec serve (pid {}); running {}",
+            daemon.pid,
+            program.display()
+        );
+    }
+    crate::sys::coredump::restore_for_exec();
+    let spawned = child::spawn(
+        program,
+        argv,
+        &crate::run::command::child_environment(env, &vars),
+    );
+    crate::sys::coredump::forbid();
+    let ended = spawned.and_then(child::wait);
+    let _ = daemon.revoke(granted.token.expose());
+    child::exit_like(ended?)
+}
+
 /// Settings of the `default` profile that an SDK uses before it asks a container endpoint
 /// (AWS-RULES §9): with any of them the command would not use the endpoint at all.
 const BEFORE_THE_ENDPOINT: [&str; 7] = [
@@ -166,7 +216,7 @@ const BEFORE_THE_ENDPOINT: [&str; 7] = [
 /// An SDK takes the `default` profile's credentials (static keys, a role it assumes itself, a
 /// credential_process, SSO, web identity) before it asks the endpoint: the command would
 /// silently run with those, never with the endpoint's session.
-fn refuse_default_keys(env: &Environment) -> Result<()> {
+pub(crate) fn refuse_default_keys(env: &Environment) -> Result<()> {
     let set = profile::load(env, "default")?;
     let Some(default) = set.get_profile("default") else {
         return Ok(());
@@ -212,9 +262,7 @@ impl Endpoint {
     ) -> Result<Endpoint> {
         let failed =
             |e: std::io::Error| Error::new(format!("cannot start the credentials endpoint: {e}"));
-        let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(failed)?;
-        listener.set_nonblocking(true).map_err(failed)?;
-        let port = listener.local_addr().map_err(failed)?.port();
+        let (listener, port) = bind_loopback()?;
         let token = new_token()?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -224,25 +272,20 @@ impl Endpoint {
             let _context = runtime.enter();
             tokio::net::TcpListener::from_std(listener).map_err(failed)?
         };
-        let mut renewal_args = args.clone();
-        renewal_args.refresh = false;
-        renewal_args.token_code = None;
-        renewal_args.dry_run = false;
-        let shared = Arc::new(Shared {
-            port,
+        let held = Held::new(
+            Renewal::new(plan, args, env, memory),
+            session,
+            cache::refresh_window(env)? as i64,
+            None,
+        );
+        let shared = Arc::new(Shared::new(port, args.verbose));
+        shared.grant(Grant {
             token: token.clone(),
-            verbose: args.verbose,
-            window: cache::refresh_window(env)? as i64,
-            renewal: Arc::new(Renewal {
-                plan: plan.clone(),
-                args: renewal_args,
-                env: env.clone(),
-                memory,
-                cached: matches!(cache::Cache::open(env), Ok(Some(_))),
-            }),
-            state: std::sync::Mutex::new(State::new(session)),
-            renewed: watch::channel(0).0,
-            connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+            path: None,
+            held,
+            client: "the command".to_owned(),
+            last_used: Instant::now(),
+            requests: 0,
         });
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
@@ -276,8 +319,18 @@ impl Endpoint {
     }
 }
 
+/// A listener on 127.0.0.1, on a port the kernel picks, ready for tokio.
+pub(crate) fn bind_loopback() -> Result<(std::net::TcpListener, u16)> {
+    let failed =
+        |e: std::io::Error| Error::new(format!("cannot start the credentials endpoint: {e}"));
+    let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(failed)?;
+    listener.set_nonblocking(true).map_err(failed)?;
+    let port = listener.local_addr().map_err(failed)?.port();
+    Ok((listener, port))
+}
+
 /// 256 bits from the OS's random source, as 64 hex digits (a valid header value as is).
-fn new_token() -> Result<Secret> {
+pub(crate) fn new_token() -> Result<Secret> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| {
         Error::new(format!(
@@ -289,18 +342,117 @@ fn new_token() -> Result<Secret> {
     ))
 }
 
-struct Shared {
-    port: u16,
-    token: Secret,
+/// What the endpoint answers: the grants, each a token for one held session. `--server` has
+/// one, for its command; the daemon (`mfaexec serve`) one per client and profile.
+pub(crate) struct Shared {
+    pub(crate) port: u16,
     verbose: bool,
+    grants: std::sync::Mutex<Vec<Grant>>,
+    pub(crate) connections: Arc<Semaphore>,
+}
+
+/// A token, what it reaches, and who holds it.
+pub(crate) struct Grant {
+    pub(crate) token: Secret,
+    /// The request path the token is good for: the daemon serves many profiles, each under a
+    /// path of its own, and a token of one gets 403 at another's. `None`: any path (`--server`).
+    pub(crate) path: Option<String>,
+    pub(crate) held: Arc<Held>,
+    /// Who asked for it (`env --server`, pid 123), for `serve --status`; no secret.
+    pub(crate) client: String,
+    pub(crate) last_used: Instant,
+    pub(crate) requests: u64,
+}
+
+/// One session the endpoint serves and renews.
+pub(crate) struct Held {
+    pub(crate) renewal: Renewal,
     window: i64,
-    renewal: Arc<Renewal>,
+    /// Where the daemon leaves "only a typed code can renew" for the next mfaexec the user
+    /// runs (`daemon::notices`); `None` under `--server`, whose stderr is the user's terminal.
+    notices: Option<std::path::PathBuf>,
     /// Never held across an await: a renewal runs on a thread of its own and puts its result
     /// here, so requests (which a client may drop at any time) never own it.
     state: std::sync::Mutex<State>,
     /// Counts the renewals that ended; requests waiting for one watch it.
     renewed: watch::Sender<u64>,
-    connections: Arc<Semaphore>,
+}
+
+impl Shared {
+    pub(crate) fn new(port: u16, verbose: bool) -> Shared {
+        Shared {
+            port,
+            verbose,
+            grants: std::sync::Mutex::new(Vec::new()),
+            connections: Arc::new(Semaphore::new(MAX_CONNECTIONS)),
+        }
+    }
+
+    pub(crate) fn grants(&self) -> std::sync::MutexGuard<'_, Vec<Grant>> {
+        self.grants.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn grant(&self, grant: Grant) {
+        self.grants().push(grant);
+    }
+
+    /// The grant `given` is the token of, if any; every grant is compared whole, so the time
+    /// taken does not tell how much of a token was right.
+    fn find(&self, given: &[u8]) -> Option<usize> {
+        let grants = self.grants();
+        let mut found = None;
+        for (i, grant) in grants.iter().enumerate() {
+            if same_bytes(given, grant.token.expose().as_bytes()) {
+                found = Some(i);
+            }
+        }
+        found
+    }
+
+    /// Whether `given` is any grant's token (`connections` keeps such connections).
+    pub(crate) fn knows(&self, given: &[u8]) -> bool {
+        self.find(given).is_some()
+    }
+}
+
+impl Held {
+    pub(crate) fn new(
+        renewal: Renewal,
+        session: Session,
+        window: i64,
+        notices: Option<std::path::PathBuf>,
+    ) -> Arc<Held> {
+        Arc::new(Held {
+            renewal,
+            window,
+            notices,
+            state: std::sync::Mutex::new(State::new(session)),
+            renewed: watch::channel(0).0,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The session held now (renewed or not), for `serve --status`.
+    pub(crate) fn expiration(&self) -> i64 {
+        self.lock().session.expiration
+    }
+
+    /// Only the user could renew it, as last found.
+    pub(crate) fn needs_user(&self) -> bool {
+        self.lock().needs_user.is_some()
+    }
+
+    /// Takes a session handed over by a client when it lasts longer than the one held: a user
+    /// who ran `mfaexec PROFILE -r` hands a new one.
+    pub(crate) fn offer(&self, session: Session) {
+        let mut state = self.lock();
+        if session.expiration > state.session.expiration {
+            *state = State::new(session);
+        }
+    }
 }
 
 struct State {
@@ -348,7 +500,7 @@ impl State {
     }
 }
 
-async fn respond(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+pub(crate) async fn respond(shared: &Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let (status, body, note) = answer(shared, &req).await;
     if shared.verbose {
         let path: String = req.uri().path().chars().take(64).collect();
@@ -391,10 +543,24 @@ async fn answer(shared: &Arc<Shared>, req: &Request<Incoming>) -> (StatusCode, S
         .get(AUTHORIZATION)
         .map(|v| v.as_bytes())
         .unwrap_or_default();
-    if !same_bytes(given, shared.token.expose().as_bytes()) {
-        return refuse("a missing or wrong authorization token");
-    }
-    match credentials(shared).await {
+    let held = {
+        let Some(found) = shared.find(given) else {
+            return refuse("a missing or wrong authorization token");
+        };
+        let mut grants = shared.grants();
+        let grant = &mut grants[found];
+        if grant
+            .path
+            .as_deref()
+            .is_some_and(|path| path != req.uri().path())
+        {
+            return refuse("the authorization token is not for this profile");
+        }
+        grant.last_used = Instant::now();
+        grant.requests += 1;
+        Arc::clone(&grant.held)
+    };
+    match credentials(&held).await {
         Ok(session) => {
             let keys = &session.keys;
             let body = serde_json::json!({
@@ -412,7 +578,7 @@ async fn answer(shared: &Arc<Shared>, req: &Request<Incoming>) -> (StatusCode, S
                 body.to_string(),
                 format!(
                     "the session of {}, {} left",
-                    shared.renewal.plan.profile,
+                    held.renewal.plan.profile,
                     limits::format(left)
                 ),
             )
@@ -451,25 +617,25 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// The session to hand out. While it is not due, the current one. Once due, a renewal starts
-/// in the background (one at a time, held by `Shared`, so a client giving up cannot start a
+/// in the background (one at a time, held by `Held`, so a client giving up cannot start a
 /// second), and the current session is still handed out, after a short wait for a quick
 /// renewal, until it has really expired; only then do requests wait for the renewal.
-async fn credentials(shared: &Arc<Shared>) -> std::result::Result<Session, String> {
-    let mut renewed = shared.renewed.subscribe();
+async fn credentials(held: &Arc<Held>) -> std::result::Result<Session, String> {
+    let mut renewed = held.renewed.subscribe();
     let grace = Instant::now() + QUICK_RENEWAL;
     let mut waited = false;
     loop {
         let expired = {
-            let mut state = shared.lock();
-            if !state.due(shared.window) {
+            let mut state = held.lock();
+            if !state.due(held.window) {
                 return Ok(state.session.clone());
             }
             let recently_failed = state.failed.is_some_and(|at| at.elapsed() < RETRY_AFTER);
             let needs_user = state.needs_user.as_ref().is_some_and(|r| {
-                r.at.elapsed() < NEEDS_USER_RECHECK && r.stamp == shared.renewal.cache_stamp()
+                r.at.elapsed() < NEEDS_USER_RECHECK && r.stamp == held.renewal.cache_stamp()
             });
             if !state.renewing && !waited && !recently_failed && !needs_user {
-                start_renewal(shared, &mut state);
+                start_renewal(held, &mut state);
             }
             let expired = state.session.expiration <= crate::sys::time::now();
             if !state.renewing || (!expired && Instant::now() >= grace) {
@@ -477,7 +643,7 @@ async fn credentials(shared: &Arc<Shared>) -> std::result::Result<Session, Strin
                     Err(state.last_error.clone().unwrap_or_else(|| {
                         format!(
                             "the session of profile `{}` has ended",
-                            shared.renewal.plan.profile
+                            held.renewal.plan.profile
                         )
                     }))
                 } else {
@@ -498,10 +664,10 @@ async fn credentials(shared: &Arc<Shared>) -> std::result::Result<Session, Strin
 
 /// Starts the renewal on a thread of its own (obtain::session blocks: a lock, an mfa_process,
 /// its own runtime for STS), which puts its result in the state when it ends.
-fn start_renewal(shared: &Arc<Shared>, state: &mut State) {
+fn start_renewal(held: &Arc<Held>, state: &mut State) {
     state.renewing = true;
-    let renewing = Arc::clone(shared);
-    let stamp = shared.renewal.cache_stamp();
+    let renewing = Arc::clone(held);
+    let stamp = held.renewal.cache_stamp();
     let started = std::thread::Builder::new()
         .name("mfaexec-renew".into())
         .spawn(move || {
@@ -510,18 +676,14 @@ fn start_renewal(shared: &Arc<Shared>, state: &mut State) {
         });
     if let Err(e) = started {
         state.renewing = false;
-        shared.record(
+        held.record(
             state,
             Renewed::Failed(Error::new(format!("cannot start the renewal: {e}"))),
         );
     }
 }
 
-impl Shared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
+impl Held {
     /// The end of a renewal: its result in the state, and the waiting requests woken.
     fn renewed(&self, renewed: Renewed) {
         {
@@ -541,17 +703,7 @@ impl Shared {
                     stamp,
                     at: Instant::now(),
                 });
-                let again = if let Some(command) = self.renewal.sign_in_command() {
-                    format!("run `{command}`, and the endpoint renews by itself")
-                } else if self.renewal.cached {
-                    format!(
-                        "run `mfaexec {} -r` in another terminal",
-                        shell_words::quote(profile)
-                    )
-                } else {
-                    "the session cache is off (MFAEXEC_CACHE), so the run must be restarted"
-                        .to_owned()
-                };
+                let again = self.renewal.again();
                 if !state.ended_said {
                     state.ended_said = true;
                     let left = state
@@ -559,12 +711,15 @@ impl Shared {
                         .expiration
                         .saturating_sub(crate::sys::time::now())
                         .max(0);
-                    crate::say!(
+                    log(&format!(
                         "mfaexec: the session of profile `{profile}` ends in {} and only {what} can renew it: {again}",
                         limits::format(left as u64)
-                    );
+                    ));
                     if let Some(hint) = hint {
-                        crate::say!("hint: {hint}");
+                        log(&format!("hint: {hint}"));
+                    }
+                    if let Some(notices) = &self.notices {
+                        crate::run::daemon::notices::leave(notices, &self.renewal.notice(what));
                     }
                 }
                 state.last_error = Some(format!(
@@ -576,15 +731,21 @@ impl Shared {
                     "cannot renew the session of profile `{profile}`: {}",
                     e.message()
                 );
-                crate::say!("mfaexec: {message}");
+                log(&format!("mfaexec: {message}"));
                 if let Some(hint) = e.hint_text() {
-                    crate::say!("hint: {hint}");
+                    log(&format!("hint: {hint}"));
                 }
                 state.failed = Some(Instant::now());
                 state.last_error = Some(message);
             }
         }
     }
+}
+
+/// A line on stderr: the user's terminal under `--server`, the log under the daemon (whose
+/// stderr is its log, and whose lines are stamped with the time there).
+fn log(line: &str) {
+    crate::run::daemon::log_line(line);
 }
 
 #[cfg(test)]

@@ -36,6 +36,24 @@ impl Environment {
         }
     }
 
+    /// An environment handed over as text (a client of the daemon sends its own).
+    pub fn from_text_pairs(pairs: Vec<(String, String)>) -> Self {
+        Environment {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (OsString::from(k), OsString::from(v)))
+                .collect(),
+        }
+    }
+
+    /// The variables that are valid UTF-8, to hand over as text.
+    pub fn text_pairs(&self) -> Vec<(&str, &str)> {
+        self.vars
+            .iter()
+            .filter_map(|(k, v)| Some((k.to_str()?, v.to_str()?)))
+            .collect()
+    }
+
     /// A variable that is set, valid UTF-8 and not empty.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.vars

@@ -149,8 +149,13 @@ pub struct Tmux {
 
 impl Tmux {
     pub fn start(s: &Sandbox, argv: &[&str], extra: &[(&str, &str)]) -> Tmux {
+        Tmux::start_named(s, "tmux", argv, extra)
+    }
+
+    /// As `start`, on a tmux server of its own named `name`: for several terminals at once.
+    pub fn start_named(s: &Sandbox, name: &str, argv: &[&str], extra: &[(&str, &str)]) -> Tmux {
         let tmux = tool("tmux", "tmux");
-        let socket = s.path("tmux.sock");
+        let socket = s.path(&format!("{name}.sock"));
         let status = s
             .command_of(&tmux)
             .arg("-S")

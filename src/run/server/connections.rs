@@ -18,7 +18,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::sync::{OwnedSemaphorePermit, TryAcquireError};
 
-use super::{BUSY_TIMEOUT, HEAD_TIMEOUT, MAX_HEAD_BYTES, MAX_HEADERS, Shared, respond, same_bytes};
+use super::{BUSY_TIMEOUT, HEAD_TIMEOUT, MAX_HEAD_BYTES, MAX_HEADERS, Shared, respond};
 
 /// A connection being served, in the order they were accepted: whether it has presented the
 /// token, its task (aborted to close it), and its place under the limit.
@@ -28,7 +28,7 @@ struct Served {
     permit: OwnedSemaphorePermit,
 }
 
-pub(super) async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+pub(crate) async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
     let mut served: VecDeque<Served> = VecDeque::new();
     loop {
         let stream = match listener.accept().await {
@@ -89,14 +89,15 @@ pub(super) async fn accept(listener: tokio::net::TcpListener, shared: Arc<Shared
     }
 }
 
-/// Whether the request carries the run's token (`answer` checks it again, with the rest).
+/// Whether the request carries a token of the endpoint (`answer` checks it again, with the
+/// rest).
 fn presents_token(req: &Request<Incoming>, shared: &Shared) -> bool {
     let given = req
         .headers()
         .get(AUTHORIZATION)
         .map(|v| v.as_bytes())
         .unwrap_or_default();
-    same_bytes(given, shared.token.expose().as_bytes())
+    shared.knows(given)
 }
 
 /// A connection over the limit: one request answered with 503 at once, then closed.

@@ -7,7 +7,8 @@
 # - `mfaexec use PROFILE [OPTIONS]` exports the profile's session into this shell;
 #   `mfaexec use --unset` puts back what the shell held before. Every other command goes to
 #   the mfaexec binary unchanged.
-# - `mfaexec_prompt` prints `PROFILE TIME-LEFT` (`prod 11h42m`, `prod expired`), or nothing when
+# - `mfaexec_prompt` prints `PROFILE TIME-LEFT` (`prod 11h42m`, `prod expired`, `prod served`
+#   after `use prod --server`), or nothing when
 #   the shell holds no credentials from mfaexec: PS1='$(mfaexec_prompt) \w \$ '
 # - Before the next prompt after the credentials expire, one warning naming the command that
 #   renews them.
@@ -18,7 +19,8 @@
 # The variables `mfaexec env` sets or removes (src/vars.rs). The session ones are always taken
 # out by `use --unset`; the others only while they still hold what `use` left in them.
 __mfaexec_session_vars=(AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
-    AWS_CREDENTIAL_EXPIRATION MFAEXEC_PROFILE)
+    AWS_CREDENTIAL_EXPIRATION MFAEXEC_PROFILE AWS_CONTAINER_CREDENTIALS_FULL_URI
+    AWS_CONTAINER_AUTHORIZATION_TOKEN)
 __mfaexec_other_vars=(AWS_SECURITY_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION
     AWS_DEFAULT_REGION)
 
@@ -106,6 +108,7 @@ __mfaexec_save() {
 # session variables of mfaexec are removed.
 __mfaexec_unset() {
     \builtin local name before after
+    __mfaexec_revoke
     if [[ -z ${__mfaexec_saved-} ]]; then
         if [[ -n ${MFAEXEC_PROFILE-} ]]; then
             \builtin unset "${__mfaexec_session_vars[@]}"
@@ -133,7 +136,8 @@ __mfaexec_unset() {
 
 __mfaexec_is_session_var() {
     case $1 in
-    AWS_ACCESS_KEY_ID | AWS_SECRET_ACCESS_KEY | AWS_SESSION_TOKEN | AWS_CREDENTIAL_EXPIRATION | MFAEXEC_PROFILE)
+    AWS_ACCESS_KEY_ID | AWS_SECRET_ACCESS_KEY | AWS_SESSION_TOKEN | AWS_CREDENTIAL_EXPIRATION | MFAEXEC_PROFILE | \
+        AWS_CONTAINER_CREDENTIALS_FULL_URI | AWS_CONTAINER_AUTHORIZATION_TOKEN)
         \builtin return 0
         ;;
     *) \builtin return 1 ;;
@@ -149,8 +153,22 @@ __mfaexec_state() {
     fi
 }
 
-# Prints `PROFILE TIME-LEFT`, `PROFILE expired`, or nothing.
+# The shell lets go of a token of the credentials daemon (`use PROFILE --server`): the
+# daemon revokes it.
+__mfaexec_revoke() {
+    if [[ -n ${MFAEXEC_PROFILE-} && -n ${AWS_CONTAINER_AUTHORIZATION_TOKEN-} &&
+        ${AWS_CONTAINER_CREDENTIALS_FULL_URI-} == */profile/* ]]; then
+        \command mfaexec serve --revoke >/dev/null 2>&1 || :
+    fi
+}
+
+# Prints `PROFILE TIME-LEFT`, `PROFILE expired`, `PROFILE served` (the credentials daemon
+# renews it), or nothing.
 mfaexec_prompt() {
+    if [[ -n ${MFAEXEC_PROFILE-} && -z ${AWS_ACCESS_KEY_ID-} && -n ${AWS_CONTAINER_AUTHORIZATION_TOKEN-} ]]; then
+        \builtin printf '%s served' "${MFAEXEC_PROFILE}"
+        \builtin return 0
+    fi
     if [[ -z ${MFAEXEC_PROFILE-} || -z ${AWS_ACCESS_KEY_ID-} ]]; then
         \builtin return 0
     fi

@@ -6,7 +6,8 @@
 # - `mfaexec use PROFILE [OPTIONS]` exports the profile's session into this shell;
 #   `mfaexec use --unset` puts back what the shell held before. Every other command goes to
 #   the mfaexec binary unchanged.
-# - `mfaexec_prompt` prints `PROFILE TIME-LEFT` (`prod 11h42m`, `prod expired`), or nothing when
+# - `mfaexec_prompt` prints `PROFILE TIME-LEFT` (`prod 11h42m`, `prod expired`, `prod served`
+#   after `use prod --server`), or nothing when
 #   the shell holds no credentials from mfaexec:
 #   function fish_right_prompt; mfaexec_prompt; end
 # - Before the next prompt after the credentials expire, one warning naming the command that
@@ -23,7 +24,8 @@
 # The variables `mfaexec env` sets or removes (src/vars.rs). The session ones are always taken
 # out by `use --unset`; the others only while they still hold what `use` left in them.
 set -g __mfaexec_session_vars AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN \
-    AWS_CREDENTIAL_EXPIRATION MFAEXEC_PROFILE
+    AWS_CREDENTIAL_EXPIRATION MFAEXEC_PROFILE AWS_CONTAINER_CREDENTIALS_FULL_URI \
+    AWS_CONTAINER_AUTHORIZATION_TOKEN
 set -g __mfaexec_other_vars AWS_SECURITY_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION \
     AWS_DEFAULT_REGION
 
@@ -100,6 +102,7 @@ end
 # record (credentials exported by a parent shell, or by `mfaexec env ... | source`), only the
 # session variables of mfaexec are removed.
 function __mfaexec_unset
+    __mfaexec_revoke
     if not set -q __mfaexec_saved
         if set -q MFAEXEC_PROFILE
             for name in $__mfaexec_session_vars
@@ -153,9 +156,24 @@ function __mfaexec_same --argument-names name
     end
 end
 
-# Prints `PROFILE TIME-LEFT`, `PROFILE expired`, or nothing.
+# The shell lets go of a token of the credentials daemon (`use PROFILE --server`): the
+# daemon revokes it.
+function __mfaexec_revoke
+    if set -q MFAEXEC_PROFILE[1]; and set -q AWS_CONTAINER_AUTHORIZATION_TOKEN[1]
+        and string match -q -- '*/profile/*' "$AWS_CONTAINER_CREDENTIALS_FULL_URI"
+        command mfaexec serve --revoke >/dev/null 2>&1
+    end
+    return 0
+end
+
+# Prints `PROFILE TIME-LEFT`, `PROFILE expired`, `PROFILE served` (the credentials daemon
+# renews it), or nothing.
 function mfaexec_prompt --description 'Print the profile of the shell\'s mfaexec credentials and their time left'
     if not set -q MFAEXEC_PROFILE[1]; or builtin test -z "$MFAEXEC_PROFILE"
+        return 0
+    end
+    if set -q AWS_CONTAINER_AUTHORIZATION_TOKEN[1]; and not builtin test -n "$AWS_ACCESS_KEY_ID"
+        builtin printf '%s served' $MFAEXEC_PROFILE
         return 0
     end
     if not set -q AWS_ACCESS_KEY_ID[1]; or builtin test -z "$AWS_ACCESS_KEY_ID"

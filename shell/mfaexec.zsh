@@ -5,7 +5,8 @@
 # - `mfaexec use PROFILE [OPTIONS]` exports the profile's session into this shell;
 #   `mfaexec use --unset` puts back what the shell held before. Every other command goes to
 #   the mfaexec binary unchanged.
-# - `mfaexec_prompt` prints `PROFILE TIME-LEFT` (`prod 11h42m`, `prod expired`), or nothing when
+# - `mfaexec_prompt` prints `PROFILE TIME-LEFT` (`prod 11h42m`, `prod expired`, `prod served`
+#   after `use prod --server`), or nothing when
 #   the shell holds no credentials from mfaexec:
 #   setopt prompt_subst; RPROMPT='$(mfaexec_prompt)'
 # - Before the next prompt after the credentials expire, one warning naming the command that
@@ -19,7 +20,8 @@
 # out by `use --unset`; the others only while they still hold what `use` left in them.
 \builtin typeset -ga __mfaexec_session_vars __mfaexec_other_vars
 __mfaexec_session_vars=(AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
-    AWS_CREDENTIAL_EXPIRATION MFAEXEC_PROFILE)
+    AWS_CREDENTIAL_EXPIRATION MFAEXEC_PROFILE AWS_CONTAINER_CREDENTIALS_FULL_URI
+    AWS_CONTAINER_AUTHORIZATION_TOKEN)
 __mfaexec_other_vars=(AWS_SECURITY_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE AWS_REGION
     AWS_DEFAULT_REGION)
 
@@ -114,6 +116,7 @@ __mfaexec_save() {
 __mfaexec_unset() {
     \builtin emulate -L zsh
     \builtin local name before after
+    __mfaexec_revoke
     if [[ -z ${__mfaexec_saved-} ]]; then
         if [[ -n ${MFAEXEC_PROFILE-} ]]; then
             \builtin unset $__mfaexec_session_vars
@@ -139,6 +142,16 @@ __mfaexec_unset() {
     \builtin unset __mfaexec_saved __mfaexec_warned
 }
 
+# The shell lets go of a token of the credentials daemon (`use PROFILE --server`): the
+# daemon revokes it.
+__mfaexec_revoke() {
+    \builtin emulate -L zsh
+    if [[ -n ${MFAEXEC_PROFILE-} && -n ${AWS_CONTAINER_AUTHORIZATION_TOKEN-} &&
+        ${AWS_CONTAINER_CREDENTIALS_FULL_URI-} == */profile/* ]]; then
+        \command mfaexec serve --revoke >/dev/null 2>&1 || :
+    fi
+}
+
 # `+VALUE` when the variable named $1 is set, else an empty string, in __mfaexec_reply.
 __mfaexec_state() {
     \builtin emulate -L zsh
@@ -154,6 +167,10 @@ __mfaexec_state() {
 # control characters are shown as `^[`, and the profile name is printed as it is.
 mfaexec_prompt() {
     \builtin emulate -L zsh
+    if [[ -n ${MFAEXEC_PROFILE-} && -z ${AWS_ACCESS_KEY_ID-} && -n ${AWS_CONTAINER_AUTHORIZATION_TOKEN-} ]]; then
+        \builtin print -rn -- "${${(V)MFAEXEC_PROFILE}//\%/%%} served"
+        \builtin return 0
+    fi
     if [[ -z ${MFAEXEC_PROFILE-} || -z ${AWS_ACCESS_KEY_ID-} ]]; then
         \builtin return 0
     fi

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::aws_cli::aws_program;
 use crate::support::fake_sts::Role;
-use crate::support::shell::Tmux;
+use crate::support::shell::{self, SHELLS, Tmux};
 use crate::support::*;
 
 const WINDOW: u64 = 890;
@@ -22,7 +22,10 @@ const WINDOW: u64 = 890;
 /// alice's keys under `[alice]` (an SDK would prefer keys of `[default]` to the endpoint),
 /// `prod` a direct role, `deploy` a chain behind it; the daemon's directories in the sandbox.
 fn sandbox() -> Sandbox {
-    let mut s = Sandbox::standard();
+    configure(Sandbox::standard())
+}
+
+fn configure(mut s: Sandbox) -> Sandbox {
     s.credentials(&s.alice_keys_section("alice"));
     s.config(&format!(
         "[profile alice]\nmfa_serial = {serial}\n\n\
@@ -692,4 +695,56 @@ fn bash_and_zsh_shells_share_the_daemon_and_the_aws_cli_renews_past_each_session
     std::thread::sleep(Duration::from_millis(300));
     assert!(alive(daemon.pid), "the daemon survives the shells");
     s.run(["serve", "--status"]).success();
+}
+
+/// `use PROFILE --server` in real bash, zsh and fish: the prompt says "served", and
+/// `use --unset` revokes the token and takes the variables out.
+#[test]
+fn use_server_in_each_shell_shows_served_and_unset_revokes_the_token() {
+    let mut s = configure(shell::sandbox());
+    // fish sets USER from the uid, and the session name (so the cache key) follows USER.
+    s.set("USER", &whoami());
+    let _daemon = Daemon::start(&s);
+    let code = s.code();
+    s.run(["prod", "-t", &code, "--", "true"]).success();
+    for sh in SHELLS {
+        let script = format!(
+            "{init}\nmfaexec use prod --server\nprintf 'PROMPT=%s\\n' \"$(mfaexec_prompt)\"\n\
+             printf 'URI=%s\\nTOKEN=%s\\n' \"$AWS_CONTAINER_CREDENTIALS_FULL_URI\" \"$AWS_CONTAINER_AUTHORIZATION_TOKEN\"\n\
+             mfaexec serve --status | grep -c 'env --server'\n\
+             mfaexec use --unset\nprintenv AWS_CONTAINER_AUTHORIZATION_TOKEN || echo no-token\n",
+            init = sh.init_line()
+        );
+        let out = shell::run(&s, sh, &script, &[]);
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{sh:?}: {stdout} {stderr}");
+        assert!(
+            stdout.contains("PROMPT=prod served\n"),
+            "{sh:?}: {stdout} {stderr}"
+        );
+        let value = |name: &str| {
+            stdout
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{name}=")))
+                .unwrap()
+                .to_owned()
+        };
+        let (uri, token) = (value("URI"), value("TOKEN"));
+        assert!(uri.ends_with("/profile/prod"), "{sh:?}: {uri}");
+        assert!(
+            stdout.lines().any(|l| l == "1"),
+            "{sh:?}: one client: {stdout}"
+        );
+        assert!(stdout.ends_with("no-token\n"), "{sh:?}: {stdout}");
+        assert_eq!(get(&uri, &token).0, 403, "{sh:?}: the token was revoked");
+    }
+}
+
+fn whoami() -> String {
+    let out = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::sys::environ::Environment;
 
 /// What `env` sets that `use --unset` takes out again (src/vars.rs).
-const SESSION_VARS: &str = "AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION MFAEXEC_PROFILE";
+const SESSION_VARS: &str = "AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_CREDENTIAL_EXPIRATION MFAEXEC_PROFILE AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_AUTHORIZATION_TOKEN";
 
 pub fn run(args: &UseArgs, env: &Environment) -> Result<()> {
     Err(not_loaded(args, env))

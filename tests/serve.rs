@@ -748,3 +748,69 @@ fn whoami() -> String {
         .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
+
+#[test]
+fn a_token_unused_for_the_idle_time_is_revoked_and_a_used_one_is_not() {
+    let mut s = sandbox();
+    s.set("MFAEXEC_SERVE_IDLE", "3s");
+    let _daemon = Daemon::start(&s);
+    let code = s.code();
+    let used = exported(&s.run(["env", "prod", "-t", &code, "--server"]).success());
+    let idle = exported(&s.run(["env", "prod", "--server"]).success());
+    let grant = |v: &HashMap<String, String>| {
+        (
+            v["AWS_CONTAINER_CREDENTIALS_FULL_URI"].clone(),
+            v["AWS_CONTAINER_AUTHORIZATION_TOKEN"].clone(),
+        )
+    };
+    let (used_uri, used_token) = grant(&used);
+    let (idle_uri, idle_token) = grant(&idle);
+    assert_eq!(get(&idle_uri, &idle_token).0, 200);
+    // The used token is asked every second; the other not at all for 6 seconds.
+    for _ in 0..6 {
+        assert_eq!(get(&used_uri, &used_token).0, 200);
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert_eq!(get(&used_uri, &used_token).0, 200);
+    assert_eq!(get(&idle_uri, &idle_token).0, 403);
+    assert!(log(&s).contains("unused for 3s"), "{}", log(&s));
+}
+
+/// A direct role past its session: the daemon renews it with the code its mfa_process prints,
+/// run in the daemon with the client's environment, with no terminal.
+#[test]
+fn a_direct_role_is_renewed_through_its_mfa_process() {
+    let s = sandbox();
+    let code_file = s.path("code");
+    s.mfa_process_on_prod(&format!("cat '{}'", code_file.display()));
+    let _daemon = Daemon::start(&s);
+    std::fs::write(&code_file, s.code()).unwrap();
+    let vars = exported(&s.run(["env", "prod", "-d", "15m", "--server"]).success());
+    let (uri, token) = (
+        &vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+        &vars["AWS_CONTAINER_AUTHORIZATION_TOKEN"],
+    );
+    let (_, first) = get(uri, token);
+    // The next window's code, for the renewal 10 seconds on.
+    std::thread::sleep(Duration::from_secs(1));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        std::fs::write(&code_file, s.code()).unwrap();
+        let (status, body) = get(uri, token);
+        assert_eq!(status, 200, "{body}");
+        if body["AccessKeyId"] != first["AccessKeyId"] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no renewal: {}", log(&s));
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let with_code: Vec<_> = assume_role_calls(&s)
+        .into_iter()
+        .filter(|c| c.params.contains_key("TokenCode"))
+        .collect();
+    assert_eq!(with_code.len(), 2, "the first session and one renewal");
+    assert_ne!(
+        with_code[0].params["TokenCode"],
+        with_code[1].params["TokenCode"]
+    );
+}

@@ -57,7 +57,7 @@ fn served(
     }
     crate::run::server::refuse_default_keys(env)?;
     let session = crate::session::session(plan, &args.session, env, Asking::Terminal(terminal))?;
-    let daemon = crate::run::daemon::client::start(env)?;
+    let daemon = crate::run::daemon::client::start(env, false)?;
     let client = format!("env --server, pid {}", nix::unistd::getppid().as_raw());
     let granted = daemon
         .hand(plan, &args.session, env, &session, Some(&client))?

@@ -14,7 +14,9 @@ pub fn run(args: &ServeArgs, env: &Environment) -> Result<()> {
     } else if args.revoke {
         Action::Revoke
     } else if args.background {
-        Action::Background
+        Action::Background {
+            verbose: args.verbose,
+        }
     } else {
         Action::Foreground {
             verbose: args.verbose,

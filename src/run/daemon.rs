@@ -97,7 +97,7 @@ pub fn log_path(env: &Environment) -> Result<PathBuf> {
 /// What `serve` was asked to do.
 pub enum Action {
     Foreground { verbose: bool },
-    Background,
+    Background { verbose: bool },
     Status,
     Stop,
     Revoke,
@@ -112,7 +112,7 @@ pub fn run(action: Action, env: &Environment, detached: bool) -> Result<()> {
             }
             serve(env, verbose)
         }
-        Action::Background => client::start(env).map(|daemon| {
+        Action::Background { verbose } => client::start(env, verbose).map(|daemon| {
             crate::say!(
                 "mfaexec: serve is running (pid {}); socket {}; log {}",
                 daemon.pid,

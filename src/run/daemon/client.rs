@@ -56,8 +56,9 @@ pub fn running(env: &Environment) -> Result<Option<Running>> {
     }))
 }
 
-/// The running daemon, started in the background first when there is none.
-pub fn start(env: &Environment) -> Result<Running> {
+/// The running daemon, started in the background first when there is none (`verbose`: it logs
+/// each request).
+pub fn start(env: &Environment, verbose: bool) -> Result<Running> {
     if let Some(daemon) = running(env)? {
         return Ok(daemon);
     }
@@ -83,6 +84,9 @@ pub fn start(env: &Environment) -> Result<Running> {
     let mut child = std::process::Command::new(exe)
         .arg("serve")
         .arg("--detached")
+        .args(verbose.then_some("-v"))
+        // A daemon keeps no directory of the user's busy (an unmount, a removed checkout).
+        .current_dir("/")
         .env_clear()
         .envs(env.for_children())
         .stdin(std::process::Stdio::null())

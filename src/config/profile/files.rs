@@ -141,55 +141,49 @@ impl Files {
     /// that is not a `[profile NAME]` (services, sso-session, and invalid ones the SDK warns
     /// about). Every other line is left empty.
     fn relevant_to(&self, profile: &str) -> std::collections::HashMap<std::ffi::OsString, Vec<u8>> {
-        use aws_runtime::env_config::file::EnvConfigFileKind as Kind;
-        let texts: Vec<(Kind, &std::path::PathBuf, &str)> = self
+        // One pass over each file makes an index of its sections; the profiles needed are
+        // found in the index, and the files rebuilt from it: a hit costs one look at each line
+        // however long the source_profile chain is (issue 18: four passes, and a String per
+        // section header, made a thousand profiles cost a hit 7 million instructions).
+        let files: Vec<(&std::path::PathBuf, &str, Vec<Section<'_>>)> = self
             .sources
             .iter()
             .map(|(kind, path)| {
                 let bytes = &self.contents[path.as_os_str()];
-                (*kind, path, std::str::from_utf8(bytes).unwrap_or(""))
+                let text = std::str::from_utf8(bytes).unwrap_or("");
+                (path, text, sections(text, *kind))
             })
             .collect();
-        let mut needed = vec![profile.to_owned(), "default".to_owned()];
+        let mut needed: Vec<&str> = vec![profile, "default"];
         let mut i = 0;
         while i < needed.len() && needed.len() <= MAX_CHAIN + 3 {
-            for (kind, _, text) in &texts {
-                let mut inside = false;
-                for line in text.lines() {
-                    if line.starts_with('[') {
-                        inside = section_profile(line, *kind).as_deref() == Some(&needed[i]);
-                    } else if inside
-                        && let Some((key, value)) = line.split_once('=')
-                        && key.trim().eq_ignore_ascii_case("source_profile")
-                    {
-                        let value = value.trim().to_owned();
-                        if !needed.contains(&value) {
-                            needed.push(value);
+            let name = needed[i];
+            for section in files.iter().flat_map(|(_, _, sections)| sections) {
+                if section.profile == Some(name) {
+                    for source in &section.sources {
+                        if !needed.contains(source) {
+                            needed.push(source);
                         }
                     }
                 }
             }
             i += 1;
         }
-        texts
-            .into_iter()
-            .map(|(kind, path, text)| {
+        files
+            .iter()
+            .map(|(path, text, sections)| {
                 let mut out = String::with_capacity(text.len());
-                let mut keep = true;
-                for line in text.split_inclusive('\n') {
-                    if line.starts_with('[') {
-                        keep = match section_profile(line, kind) {
-                            Some(name) => needed.contains(&name),
-                            None => true,
-                        };
-                    }
-                    if keep {
-                        out.push_str(line);
-                    } else if line.ends_with('\n') {
-                        out.push('\n');
+                for section in sections {
+                    let part = &text[section.start..section.end];
+                    if section.profile.is_none_or(|name| needed.contains(&name)) {
+                        out.push_str(part);
+                    } else {
+                        // Blanked line by line: line numbers in errors stay right.
+                        let lines = part.bytes().filter(|&b| b == b'\n').count();
+                        out.extend(std::iter::repeat_n('\n', lines));
                     }
                 }
-                (path.clone().into_os_string(), out.into_bytes())
+                ((*path).clone().into_os_string(), out.into_bytes())
             })
             .collect()
     }
@@ -223,23 +217,79 @@ impl Files {
     }
 }
 
+/// A stretch of an AWS file from one section header to the next (or the lines before the
+/// first header): the profile its header names (`None`: a config section that names no
+/// profile, or no header, which is always kept), and the values of its `source_profile` lines.
+struct Section<'a> {
+    profile: Option<&'a str>,
+    start: usize,
+    end: usize,
+    sources: Vec<&'a str>,
+}
+
+/// The sections of `text`, in order, covering all of it.
+fn sections(
+    text: &str,
+    kind: aws_runtime::env_config::file::EnvConfigFileKind,
+) -> Vec<Section<'_>> {
+    let mut out = Vec::new();
+    let mut current = Section {
+        profile: None,
+        start: 0,
+        end: 0,
+        sources: Vec::new(),
+    };
+    let mut pos = 0;
+    while pos < text.len() {
+        let end = text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1);
+        let line = &text[pos..end];
+        match line.as_bytes()[0] {
+            b'[' => {
+                current.end = pos;
+                out.push(std::mem::replace(
+                    &mut current,
+                    Section {
+                        profile: section_profile(line, kind),
+                        start: pos,
+                        end: 0,
+                        sources: Vec::new(),
+                    },
+                ));
+            }
+            // Only a line that can be `source_profile = ...` is looked into.
+            b's' | b'S' | b' ' | b'\t' if current.profile.is_some() => {
+                if let Some((key, value)) = line.split_once('=')
+                    && key.trim().eq_ignore_ascii_case("source_profile")
+                {
+                    current.sources.push(value.trim());
+                }
+            }
+            _ => {}
+        }
+        pos = end;
+    }
+    current.end = text.len();
+    out.push(current);
+    out
+}
+
 /// The profile a section header line names, as aws-config reads it: `[profile NAME]` or
 /// `[default]` in the config file, `[NAME]` in the credentials file; None for any other
 /// section of the config file (`[services x]`, `[sso-session y]`, an unprefixed `[name]`).
 fn section_profile(
     line: &str,
     kind: aws_runtime::env_config::file::EnvConfigFileKind,
-) -> Option<String> {
+) -> Option<&str> {
     use aws_runtime::env_config::file::EnvConfigFileKind as Kind;
     let inner = line.trim_end().strip_prefix('[')?;
     let inner = inner.split(']').next()?.trim();
     match kind {
-        Kind::Credentials => Some(inner.to_owned()),
+        Kind::Credentials => Some(inner),
         Kind::Config => {
             let mut words = inner.splitn(2, char::is_whitespace);
             match (words.next(), words.next()) {
-                (Some("profile"), Some(name)) => Some(name.trim().to_owned()),
-                (Some("default"), None) => Some("default".to_owned()),
+                (Some("profile"), Some(name)) => Some(name.trim()),
+                (Some("default"), None) => Some("default"),
                 _ => None,
             }
         }
@@ -320,4 +370,31 @@ pub fn names(set: &ProfileSet) -> Vec<String> {
     let mut names: Vec<String> = set.profiles().map(str::to_owned).collect();
     names.sort();
     names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_runtime::env_config::file::EnvConfigFileKind as Kind;
+
+    #[test]
+    fn sections_cover_the_file_and_find_every_source_profile_line() {
+        let text = "# top\n[default]\nregion = x\n[profile prod]\n  Source_Profile = alice\nrole_arn = r\n[services s]\nsts =\n  endpoint_url = u\n[profile other]\nsource_profile=default";
+        let all = sections(text, Kind::Config);
+        let joined: String = all.iter().map(|s| &text[s.start..s.end]).collect();
+        assert_eq!(joined, text);
+        let names: Vec<Option<&str>> = all.iter().map(|s| s.profile).collect();
+        assert_eq!(
+            names,
+            [None, Some("default"), Some("prod"), None, Some("other")]
+        );
+        assert_eq!(all[2].sources, ["alice"]);
+        assert_eq!(all[4].sources, ["default"]);
+        // `[services s]` names no profile: its lines are never taken for source_profile.
+        assert!(all[3].sources.is_empty());
+        let creds = sections("[alice]\nsource_profile = bob\n", Kind::Credentials);
+        assert_eq!(creds[1].profile, Some("alice"));
+        assert_eq!(creds[1].sources, ["bob"]);
+        assert!(sections("", Kind::Config).len() == 1);
+    }
 }

@@ -69,8 +69,11 @@ fn run() -> i32 {
     sys::sdklog::install(verbose);
     let env = Environment::from_process();
     sys::process::note_depth(&env);
-    // What the daemon left for the user (a session only a typed code can renew).
-    run::daemon::notices::show(&env);
+    // What the daemon left for the user (a session only a typed code can renew); not in the
+    // daemon itself, nor in the hidden start of a `--server` command.
+    if !matches!(cli.command, Command::Serve(_) | Command::Launch(_)) {
+        run::daemon::notices::show(&env);
+    }
     // The one right to read the terminal: the commands pass it down to every prompt; a
     // `--server` renewal, on a thread of its own, cannot hold it (issue 18, defect 2).
     let terminal = sys::tty::Terminal::take().expect("main takes the terminal once");

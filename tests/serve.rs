@@ -444,17 +444,20 @@ fn a_session_only_a_typed_code_renews_leaves_one_notice_for_the_next_command() {
         std::thread::sleep(Duration::from_millis(500));
     }
     let calls = assume_role_calls(&s).len();
-    let out = s.run(["list", "--names"]).success();
-    assert!(
-        out.stderr()
-            .contains("mfaexec: prod needs a new MFA code: mfaexec prod -r"),
-        "{}",
-        out.stderr()
+    // Not to a command whose stderr is no terminal (an SDK's credential-process, a script).
+    let piped = s.run(["list", "--names"]).success();
+    assert!(!piped.stderr().contains("needs"), "{}", piped.stderr());
+    let (_, shown) = s.terminal(&["list", "--names"]).finish();
+    assert_eq!(
+        shown
+            .matches("mfaexec: prod needs a new MFA code: mfaexec prod -r")
+            .count(),
+        1,
+        "{shown}"
     );
-    assert_eq!(out.stderr().lines().count(), 1, "{}", out.stderr());
     // Once: the next command says nothing.
-    let again = s.run(["list", "--names"]).success();
-    assert!(!again.stderr().contains("needs"), "{}", again.stderr());
+    let (_, again) = s.terminal(&["list", "--names"]).finish();
+    assert!(!again.contains("needs"), "{again}");
     // More requests open no key source and ask STS nothing.
     for _ in 0..5 {
         assert_eq!(get(uri, token).0, 200);

@@ -1,9 +1,11 @@
 //! "Only you can renew this": the daemon has no terminal, so it leaves one line in a file of
-//! its directory, and the next mfaexec command the user runs, in any terminal, prints it once
+//! its directory, and the next mfaexec command the user runs in a terminal (any terminal)
+//! prints it once
 //! (`mfaexec: prod needs a new MFA code: mfaexec prod -r`).
 //!
 //! The reader claims the file by renaming it to a name of its own first, so two commands
-//! started at once never both print it. On a cache hit this is one failing rename.
+//! started at once never both print it. On a cache hit this is an isatty and one failing
+//! rename.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -26,8 +28,12 @@ pub fn leave(notices: &Path, line: &str) {
 /// The notices are at most this long; more is not read.
 const MAX_NOTICES: u64 = 64 * 1024;
 
-/// Prints the notices the daemon left, once, and removes them.
+/// Prints the notices the daemon left, once, and removes them: only to a terminal, where the
+/// user reads it (an SDK running `credential-process` may keep its stderr to itself).
 pub fn show(env: &crate::sys::environ::Environment) {
+    if !nix::unistd::isatty(std::io::stderr()).unwrap_or(false) {
+        return;
+    }
     let Ok(paths) = super::Paths::of(env) else {
         return;
     };

@@ -817,3 +817,37 @@ fn a_direct_role_is_renewed_through_its_mfa_process() {
         with_code[1].params["TokenCode"]
     );
 }
+
+/// `warm` with the daemon running hands it each session it warmed; a shell asking for one of
+/// them later gets the held session, with no STS call.
+#[test]
+fn warm_hands_its_sessions_to_a_running_daemon() {
+    let s = sandbox();
+    let code_file = s.path("code");
+    s.mfa_process_on_prod(&format!("cat '{}'", code_file.display()));
+    std::fs::write(&code_file, s.code()).unwrap();
+    let daemon = Daemon::start(&s);
+    let out = s.run(["warm", "prod", "deploy"]).success();
+    out.stderr_has(&format!(
+        "handed to mfaexec serve (pid {}): prod, deploy",
+        daemon.pid
+    ));
+    let status = s.run(["serve", "--status"]).success().stdout();
+    for profile in ["prod", "deploy"] {
+        assert!(
+            status
+                .lines()
+                .any(|l| l.starts_with(profile) && l.contains("left") && l.ends_with(" 0")),
+            "{status}"
+        );
+    }
+    let calls = assume_role_calls(&s).len();
+    assert_eq!(calls, 2);
+    let vars = exported(&s.run(["env", "deploy", "--server"]).success());
+    let (code, body) = get(
+        &vars["AWS_CONTAINER_CREDENTIALS_FULL_URI"],
+        &vars["AWS_CONTAINER_AUTHORIZATION_TOKEN"],
+    );
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(assume_role_calls(&s).len(), calls);
+}

@@ -89,7 +89,11 @@ pub fn run(args: &WarmArgs, env: &Environment, terminal: Terminal) -> Result<()>
             outcome,
         });
     }
+    let handed = hand_to_daemon(&rows, env, &cache);
     crate::output::print_stdout(&table(&rows))?;
+    if let Some(line) = handed {
+        crate::say!("{line}");
+    }
     let failed: Vec<&str> = rows
         .iter()
         .filter(|r| r.outcome.is_err())
@@ -141,6 +145,53 @@ fn warm(
         };
     let session = session::session(&plan, &session_args, env, Asking::Terminal(terminal))?;
     Ok((session.expiration, origin))
+}
+
+/// With a credentials daemon running (`mfaexec serve`), each warmed session is handed to it,
+/// which then holds it until it expires; the line to say so, or why not.
+fn hand_to_daemon(rows: &[Row], env: &Environment, cache: &Cache) -> Option<String> {
+    let daemon = match crate::run::daemon::client::running(env) {
+        Ok(Some(daemon)) => daemon,
+        Ok(None) => return None,
+        Err(e) => {
+            return Some(format!(
+                "mfaexec: the sessions were not handed to mfaexec serve: {}",
+                e.message()
+            ));
+        }
+    };
+    let mut handed = Vec::new();
+    for row in rows.iter().filter(|r| r.outcome.is_ok()) {
+        let plan = profile::plan(
+            env,
+            &Request {
+                profile: &row.profile,
+                duration: None,
+                region: None,
+                console: false,
+            },
+        );
+        let Ok(plan) = plan else { continue };
+        let Some(entry) = cache.read(&crate::session::cache::key(&plan), now()) else {
+            continue;
+        };
+        let args = session_args(&row.profile, false);
+        if let Err(e) = daemon.hand(&plan, &args, env, &entry.session, None) {
+            return Some(format!(
+                "mfaexec: the session of `{}` was not handed to mfaexec serve: {}",
+                row.profile,
+                e.message()
+            ));
+        }
+        handed.push(row.profile.as_str());
+    }
+    (!handed.is_empty()).then(|| {
+        format!(
+            "mfaexec: handed to mfaexec serve (pid {}): {}",
+            daemon.pid,
+            handed.join(", ")
+        )
+    })
 }
 
 /// The expiry of the cached session `session::session` would hand out now: one with at least

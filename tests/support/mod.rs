@@ -474,6 +474,16 @@ impl Out {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect()
     }
+
+    /// The value of `name` in the child's `env` output; a test failure without it.
+    #[track_caller]
+    pub fn var(&self, name: &str) -> String {
+        self.env_lines()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+            .unwrap_or_else(|| panic!("no {name} in:\n{}", self.stdout()))
+    }
 }
 
 #[track_caller]

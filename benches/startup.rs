@@ -21,6 +21,9 @@ mod fake_sso;
 #[path = "../tests/support/fake_sts.rs"]
 #[allow(unused_imports)]
 mod fake_sts;
+#[path = "../tests/support/http.rs"]
+#[allow(dead_code)]
+mod http;
 #[path = "../tests/support/totp.rs"]
 #[allow(dead_code, unused_imports)]
 mod totp;

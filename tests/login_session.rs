@@ -48,27 +48,19 @@ fn fake_signin_now() -> u64 {
     crate::support::fake_sso::now()
 }
 
-fn var(out: &Out, name: &str) -> String {
-    out.env_lines()
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("no {name} in:\n{}", out.stdout()))
-}
-
 #[test]
 fn a_login_profile_runs_with_the_sessions_credentials_and_caches_them() {
     let (s, signin) = sandbox();
     token(&s, 900, "REFRESH-1");
     let out = s.run(["me", "--", "env"]).success();
-    assert_eq!(var(&out, "AWS_ACCESS_KEY_ID"), KEYS.0);
-    assert_eq!(var(&out, "AWS_REGION"), "eu-west-1");
+    assert_eq!(out.var("AWS_ACCESS_KEY_ID"), KEYS.0);
+    assert_eq!(out.var("AWS_REGION"), "eu-west-1");
     assert!(signin.calls().is_empty(), "good credentials: no renewal");
     assert!(s.calls().is_empty());
     // A cache hit reads no token: none is left.
     std::fs::remove_file(fake_signin::token_path(&s.home(), SESSION)).unwrap();
     let again = s.run(["me", "--", "env"]).success();
-    assert_eq!(var(&again, "AWS_ACCESS_KEY_ID"), KEYS.0);
+    assert_eq!(again.var("AWS_ACCESS_KEY_ID"), KEYS.0);
 }
 
 #[test]
@@ -84,7 +76,7 @@ fn due_credentials_are_renewed_by_the_sdk_at_the_signin_endpoint() {
     assert_eq!(calls[0].refresh_token.as_deref(), Some("REFRESH-1"));
     assert!(calls[0].dpop, "signed with the file's DPoP key");
     assert_eq!(
-        var(&out, "AWS_ACCESS_KEY_ID"),
+        out.var("AWS_ACCESS_KEY_ID"),
         signin.issued()[0].access_key_id
     );
     // The SDK wrote the renewed token back where the AWS CLI reads it.

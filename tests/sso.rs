@@ -47,24 +47,13 @@ fn valid_token(s: &Sandbox, sso: &FakeSso, name: &str) {
     );
 }
 
-fn var(out: &Out, name: &str) -> String {
-    out.env_lines()
-        .into_iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v)
-        .unwrap_or_else(|| panic!("no {name} in:\n{}", out.stdout()))
-}
-
 #[test]
 fn an_sso_session_profile_runs_with_the_portals_credentials_and_caches_them() {
     let (s, sso) = sandbox();
     valid_token(&s, &sso, "corp");
     let out = s.run(["dev", "--", "env"]).success();
-    assert_eq!(
-        var(&out, "AWS_ACCESS_KEY_ID"),
-        sso.issued()[0].access_key_id
-    );
-    assert_eq!(var(&out, "AWS_REGION"), "eu-west-1");
+    assert_eq!(out.var("AWS_ACCESS_KEY_ID"), sso.issued()[0].access_key_id);
+    assert_eq!(out.var("AWS_REGION"), "eu-west-1");
     let calls = sso.calls_of("GetRoleCredentials");
     assert_eq!(calls.len(), 1);
     assert_eq!(calls[0].token.as_deref(), Some(TOKEN));
@@ -80,7 +69,7 @@ fn an_sso_session_profile_runs_with_the_portals_credentials_and_caches_them() {
         .env_remove("AWS_ENDPOINT_URL_SSO_OIDC")
         .success();
     assert_eq!(
-        var(&again, "AWS_ACCESS_KEY_ID"),
+        again.var("AWS_ACCESS_KEY_ID"),
         sso.issued()[0].access_key_id
     );
     assert_eq!(sso.calls().len(), 1);
@@ -91,10 +80,7 @@ fn a_legacy_sso_profile_uses_the_token_named_by_its_start_url() {
     let (s, sso) = sandbox();
     valid_token(&s, &sso, START_URL);
     let out = s.run(["legacy", "--", "env"]).success();
-    assert_eq!(
-        var(&out, "AWS_ACCESS_KEY_ID"),
-        sso.issued()[0].access_key_id
-    );
+    assert_eq!(out.var("AWS_ACCESS_KEY_ID"), sso.issued()[0].access_key_id);
 }
 
 #[test]
@@ -150,10 +136,7 @@ fn an_expired_token_with_a_refresh_token_is_renewed_by_the_sdk() {
         Some("REFRESH-1"),
     );
     let out = s.run(["dev", "--", "env"]).success();
-    assert_eq!(
-        var(&out, "AWS_ACCESS_KEY_ID"),
-        sso.issued()[0].access_key_id
-    );
+    assert_eq!(out.var("AWS_ACCESS_KEY_ID"), sso.issued()[0].access_key_id);
     let refresh = sso.calls_of("CreateToken");
     assert_eq!(refresh.len(), 1, "{:?}", sso.calls());
     assert_eq!(refresh[0].token.as_deref(), Some("REFRESH-1"));
@@ -197,7 +180,7 @@ fn a_role_chained_from_an_sso_profile_is_signed_by_the_portals_key_for_at_most_a
     );
     let secs: u64 = assumes[0].params["DurationSeconds"].parse().unwrap();
     assert!(secs <= 3600, "{secs}");
-    assert_ne!(var(&out, "AWS_ACCESS_KEY_ID"), issued[0].access_key_id);
+    assert_ne!(out.var("AWS_ACCESS_KEY_ID"), issued[0].access_key_id);
     // The SSO profile's own session was cached on the way: `dev` now makes no call.
     s.run(["dev", "--", "true"]).success();
     assert_eq!(sso.calls_of("GetRoleCredentials").len(), 1);
@@ -322,7 +305,7 @@ fn a_web_identity_profile_assumes_its_role_with_the_token_file() {
     assert_eq!(calls[0].params["WebIdentityToken"], "eyJ.OIDC.token");
     assert_eq!(calls[0].access_key_id, "", "the call is unsigned");
     let issued = s.sts.issued();
-    assert_eq!(var(&out, "AWS_ACCESS_KEY_ID"), issued[0].access_key_id);
+    assert_eq!(out.var("AWS_ACCESS_KEY_ID"), issued[0].access_key_id);
     // Cached like any session.
     s.run(["ci", "--", "true"]).success();
     assert_eq!(s.calls().len(), 1);
@@ -441,10 +424,7 @@ fn the_profiles_services_section_sends_the_portal_call_to_its_endpoint() {
     let (s, sso) = services_sandbox();
     valid_token(&s, &sso, "corp");
     let out = s.run(["local", "--", "env"]).success();
-    assert_eq!(
-        var(&out, "AWS_ACCESS_KEY_ID"),
-        sso.issued()[0].access_key_id
-    );
+    assert_eq!(out.var("AWS_ACCESS_KEY_ID"), sso.issued()[0].access_key_id);
     assert_eq!(sso.calls_of("GetRoleCredentials").len(), 1);
     // --dry-run names the portal and where it was configured.
     let out = s.run(["local", "--dry-run", "--refresh"]).success();

@@ -242,6 +242,171 @@ fn all_warms_every_profile_with_a_role_or_mfa_serial_and_a_denied_one_fails_alon
     assert_eq!(sent.len(), 4);
 }
 
+/// The prompt of `warm` for `profile` on alice's device.
+fn prompt_for(s: &Sandbox, profile: &str) -> String {
+    format!("Enter MFA code for profile `{profile}` ({}): ", s.serial())
+}
+
+/// What a terminal shows after STS refused a code typed for `profile`.
+fn refused(s: &Sandbox, profile: &str) -> String {
+    format!(
+        "mfaexec: profile `{profile}`: the MFA code for {} was refused: it is wrong or was already used; wait for the next code",
+        s.serial()
+    )
+}
+
+// See: issue 19. A refused typed code failed the profile instead of being asked again.
+#[test]
+fn a_refused_typed_code_is_asked_again_and_the_next_one_warms_the_profile() {
+    let mut s = Sandbox::standard();
+    s.set("MFAEXEC_TOTP_STEP", STEP);
+    let mut t = s.terminal(&["warm", "prod"]);
+    t.expect(&prompt_for(&s, "prod"), 1);
+    let wrong = s.sts.stale_code(&s.serial());
+    t.send_line(&wrong);
+    t.expect(&refused(&s, "prod"), 1);
+    t.expect(&prompt_for(&s, "prod"), 2);
+    let good = s.code();
+    t.send_line(&good);
+    let (status, screen) = t.finish();
+    assert_eq!(status, Some(0), "{screen}");
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.starts_with("prod") && l.contains("new, with a typed code")),
+        "{screen}"
+    );
+    assert_no_secret(&screen);
+    // The refused call, then one with the next code: no other.
+    let calls = s.calls();
+    let seen: Vec<(&str, u16, Option<&str>)> = calls
+        .iter()
+        .map(|c| {
+            let code = c.params.get("TokenCode").map(String::as_str);
+            (c.action.as_str(), c.status, code)
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("AssumeRole", 403, Some(wrong.as_str())),
+            ("AssumeRole", 200, Some(good.as_str()))
+        ]
+    );
+    assert_eq!(s.cache_entries().len(), 1);
+}
+
+#[test]
+fn a_refused_code_typed_again_is_not_sent_and_the_tries_end_with_the_profile_alone() {
+    let mut s = Sandbox::standard();
+    s.set("MFAEXEC_TOTP_STEP", STEP);
+    let mut t = s.terminal(&["warm", "prod", "default"]);
+    let wrong = s.sts.stale_code(&s.serial());
+    t.expect(&prompt_for(&s, "prod"), 1);
+    t.send_line(&wrong);
+    t.expect(&refused(&s, "prod"), 1);
+    // The device may show the refused code still: it is not sent again.
+    t.expect(&prompt_for(&s, "prod"), 2);
+    t.send_line(&wrong);
+    t.expect(
+        "mfaexec: that code was already used, and a code works once",
+        1,
+    );
+    t.expect(&prompt_for(&s, "prod"), 3);
+    assert_eq!(codes_sent(&s), std::slice::from_ref(&wrong));
+    // Two more refused codes: three tries, as a normal run has, and prod fails alone.
+    s.sts.advance_clock(30);
+    t.send_line(&s.sts.stale_code(&s.serial()));
+    t.expect(&refused(&s, "prod"), 2);
+    t.expect(&prompt_for(&s, "prod"), 4);
+    s.sts.advance_clock(30);
+    t.send_line(&s.sts.stale_code(&s.serial()));
+    t.expect("mfaexec: profile `prod`: the MFA code for", 3);
+    t.expect(&prompt_for(&s, "default"), 1);
+    t.send_line(&s.code());
+    let (status, screen) = t.finish();
+    assert_eq!(status, Some(1), "{screen}");
+    assert!(
+        screen.contains("mfaexec: 1 of 2 profiles not warmed: prod"),
+        "{screen}"
+    );
+    assert!(
+        screen
+            .lines()
+            .any(|l| l.starts_with("default") && l.contains("new, with a typed code")),
+        "{screen}"
+    );
+    let sent = codes_sent(&s);
+    assert_eq!(sent.len(), 4, "{screen}");
+    let mut distinct = sent.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 4, "no code sent twice: {sent:?}");
+    assert_eq!(of(&s.calls(), "GetSessionToken").len(), 1);
+}
+
+#[test]
+fn ctrl_c_at_the_prompt_after_a_refused_code_stops_the_whole_run() {
+    let mut s = Sandbox::standard();
+    s.set("MFAEXEC_TOTP_STEP", STEP);
+    let mut t = s.terminal(&["warm", "prod", "default"]);
+    t.expect(&prompt_for(&s, "prod"), 1);
+    t.send_line(&s.sts.stale_code(&s.serial()));
+    t.expect(&refused(&s, "prod"), 1);
+    t.expect(&prompt_for(&s, "prod"), 2);
+    t.send(b"\x03");
+    let (status, screen) = t.finish();
+    assert_eq!(status, Some(130), "{screen}");
+    assert!(!screen.contains("`default`"), "{screen}");
+    assert_eq!(s.calls().len(), 1);
+}
+
+#[test]
+fn a_refused_mfa_process_code_waits_for_the_next_window_and_runs_it_once_more() {
+    let mut s = Sandbox::standard();
+    s.set("MFAEXEC_TOTP_STEP", STEP);
+    codes_on_demand(&s);
+    let serial = s.serial();
+    let child = s.spawn(&["warm", "prod"]);
+    let out = serve(&s, child, |n, _| {
+        if n == 1 {
+            s.sts.stale_code(&serial)
+        } else {
+            fresh(&s)
+        }
+    });
+    assert_eq!(out.code(), Some(0), "{}", out.stderr());
+    out.stderr_has(&format!(
+        "mfaexec: profile `prod`: the MFA code for {serial} was refused"
+    ))
+    .stderr_has("the next code in ");
+    assert!(!out.stderr().contains("Enter MFA code"), "{}", out.stderr());
+    assert_no_secret(&out.stderr());
+    assert_eq!(runs(&s), 2);
+    let statuses: Vec<u16> = s.calls().iter().map(|c| c.status).collect();
+    assert_eq!(statuses, [403, 200]);
+    assert!(row(&out, "prod").contains("new, with a code from mfa_process"));
+}
+
+#[test]
+fn an_mfa_process_whose_codes_are_refused_twice_fails_its_profile() {
+    let mut s = Sandbox::standard();
+    s.set("MFAEXEC_TOTP_STEP", STEP);
+    codes_on_demand(&s);
+    let serial = s.serial();
+    let child = s.spawn(&["warm", "prod"]);
+    // A different wrong code each run.
+    let out = serve(&s, child, |_, _| {
+        s.sts.advance_clock(30);
+        s.sts.stale_code(&serial)
+    });
+    assert_eq!(out.code(), Some(1), "{}", out.stderr());
+    out.stderr_has("hint: the codes came from the mfa_process of profile `default`");
+    assert_eq!(runs(&s), 2, "never a loop");
+    assert_eq!(s.calls().len(), 2);
+    assert!(row(&out, "prod").contains("failed: "));
+}
+
 #[test]
 fn the_totp_step_setting_is_checked() {
     let s = Sandbox::standard();

@@ -10,12 +10,13 @@
 use std::time::Duration;
 
 use super::profile_provider::SdkProfile;
+use super::sign_in::SignIn;
 use crate::aws::net::Network;
 use crate::aws::sts::Log;
 use crate::config::login_token;
 use crate::config::profile::{Login, Plan, ProviderEndpoints};
 use crate::creds::Session;
-use crate::error::{Class, Error, Result};
+use crate::error::{Error, Result};
 use crate::sys::environ::Environment;
 use crate::sys::tty::Terminal;
 
@@ -30,48 +31,31 @@ pub fn signin_url(plan: &Plan) -> (String, String) {
     }
 }
 
-/// Refuses a missing token, or credentials that have expired with nothing to renew them.
-/// Reads the token file, never the network.
-pub fn check_token(login: &Login, env: &Environment) -> Result<()> {
-    let place = login_token::path(env, login)
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "~/.aws/login/cache".to_owned());
-    match login_token::state(env, login) {
-        None => Err(Error::new(format!(
-            "profile `{}`: no `aws login` token ({place}): sign in with `{}`",
-            login.profile,
-            login.login_command()
-        ))
-        .hint(login_token::login_hint(login))),
-        Some(state) if state.expires <= crate::sys::time::now() && !state.refreshable => {
-            Err(ended(login))
-        }
-        Some(_) => Ok(()),
+/// How the token check and its errors name an `aws login` session.
+fn signing_in<'a>(login: &'a Login, env: &Environment) -> SignIn<'a> {
+    SignIn {
+        profile: &login.profile,
+        command: login.login_command(),
+        hint: login_token::login_hint(login),
+        place: login_token::path(env, login)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "~/.aws/login/cache".to_owned()),
+        token: "`aws login` token",
+        ended: "the `aws login` session has ended: sign in with",
+        what: "a new `aws login` sign-in",
     }
 }
 
-/// Only the user can sign in again: under `--server` this is handled like a typed MFA code.
-fn ended(login: &Login) -> Error {
-    Error::new(format!(
-        "profile `{}`: the `aws login` session has ended: sign in with `{}`",
-        login.profile,
-        login.login_command()
-    ))
-    .hint(login_token::login_hint(login))
-    .class(Class::NeedsUser {
-        what: "a new `aws login` sign-in",
-    })
+/// Refuses a missing token, or credentials that have expired with nothing to renew them.
+/// Reads the token file, never the network.
+pub fn check_token(login: &Login, env: &Environment) -> Result<()> {
+    let token = login_token::state(env, login).map(|s| (s.expires, s.refreshable));
+    signing_in(login, env).check(token)
 }
 
 /// Runs `aws login --profile P` (`--sso-login`), then checks the token it wrote.
 pub fn sign_in(login: &Login, env: &Environment, user: Terminal) -> Result<()> {
-    super::sign_in::run(
-        &login.profile,
-        &login.login_command(),
-        &login_token::login_hint(login),
-        env,
-        user,
-    )?;
+    signing_in(login, env).run(env, user)?;
     check_token(login, env)
 }
 
@@ -112,7 +96,7 @@ pub fn credentials(
         .map_err(|text| {
             let lower = text.to_ascii_lowercase();
             if lower.contains("expired") || lower.contains("reauthenticate") {
-                return ended(login);
+                return signing_in(login, env).ended();
             }
             Error::new(format!(
                 "profile `{}`: the `aws login` session of {} gave no credentials: {text}",

@@ -9,12 +9,13 @@
 use std::time::Duration;
 
 use super::profile_provider::SdkProfile;
+use super::sign_in::SignIn;
 use crate::aws::net::Network;
 use crate::aws::sts::Log;
 use crate::config::profile::{ProviderEndpoints, Sso};
 use crate::config::sso_token;
 use crate::creds::Session;
-use crate::error::{Class, Error, Result};
+use crate::error::{Error, Result};
 use crate::sys::environ::Environment;
 use crate::sys::tty::Terminal;
 
@@ -30,50 +31,33 @@ pub fn portal_url(sso: &Sso, endpoints: &ProviderEndpoints) -> (String, String) 
     }
 }
 
-/// Refuses a missing or expired token that the provider cannot renew: one line naming the
-/// profile and the command that signs in again. Reads the token file, never the network.
-pub fn check_token(sso: &Sso, env: &Environment) -> Result<()> {
-    let place = sso_token::path(env, sso)
-        .map(|p| p.display().to_string())
-        .unwrap_or_else(|| "~/.aws/sso/cache".to_owned());
-    match sso_token::state(env, sso) {
-        None => Err(Error::new(format!(
-            "profile `{}`: no IAM Identity Center token ({place}): sign in with `{}`",
-            sso.profile,
-            sso.login_command()
-        ))
-        .hint(sso_token::login_hint(sso))),
-        Some(state) if state.expires <= crate::sys::time::now() && !state.refreshable => {
-            Err(expired(sso))
-        }
-        Some(_) => Ok(()),
+/// How the token check and its errors name an IAM Identity Center profile.
+fn signing_in<'a>(sso: &'a Sso, env: &Environment) -> SignIn<'a> {
+    SignIn {
+        profile: &sso.profile,
+        command: sso.login_command(),
+        hint: sso_token::login_hint(sso),
+        place: sso_token::path(env, sso)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "~/.aws/sso/cache".to_owned()),
+        token: "IAM Identity Center token",
+        ended: "the IAM Identity Center token has expired: run",
+        what: "a new IAM Identity Center sign-in",
     }
 }
 
-/// Only the user can sign in again: under `--server` this is handled like a typed MFA code.
-fn expired(sso: &Sso) -> Error {
-    Error::new(format!(
-        "profile `{}`: the IAM Identity Center token has expired: run `{}`",
-        sso.profile,
-        sso.login_command()
-    ))
-    .hint(sso_token::login_hint(sso))
-    .class(Class::NeedsUser {
-        what: "a new IAM Identity Center sign-in",
-    })
+/// Refuses a missing or expired token that the provider cannot renew: one line naming the
+/// profile and the command that signs in again. Reads the token file, never the network.
+pub fn check_token(sso: &Sso, env: &Environment) -> Result<()> {
+    let token = sso_token::state(env, sso).map(|s| (s.expires, s.refreshable));
+    signing_in(sso, env).check(token)
 }
 
 /// Runs `aws sso login` for `sso` (`--sso-login`), then checks the token it wrote. It takes
 /// the `Terminal`, which only a run with the user in front of it has: a `--server` renewal
 /// cannot open a browser sign-in.
 pub fn sign_in(sso: &Sso, env: &Environment, user: Terminal) -> Result<()> {
-    super::sign_in::run(
-        &sso.profile,
-        &sso.login_command(),
-        &sso_token::login_hint(sso),
-        env,
-        user,
-    )?;
+    signing_in(sso, env).run(env, user)?;
     check_token(sso, env)
 }
 
@@ -129,7 +113,7 @@ pub fn role_credentials(
         .provide(&sso.region, timeout, net, &url)?
         .map_err(|text| {
             if text.contains("expired") || text.contains("UnauthorizedException") {
-                return expired(sso);
+                return signing_in(sso, env).ended();
             }
             Error::new(format!(
                 "profile `{}`: IAM Identity Center gave no credentials for role {} in {}: {text}",

@@ -1,7 +1,8 @@
 //! `mfaexec warm PROFILE... | --all` (issue 19): every named profile's session now, one after
 //! another, so that the rest of the day needs no code. A session still cached is kept; a chain
 //! whose first hop is cached (by an earlier profile of this run, too) needs no code; every other
-//! session with MFA gets a code of its own (`mfa::window`: a device takes a code once). A table
+//! session with MFA gets a code of its own (`mfa::window`: a device takes a code once). A code
+//! STS refuses is asked again, as a normal run does, but never one handed out before. A table
 //! of each profile's session ends the run; one that failed is in it, and makes the exit code 1.
 
 use std::io::Write;
@@ -11,10 +12,10 @@ use clap::{Args, FromArgMatches};
 
 use crate::cli::{SessionArgs, WarmArgs};
 use crate::config::limits;
-use crate::config::profile::{self, Plan, Request};
+use crate::config::profile::{self, Mfa, Plan, Request};
 use crate::error::{Error, Result};
 use crate::mfa::window::{CodeFrom, Codes};
-use crate::session::{self, cache::Cache};
+use crate::session::{self, CodeSource, cache::Cache};
 use crate::sys::environ::Environment;
 use crate::sys::time::{local_time, now};
 use crate::sys::tty::{Asking, EXIT_INTERRUPTED, Terminal};
@@ -129,21 +130,31 @@ fn warm(
             console: false,
         },
     )?;
-    let mut session_args = session_args(name, args.verbose);
+    let session_args = session_args(name, args.verbose);
     if let Some(expiration) = cached(&plan, env, cache)? {
         return Ok((expiration, Origin::Cache));
     }
+    let ask = Asking::Terminal(terminal);
     let origin =
         if let Some((_, _, from)) = session::cached_prefix(&plan, &session_args, env, cache) {
             Origin::Chain(from)
         } else if let Some(mfa) = &plan.mfa {
-            let (code, from) = codes.next(name, mfa, terminal)?;
-            session_args.token_code = Some(code);
-            Origin::Code(from)
+            let mut source = ProfileCodes {
+                codes,
+                profile: name,
+                mfa,
+                terminal,
+                tries: 0,
+                from: None,
+            };
+            let session = session::session_with_codes(&plan, &session_args, env, ask, &mut source)?;
+            // No code asked: another mfaexec cached the session while this one waited for it.
+            let origin = source.from.map_or(Origin::Cache, Origin::Code);
+            return Ok((session.expiration, origin));
         } else {
             Origin::NoMfa
         };
-    let session = session::session(&plan, &session_args, env, Asking::Terminal(terminal))?;
+    let session = session::session(&plan, &session_args, env, ask)?;
     Ok((session.expiration, origin))
 }
 
@@ -192,6 +203,46 @@ fn hand_to_daemon(rows: &[Row], env: &Environment, cache: &Cache) -> Option<Stri
             handed.join(", ")
         )
     })
+}
+
+/// The codes of one profile's session, from the run's `Codes`. After a refused code: typed,
+/// as many tries as a normal run gives; from mfa_process, one more (a process printing wrong
+/// codes would burn them for ever).
+struct ProfileCodes<'a> {
+    codes: &'a mut Codes,
+    profile: &'a str,
+    mfa: &'a Mfa,
+    terminal: Terminal,
+    tries: usize,
+    from: Option<CodeFrom>,
+}
+
+impl CodeSource for ProfileCodes<'_> {
+    fn first(&mut self) -> Result<String> {
+        let (code, from) = self.codes.next(self.profile, self.mfa, self.terminal)?;
+        self.tries = 1;
+        self.from = Some(from);
+        Ok(code)
+    }
+
+    fn after_refusal(&mut self, refused: Error) -> Result<String> {
+        let tries = match &self.mfa.process {
+            Some(_) => 2,
+            None => session::CODE_TRIES,
+        };
+        if self.tries >= tries {
+            return Err(match &self.mfa.process {
+                Some(p) => session::process_codes_refused(refused, p, &self.mfa.serial),
+                None => refused,
+            });
+        }
+        self.tries += 1;
+        let (code, from) =
+            self.codes
+                .after_refusal(self.profile, self.mfa, self.terminal, refused.message())?;
+        self.from = Some(from);
+        Ok(code)
+    }
 }
 
 /// The expiry of the cached session `session::session` would hand out now: one with at least

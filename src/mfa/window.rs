@@ -1,6 +1,7 @@
 //! Codes for several sessions in one run (`warm`). AWS accepts a code once per device
 //! (AWS-RULES §4), so a second session on a device waits for the next TOTP window, with a
-//! countdown, and no code is handed out twice, whether typed or printed by an mfa_process.
+//! countdown, and no code is handed out twice, whether typed or printed by an mfa_process, and
+//! whether STS took it or refused it.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -76,43 +77,97 @@ impl Codes {
                         "mfaexec: the mfa_process of profile `{}` printed a code already used for {serial}",
                         process.from
                     ));
-                    code = crate::mfa::from_process(process, self.process_timeout)?;
-                    if self.was_used(serial, &code) {
-                        return Err(Error::new(format!(
-                            "profile `{profile}`: the mfa_process of profile `{}` printed the same code again in the next TOTP window",
-                            process.from
-                        ))
-                        .hint(format!(
-                            "check that it reads the device of mfa_serial ({serial}), and the clocks"
-                        )));
-                    }
+                    code = self.process_code_once_more(profile, mfa, process)?;
                 }
                 (code, CodeFrom::Process)
             }
+            None => (self.typed(profile, serial, terminal)?, CodeFrom::Typed),
+        };
+        self.take(profile, serial, &code);
+        Ok((code, from))
+    }
+
+    /// Another code for `profile` after STS refused the last one handed out for it (`why`: what
+    /// STS said). That code stays recorded: it is never handed out again, as a code STS refused
+    /// may have been used elsewhere. Typed: asked again at once (the refused one may be a typo).
+    /// From mfa_process: its next window's code, the process run once more.
+    pub fn after_refusal(
+        &mut self,
+        profile: &str,
+        mfa: &Mfa,
+        terminal: Terminal,
+        why: &str,
+    ) -> Result<(String, CodeFrom)> {
+        let serial = mfa.serial.as_str();
+        let (code, from) = match &mfa.process {
+            Some(process) => {
+                self.wait(&format!("mfaexec: profile `{profile}`: {why}"));
+                (
+                    self.process_code_once_more(profile, mfa, process)?,
+                    CodeFrom::Process,
+                )
+            }
             None => {
-                let question = format!("Enter MFA code for profile `{profile}` ({serial}): ");
-                let mut code = crate::mfa::prompt_with(terminal, serial, &question)?;
-                let mut tries = 1;
-                while self.was_used(serial, &code) {
-                    if tries == REUSED_TRIES {
-                        return Err(Error::new(format!(
-                            "profile `{profile}`: every code typed for {serial} was already used in this run"
-                        ))
-                        .hint("a code works once: type the one your device shows after it changes"));
-                    }
-                    tries += 1;
-                    self.wait("mfaexec: that code was already used, and a code works once");
-                    code = crate::mfa::prompt_with(terminal, serial, &question)?;
-                }
-                (code, CodeFrom::Typed)
+                terminal.say(&format!(
+                    "mfaexec: profile `{profile}`: {why}; wait for the next code"
+                ));
+                (self.typed(profile, serial, terminal)?, CodeFrom::Typed)
             }
         };
+        self.take(profile, serial, &code);
+        Ok((code, from))
+    }
+
+    /// The mfa_process's code in a window after one whose code was used: an error if it prints
+    /// a used code again (it reads another device, or its clock is off).
+    fn process_code_once_more(
+        &self,
+        profile: &str,
+        mfa: &Mfa,
+        process: &crate::config::profile::Located,
+    ) -> Result<String> {
+        let serial = mfa.serial.as_str();
+        let code = crate::mfa::from_process(process, self.process_timeout)?;
+        if self.was_used(serial, &code) {
+            return Err(Error::new(format!(
+                "profile `{profile}`: the mfa_process of profile `{}` printed the same code again in the next TOTP window",
+                process.from
+            ))
+            .hint(format!(
+                "check that it reads the device of mfa_serial ({serial}), and the clocks"
+            )));
+        }
+        Ok(code)
+    }
+
+    /// A code typed for `profile`, asked again (after the next window) while it is one already
+    /// handed out.
+    fn typed(&self, profile: &str, serial: &str, terminal: Terminal) -> Result<String> {
+        let question = format!("Enter MFA code for profile `{profile}` ({serial}): ");
+        let mut code = crate::mfa::prompt_with(terminal, serial, &question)?;
+        let mut tries = 1;
+        while self.was_used(serial, &code) {
+            if tries == REUSED_TRIES {
+                return Err(Error::new(format!(
+                    "profile `{profile}`: every code typed for {serial} was already used in this run"
+                ))
+                .hint("a code works once: type the one your device shows after it changes"));
+            }
+            tries += 1;
+            self.wait("mfaexec: that code was already used, and a code works once");
+            code = crate::mfa::prompt_with(terminal, serial, &question)?;
+        }
+        Ok(code)
+    }
+
+    /// Records `code` as handed out, before STS is asked: accepted or refused, it is not
+    /// handed out again.
+    fn take(&mut self, profile: &str, serial: &str, code: &str) {
         self.used.entry(serial.to_owned()).or_default().push(Used {
-            code: code.clone(),
+            code: code.to_owned(),
             at_ms: now_ms(),
             profile: profile.to_owned(),
         });
-        Ok((code, from))
     }
 
     fn was_used(&self, serial: &str, code: &str) -> bool {
@@ -206,6 +261,21 @@ mod tests {
             ("123456".to_owned(), CodeFrom::Process)
         );
         let err = codes.next("b", &mfa, Terminal::for_tests()).unwrap_err();
+        assert!(
+            err.message().contains("printed the same code again"),
+            "{}",
+            err.message()
+        );
+    }
+
+    #[test]
+    fn a_refused_code_is_not_handed_out_again() {
+        let mut codes = Codes::new(Duration::from_millis(50), Duration::from_secs(10));
+        let mfa = device("echo 123456");
+        codes.next("a", &mfa, Terminal::for_tests()).unwrap();
+        let err = codes
+            .after_refusal("a", &mfa, Terminal::for_tests(), "the code was refused")
+            .unwrap_err();
         assert!(
             err.message().contains("printed the same code again"),
             "{}",

@@ -21,7 +21,7 @@ use crate::sys::tty::{Asking, Terminal};
 use cache::Cache;
 
 /// How many codes a prompting user may try when STS says one is wrong or used.
-const CODE_TRIES: usize = 3;
+pub const CODE_TRIES: usize = 3;
 /// A session's recorded issue time follows STS's clock by the call's latency: a session obtained
 /// for exactly the asked duration may look a little shorter.
 const ISSUE_SLACK_SECS: i64 = 60;
@@ -31,6 +31,28 @@ const ISSUE_SLACK_SECS: i64 = 60;
 /// `ask`: whether the code (or a key store's passphrase) may be asked on the terminal.
 pub fn session(plan: &Plan, args: &SessionArgs, env: &Environment, ask: Asking) -> Result<Session> {
     session_remembering(plan, args, env, None, ask)
+}
+
+/// MFA codes that the caller hands out, in place of -t, the mfa_process or the prompt: `warm`,
+/// whose sessions share devices, and a device takes each code once. Asked only when a call
+/// needs a code, so a session found cached (or a chain from a cached hop) costs none.
+pub trait CodeSource {
+    /// The code of the first call.
+    fn first(&mut self) -> Result<String>;
+    /// Another code after STS refused the last one (`refused`: its error, to end with when no
+    /// other code should be tried).
+    fn after_refusal(&mut self, refused: Error) -> Result<String>;
+}
+
+/// As `session`, with the new session's MFA codes from `codes`.
+pub fn session_with_codes(
+    plan: &Plan,
+    args: &SessionArgs,
+    env: &Environment,
+    ask: Asking,
+    codes: &mut dyn CodeSource,
+) -> Result<Session> {
+    obtain(plan, args, env, None, ask, Some(codes))
 }
 
 /// The session of a chain's first hop, kept in the memory of a process that renews its session
@@ -57,6 +79,17 @@ pub fn session_remembering(
     memory: Option<&Memory>,
     ask: Asking,
 ) -> Result<Session> {
+    obtain(plan, args, env, memory, ask, None)
+}
+
+fn obtain(
+    plan: &Plan,
+    args: &SessionArgs,
+    env: &Environment,
+    memory: Option<&Memory>,
+    ask: Asking,
+    codes: Option<&mut dyn CodeSource>,
+) -> Result<Session> {
     limits::check_settings(env)?;
     crate::sys::process::refuse_nested(&plan.profile, env)?;
     let cache = match Cache::open(env) {
@@ -67,7 +100,7 @@ pub fn session_remembering(
         }
     };
     let Some(cache) = cache else {
-        return fresh_session(plan, args, env, None, memory, None, ask);
+        return fresh_session(plan, args, env, None, memory, None, ask, codes);
     };
     let key = cache::key(plan);
     let window = cache::refresh_window(env)?;
@@ -119,7 +152,7 @@ pub fn session_remembering(
     };
     let mut early = None;
     if prefix.is_none() {
-        code_from(plan, args, ask)?;
+        code_from(plan, args, ask, codes.is_some())?;
         if plan.source.keys.is_none()
             && matches!(
                 plan.source.kind,
@@ -143,7 +176,7 @@ pub fn session_remembering(
         Err(cache::LockFailure::TimedOut(e)) => return Err(e),
         Err(cache::LockFailure::Unusable(e)) => {
             warn_no_cache(&e);
-            return fresh_session(plan, args, env, None, memory, early, ask);
+            return fresh_session(plan, args, env, None, memory, early, ask, codes);
         }
     };
     // Whoever held the lock may have just written the session this process needs.
@@ -154,7 +187,7 @@ pub fn session_remembering(
     {
         return Ok(hit(entry));
     }
-    let session = fresh_session(plan, args, env, Some(&cache), None, early, ask)?;
+    let session = fresh_session(plan, args, env, Some(&cache), None, early, ask, codes)?;
     let entry = cache::Entry {
         profile: plan.profile.clone(),
         role_arn: plan.hops.last().map(|h| h.role_arn.clone()),
@@ -188,14 +221,22 @@ enum CodeFrom<'p> {
     Process(&'p Located),
     /// Typed at the terminal: only with the foreground's `Terminal`.
     Typed(Terminal),
+    /// From the caller's `CodeSource`.
+    Supplied,
 }
 
-/// The code's source: -t, else the profile's mfa_process, else the terminal, if asking is
-/// allowed; else an error of class `NeedsUser`.
-fn code_from<'p>(plan: &'p Plan, args: &SessionArgs, ask: Asking) -> Result<CodeFrom<'p>> {
+/// The code's source: -t, else the caller's (`supplied`), else the profile's mfa_process, else
+/// the terminal, if asking is allowed; else an error of class `NeedsUser`.
+fn code_from<'p>(
+    plan: &'p Plan,
+    args: &SessionArgs,
+    ask: Asking,
+    supplied: bool,
+) -> Result<CodeFrom<'p>> {
     Ok(match (&plan.mfa, &args.token_code, ask) {
         (None, _, _) => CodeFrom::None,
         (Some(_), Some(flag), _) => CodeFrom::Flag(mfa::from_flag(flag)?),
+        (Some(_), None, _) if supplied => CodeFrom::Supplied,
         (Some(m), None, _) if m.process.is_some() => {
             CodeFrom::Process(m.process.as_ref().expect("guarded by is_some"))
         }
@@ -225,6 +266,7 @@ fn log_reading_keys(plan: &Plan, args: &SessionArgs) {
 /// A new session from STS: asks for the code (unless given), and asks again after a refused
 /// code when the user is at the terminal. `early`: the keys, when they were read before the
 /// cache lock.
+#[allow(clippy::too_many_arguments)]
 fn fresh_session(
     plan: &Plan,
     args: &SessionArgs,
@@ -233,6 +275,7 @@ fn fresh_session(
     memory: Option<&Memory>,
     early: Option<Keys>,
     ask: Asking,
+    mut codes: Option<&mut dyn CodeSource>,
 ) -> Result<Session> {
     let log = crate::error::log_to_stderr(args.verbose);
     for note in &plan.notes {
@@ -274,7 +317,7 @@ fn fresh_session(
         return provided_session(plan, args, env, (timeout, &net), &log, memory, ask);
     }
     // Whether only the user could give the code is settled before any key source is opened.
-    let from = code_from(plan, args, ask)?;
+    let from = code_from(plan, args, ask, codes.is_some())?;
     // The keys: read from a store, or from a credential_process, only now that a session is
     // really needed, and only once.
     let keys = match early {
@@ -309,6 +352,7 @@ fn fresh_session(
         CodeFrom::Typed(terminal) => Some(*terminal),
         _ => None,
     };
+    let supplied = matches!(from, CodeFrom::Supplied);
     let serial = plan.mfa.as_ref().map_or("", |m| m.serial.as_str());
     let mut code = match from {
         CodeFrom::None => None,
@@ -318,6 +362,7 @@ fn fresh_session(
             Some(mfa::from_process(p, mfa_process_timeout(env)?)?)
         }
         CodeFrom::Typed(terminal) => Some(mfa::prompt(terminal, serial)?),
+        CodeFrom::Supplied => Some(codes.as_deref_mut().expect("supplied").first()?),
     };
     let mut tries = 1;
     let mut sessions = loop {
@@ -328,6 +373,10 @@ fn fresh_session(
         };
         match sts::obtain_hops(plan, start, code.as_deref(), timeout, &net, &log) {
             Ok(sessions) => break sessions,
+            // The caller's codes: how often, and which, is for it to say.
+            Err(sts::Failure::InvalidCode(e)) if supplied => {
+                code = Some(codes.as_deref_mut().expect("supplied").after_refusal(e)?);
+            }
             Err(sts::Failure::InvalidCode(e)) if typing.is_some() && tries < CODE_TRIES => {
                 let terminal = typing.expect("guarded by is_some");
                 tries += 1;
@@ -356,10 +405,7 @@ fn fresh_session(
             }
             Err(sts::Failure::InvalidCode(e)) if process.is_some() => {
                 let p = process.expect("guarded by is_some");
-                return Err(e.hint(format!(
-                    "the codes came from the mfa_process of profile `{}`: check that it reads the device of mfa_serial ({})",
-                    p.from, serial
-                )));
+                return Err(process_codes_refused(e, p, serial));
             }
             Err(failure) => return Err(failure.into_error()),
         }
@@ -386,6 +432,15 @@ fn fresh_session(
     let session = sessions.pop().expect("every plan makes at least one call");
     announce(plan, &session);
     Ok(session)
+}
+
+/// The end of the tries when STS refused the codes an mfa_process printed: it may read
+/// another device.
+pub fn process_codes_refused(refused: Error, process: &Located, serial: &str) -> Error {
+    refused.hint(format!(
+        "the codes came from the mfa_process of profile `{}`: check that it reads the device of mfa_serial ({serial})",
+        process.from
+    ))
 }
 
 /// A session from one of the SDK's providers (IAM Identity Center, web identity): the role

@@ -10,8 +10,7 @@
 
 #![allow(dead_code)]
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -22,6 +21,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use super::fake_sso::rfc3339;
+use super::http::read_request;
 
 /// A P-256 key made for these tests with `openssl ecparam -name prime256v1 -genkey -noout`:
 /// the DPoP key the AWS CLI keeps in the token file, which the SDK signs each renewal with.
@@ -175,32 +175,12 @@ pub fn write_token(
 fn serve(stream: TcpStream, state: &Mutex<State>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
+    let Ok(Some(request)) = read_request(&mut reader, &mut &stream) else {
         return;
-    }
-    let mut parts = line.split_whitespace();
-    let (method, path) = (
-        parts.next().unwrap_or("").to_owned(),
-        parts.next().unwrap_or("").to_owned(),
-    );
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-        }
-    }
-    let len: usize = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; len];
-    let _ = reader.read_exact(&mut body);
-    let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    };
+    let (method, path) = (&request.method, &request.path);
+    let json: serde_json::Value =
+        serde_json::from_slice(&request.body).unwrap_or(serde_json::Value::Null);
     let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(str::to_owned);
     let (status, error_type, answer) = {
         let mut s = state.lock().unwrap();
@@ -252,7 +232,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             path: path.clone(),
             grant_type: text("grantType"),
             refresh_token,
-            dpop: headers.contains_key("dpop"),
+            dpop: request.header("dpop").is_some(),
             status,
         });
         (status, error_type, answer)

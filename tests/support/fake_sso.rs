@@ -10,7 +10,7 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sha1::{Digest, Sha1};
 
 use super::fake_sts::RoleSessionRegistrar;
+use super::http::read_request;
 
 /// One request as the fake saw it.
 #[derive(Clone, Debug)]
@@ -216,33 +217,12 @@ fn serve(
 ) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut line = String::new();
-    if reader.read_line(&mut line).is_err() {
+    let Ok(Some(request)) = read_request(&mut reader, &mut &stream) else {
         return;
-    }
-    let mut parts = line.split_whitespace();
-    let (method, target) = (
-        parts.next().unwrap_or("").to_owned(),
-        parts.next().unwrap_or("").to_owned(),
-    );
-    let mut headers = HashMap::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
-        }
-    }
-    let len: usize = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; len];
-    let _ = reader.read_exact(&mut body);
-    let (path, query) = target.split_once('?').unwrap_or((&target, ""));
-    let query: HashMap<String, String> = query
+    };
+    let (method, path, body) = (&request.method, request.path.as_str(), &request.body);
+    let query: HashMap<String, String> = request
+        .query
         .split('&')
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| (k.to_owned(), decode(v)))
@@ -251,7 +231,7 @@ fn serve(
         let mut p = portal.lock().unwrap();
         match (method.as_str(), path) {
             ("GET", "/federation/credentials") => {
-                let token = headers.get("x-amz-sso_bearer_token").cloned();
+                let token = request.header("x-amz-sso_bearer_token").map(str::to_owned);
                 let valid = token
                     .as_ref()
                     .and_then(|t| p.access_tokens.get(t))
@@ -306,7 +286,7 @@ fn serve(
             }
             ("POST", "/token") => {
                 let json: serde_json::Value =
-                    serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+                    serde_json::from_slice(body).unwrap_or(serde_json::Value::Null);
                 let refresh = json
                     .get("refreshToken")
                     .and_then(|v| v.as_str())

@@ -3,7 +3,7 @@
 //! machine's own AWS setup or reaches the internet.
 //!
 //! What several test files share lives here, beside the sandbox: `fake_sts` (with `fake_iam`)
-//! and `totp`, the fakes; `net`, proxies, a test CA and a TLS front; `keyring` and `keys`, the
+//! and `totp`, the fakes, with `http`, their request reader; `net`, proxies, a test CA and a TLS front; `keyring` and `keys`, the
 //! key stores; `pty` and `shell`, terminals, shells and tmux; `aws_cli`, the real AWS CLI.
 
 #![allow(dead_code)]
@@ -12,6 +12,7 @@ pub mod aws_cli;
 pub mod fake_signin;
 pub mod fake_sso;
 pub mod fake_sts;
+pub mod http;
 pub mod keyring;
 pub mod keys;
 pub mod net;
@@ -472,6 +473,16 @@ impl Out {
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect()
+    }
+
+    /// The value of `name` in the child's `env` output; a test failure without it.
+    #[track_caller]
+    pub fn var(&self, name: &str) -> String {
+        self.env_lines()
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+            .unwrap_or_else(|| panic!("no {name} in:\n{}", self.stdout()))
     }
 }
 

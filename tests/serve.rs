@@ -2,8 +2,8 @@
 //! clients (`env --server`, `PROFILE --server -- CMD`). The daemon runs in each test's own
 //! XDG_RUNTIME_DIR, and is stopped (or killed) when the test ends.
 //!
-//! Renewal is made quick as in tests/server.rs: `MFAEXEC_REFRESH_WINDOW=890` with `-d 15m`
-//! makes a session due 10 seconds after STS issued it.
+//! Renewal is made quick as in tests/server.rs (whose sandbox this is):
+//! `MFAEXEC_REFRESH_WINDOW=890` with `-d 15m` makes a session due 10 seconds after STS issued it.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -17,24 +17,14 @@ use crate::support::fake_sts::Role;
 use crate::support::shell::{self, SHELLS, Tmux};
 use crate::support::*;
 
-const WINDOW: u64 = 890;
-
-/// alice's keys under `[alice]` (an SDK would prefer keys of `[default]` to the endpoint),
-/// `prod` a direct role, `deploy` a chain behind it; the daemon's directories in the sandbox.
+/// tests/server.rs's sandbox (alice's keys under `[alice]`, `prod` a direct role, `deploy` a
+/// chain behind it), with the daemon's directories in it.
 fn sandbox() -> Sandbox {
     configure(Sandbox::standard())
 }
 
-fn configure(mut s: Sandbox) -> Sandbox {
-    s.credentials(&s.alice_keys_section("alice"));
-    s.config(&format!(
-        "[profile alice]\nmfa_serial = {serial}\n\n\
-         [profile prod]\nrole_arn = {ADMIN}\nsource_profile = alice\nmfa_serial = {serial}\nduration_seconds = 43200\nregion = eu-west-1\n\n\
-         [profile deploy]\nrole_arn = {DEPLOY}\nsource_profile = prod\nregion = eu-west-1\n",
-        serial = s.serial()
-    ));
-    s.set("MFAEXEC_REFRESH_WINDOW", &WINDOW.to_string());
-    s.set("AWS_EC2_METADATA_DISABLED", "true");
+fn configure(s: Sandbox) -> Sandbox {
+    let mut s = crate::server::alice_apart(s);
     let run = s.path("run");
     std::fs::create_dir_all(&run).unwrap();
     std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700)).unwrap();

@@ -25,7 +25,11 @@ const SLOW_WINDOW: u64 = 880;
 /// prefer keys of the default profile to the endpoint), `prod` a direct role and `deploy` a
 /// chain behind it.
 fn sandbox() -> Sandbox {
-    let mut s = Sandbox::standard();
+    alice_apart(Sandbox::standard())
+}
+
+/// `s` set up as `sandbox()` is: also for the daemon's tests (tests/serve.rs).
+pub(crate) fn alice_apart(mut s: Sandbox) -> Sandbox {
     s.credentials(&s.alice_keys_section("alice"));
     s.config(&format!(
         "[profile alice]\nmfa_serial = {serial}\n\n\

@@ -14,8 +14,8 @@ pub mod client;
 mod control;
 pub mod notices;
 
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
+use std::fs::File;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -153,14 +153,7 @@ pub fn run(action: Action, env: &Environment, detached: bool) -> Result<()> {
 /// The lock that makes this the one daemon of the user: held (by the open file) until the
 /// process ends, however it ends.
 fn take_lock(paths: &Paths) -> Result<Option<Flock<File>>> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(nix::libc::O_NOFOLLOW | nix::libc::O_CLOEXEC)
-        .open(&paths.lock)
+    let file = crate::sys::files::open_lock_file(&paths.lock)
         .map_err(|e| Error::new(format!("cannot open {}: {e}", paths.lock.display())))?;
     match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
         Ok(lock) => Ok(Some(lock)),

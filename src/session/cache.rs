@@ -122,14 +122,7 @@ impl Cache {
     ) -> Result<Lock, LockFailure> {
         let unusable = LockFailure::Unusable;
         let path = self.dir.join(format!("{key}.lock"));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(OFlag::O_NOFOLLOW.bits())
-            .open(&path)
+        let file = crate::sys::files::open_lock_file(&path)
             .map_err(|e| unusable(Error::new(format!("cannot open {}: {e}", path.display()))))?;
         let meta = file
             .metadata()

@@ -83,6 +83,18 @@ fn size(bytes: u64) -> String {
     }
 }
 
+/// Opens (creating it 0600) a lock file for `flock`, never through a symlink.
+pub fn open_lock_file(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(OFlag::O_NOFOLLOW.bits())
+        .open(path)
+}
+
 /// Creates `dir` 0700 (and its parents) when missing, then checks it as [`check_private`]
 /// does. `variable` is the setting that moves it (`XDG_CACHE_HOME`), named in the hint.
 pub fn prepare_private_dir(dir: &Path, variable: &str) -> Result<()> {

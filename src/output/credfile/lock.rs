@@ -1,12 +1,12 @@
 //! The credentials file's lock: an `flock` on a sidecar file, since the rename that replaces
 //! the file would take a lock on the file itself with it.
 
-use std::fs::{self, File, OpenOptions};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::fs::{self, File};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use nix::fcntl::{Flock, FlockArg, OFlag};
+use nix::fcntl::{Flock, FlockArg};
 
 use crate::config::limits;
 use crate::error::{Error, Result};
@@ -26,15 +26,7 @@ impl FileLock {
         let cannot =
             |e: &dyn std::fmt::Display| Error::new(format!("cannot lock {}: {e}", path.display()));
         loop {
-            let file = OpenOptions::new()
-                .read(true)
-                .write(true)
-                .create(true)
-                .truncate(false)
-                .mode(0o600)
-                .custom_flags(OFlag::O_NOFOLLOW.bits())
-                .open(path)
-                .map_err(|e| cannot(&e))?;
+            let file = crate::sys::files::open_lock_file(path).map_err(|e| cannot(&e))?;
             let mut file = file;
             let locked = loop {
                 match Flock::lock(file, FlockArg::LockExclusiveNonblock) {

@@ -59,9 +59,7 @@ fn served(
     let session = crate::session::session(plan, &args.session, env, Asking::Terminal(terminal))?;
     let daemon = crate::run::daemon::client::start(env, false)?;
     let client = format!("env --server, pid {}", nix::unistd::getppid().as_raw());
-    let granted = daemon
-        .hand(plan, &args.session, env, &session, Some(&client))?
-        .ok_or_else(|| Error::new("mfaexec serve gave no token"))?;
+    let granted = daemon.grant(plan, &args.session, env, &session, &client)?;
     let text = shell::render(
         args.format,
         &vars::for_server(plan, &granted.uri, granted.token.expose()),

@@ -125,37 +125,15 @@ fn row(set: &ProfileSet, name: &str, env: &Environment, cache: &Result<Option<Ca
     };
     let keys = match (&plan, &sso) {
         // The token's own expiry, read from its file: nothing is refreshed for a listing.
-        (Ok(_), Some(sso)) => match crate::config::sso_token::state(env, sso) {
-            None => "sso, no token".to_owned(),
-            Some(t) if t.expires > crate::sys::time::now() => format!(
-                "sso, token until {}",
-                crate::sys::time::local_time(t.expires)
-            ),
-            Some(t) if t.refreshable => format!(
-                "sso, token expired {} (refreshable)",
-                crate::sys::time::local_time(t.expires)
-            ),
-            Some(t) => format!(
-                "sso, token expired {}",
-                crate::sys::time::local_time(t.expires)
-            ),
-        },
+        (Ok(_), Some(sso)) => token_text(
+            "sso",
+            crate::config::sso_token::state(env, sso).map(|t| (t.expires, t.refreshable)),
+        ),
         // The credentials' expiry, read from the file: nothing is renewed for a listing.
-        (Ok(_), None) if let Some(l) = &login => match crate::config::login_token::state(env, l) {
-            None => "login, no token".to_owned(),
-            Some(t) if t.expires > crate::sys::time::now() => format!(
-                "login, token until {}",
-                crate::sys::time::local_time(t.expires)
-            ),
-            Some(t) if t.refreshable => format!(
-                "login, token expired {} (refreshable)",
-                crate::sys::time::local_time(t.expires)
-            ),
-            Some(t) => format!(
-                "login, token expired {}",
-                crate::sys::time::local_time(t.expires)
-            ),
-        },
+        (Ok(_), None) if let Some(l) = &login => token_text(
+            "login",
+            crate::config::login_token::state(env, l).map(|t| (t.expires, t.refreshable)),
+        ),
         (Ok(plan), None) => match plan.source.access_key_id() {
             Some(id) => format!("{} {id}", plan.source.origin()),
             None => plan.source.origin(),
@@ -194,6 +172,20 @@ fn row(set: &ProfileSet, name: &str, env: &Environment, cache: &Result<Option<Ca
         keys,
         state,
         served: false,
+    }
+}
+
+/// The KEYS cell of a profile signed in with a token (`sso`, `login`): its expiry and whether
+/// it can be refreshed, as read from its file.
+fn token_text(kind: &str, token: Option<(i64, bool)>) -> String {
+    let at = crate::sys::time::local_time;
+    match token {
+        None => format!("{kind}, no token"),
+        Some((expires, _)) if expires > crate::sys::time::now() => {
+            format!("{kind}, token until {}", at(expires))
+        }
+        Some((expires, true)) => format!("{kind}, token expired {} (refreshable)", at(expires)),
+        Some((expires, false)) => format!("{kind}, token expired {}", at(expires)),
     }
 }
 
@@ -237,30 +229,7 @@ fn table(rows: &[Row]) -> String {
             .map(|cell| crate::error::visible(&cell).into_owned())
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut push = |cols: [&str; 6]| {
-        let mut line = String::new();
-        for (i, col) in cols.iter().enumerate() {
-            if i == 5 {
-                line.push_str(col);
-            } else {
-                line.push_str(&format!("{col:<w$}  ", w = widths[i]));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    };
-    push(header);
-    for row in &cells {
-        push([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]);
-    }
-    out
+    crate::output::table(header, &cells)
 }
 
 fn to_json(r: &Row) -> serde_json::Value {

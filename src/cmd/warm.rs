@@ -187,7 +187,7 @@ fn hand_to_daemon(rows: &[Row], env: &Environment, cache: &Cache) -> Option<Stri
             continue;
         };
         let args = session_args(&row.profile, false);
-        if let Err(e) = daemon.hand(&plan, &args, env, &entry.session, None) {
+        if let Err(e) = daemon.hold(&plan, &args, env, &entry.session) {
             return Some(format!(
                 "mfaexec: the session of `{}` was not handed to mfaexec serve: {}",
                 row.profile,
@@ -309,27 +309,5 @@ fn table(rows: &[Row]) -> String {
                 .map(|cell| crate::error::visible(&cell).into_owned())
         })
         .collect();
-    let header = ["PROFILE", "EXPIRES", "SESSION"];
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut push = |cols: [&str; 3]| {
-        out.push_str(&format!(
-            "{:<w0$}  {:<w1$}  {}\n",
-            cols[0],
-            cols[1],
-            cols[2],
-            w0 = widths[0],
-            w1 = widths[1]
-        ));
-    };
-    push(header);
-    for row in &cells {
-        push([&row[0], &row[1], &row[2]]);
-    }
-    out
+    crate::output::table(["PROFILE", "EXPIRES", "SESSION"], &cells)
 }

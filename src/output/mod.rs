@@ -24,3 +24,30 @@ pub fn print_stdout(text: &str) -> Result<()> {
         Err(e) => Err(Error::new(format!("cannot write to stdout: {e}"))),
     }
 }
+
+/// Columns aligned on the widest cell, two spaces apart, the last one unpadded, no space at the
+/// end of a line: the tables of `list`, `warm` and `serve --status`. The cells are shown as
+/// they are (escape control characters before).
+pub fn table<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> String {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let header = header.map(str::to_owned);
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == N {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}

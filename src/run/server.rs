@@ -137,27 +137,30 @@ pub fn run(args: &ExecArgs, plan: &Plan, env: &Environment, terminal: Terminal) 
             program.display()
         );
     }
+    let ended = run_command(&program, &argv, env, &vars);
+    endpoint.stop();
+    child::exit_like(ended?)
+}
+
+/// Starts the command with `vars` and waits for it to end.
+fn run_command(
+    program: &std::path::Path,
+    argv: &[std::ffi::OsString],
+    env: &Environment,
+    vars: &Vars,
+) -> Result<child::Ended> {
     // std, tokio and the cache open every descriptor close-on-exec (the listener and the
     // connections included): the command gets what mfaexec was given, none of its own.
     // The command gets the user's core limit, as after exec; mfaexec's own is 0 again at once
     // (and mfaexec stays non-dumpable throughout).
     crate::sys::coredump::restore_for_exec();
     let spawned = child::spawn(
-        &program,
-        &argv,
-        &crate::run::command::child_environment(env, &vars),
+        program,
+        argv,
+        &crate::run::command::child_environment(env, vars),
     );
     crate::sys::coredump::forbid();
-    let pid = match spawned {
-        Ok(pid) => pid,
-        Err(e) => {
-            endpoint.stop();
-            return Err(e);
-        }
-    };
-    let ended = child::wait(pid);
-    endpoint.stop();
-    child::exit_like(ended?)
+    child::wait(spawned?)
 }
 
 /// The command with a token of the running daemon (`mfaexec serve`) instead of an endpoint of
@@ -173,9 +176,7 @@ fn with_daemon(
 ) -> Result<()> {
     let session = obtain::session(plan, &args.session, env, Asking::Terminal(terminal))?;
     let client = format!("`{}`, pid {}", program.display(), std::process::id());
-    let granted = daemon
-        .hand(plan, &args.session, env, &session, Some(&client))?
-        .ok_or_else(|| Error::new("mfaexec serve gave no token"))?;
+    let granted = daemon.grant(plan, &args.session, env, &session, &client)?;
     child::hold_signals()?;
     crate::sys::process::detach_from_terminal();
     let vars = vars::for_server(plan, &granted.uri, granted.token.expose());
@@ -193,14 +194,7 @@ fn with_daemon(
             program.display()
         );
     }
-    crate::sys::coredump::restore_for_exec();
-    let spawned = child::spawn(
-        program,
-        argv,
-        &crate::run::command::child_environment(env, &vars),
-    );
-    crate::sys::coredump::forbid();
-    let ended = spawned.and_then(child::wait);
+    let ended = run_command(program, argv, env, &vars);
     let _ = daemon.revoke(granted.token.expose());
     child::exit_like(ended?)
 }

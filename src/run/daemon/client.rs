@@ -133,41 +133,33 @@ fn last_line(log: &std::path::Path) -> String {
 }
 
 impl Running {
-    /// Hands the daemon `session`, obtained for `plan` with `args` in `env`, and with `client`
-    /// (who asks, for `serve --status`) a token for it.
-    pub fn hand(
+    /// Hands the daemon `session`, obtained for `plan` with `args` in `env`, to hold (`warm`).
+    pub fn hold(
         &self,
         plan: &Plan,
         args: &SessionArgs,
         env: &Environment,
         session: &Session,
-        client: Option<&str>,
-    ) -> Result<Option<Granted>> {
-        let keys = &session.keys;
-        let request = json!({
-            "op": "hand",
-            "profile": plan.profile,
-            "duration": args.duration,
-            "region": args.region,
-            "env": env.text_pairs(),
-            "session": {
-                "AccessKeyId": keys.access_key_id,
-                "SecretAccessKey": keys.secret_access_key.expose(),
-                "Token": keys.session_token.as_ref().map(|t| t.expose()),
-                "Expiration": session.expiration,
-            },
-            "grant": client.is_some(),
-            "client": client,
-        });
-        let answer = self.call(&request)?;
-        if client.is_none() {
-            return Ok(None);
-        }
+    ) -> Result<()> {
+        self.call(&hand_request(plan, args, env, session, None))
+            .map(drop)
+    }
+
+    /// As `hold`, and a token for the session for `client` (who asks, for `serve --status`).
+    pub fn grant(
+        &self,
+        plan: &Plan,
+        args: &SessionArgs,
+        env: &Environment,
+        session: &Session,
+        client: &str,
+    ) -> Result<Granted> {
+        let answer = self.call(&hand_request(plan, args, env, session, Some(client)))?;
         match (answer["uri"].as_str(), answer["token"].as_str()) {
-            (Some(uri), Some(token)) => Ok(Some(Granted {
+            (Some(uri), Some(token)) => Ok(Granted {
                 uri: uri.to_owned(),
                 token: Secret::new(token),
-            })),
+            }),
             _ => Err(Error::new("mfaexec serve gave no token")),
         }
     }
@@ -208,6 +200,33 @@ impl Running {
             Unreached::Failed(e) => e,
         })
     }
+}
+
+/// The `hand` request: the session, the profile and the settings it was obtained with, and the
+/// environment it was obtained in; with `client`, a token is asked for.
+fn hand_request(
+    plan: &Plan,
+    args: &SessionArgs,
+    env: &Environment,
+    session: &Session,
+    client: Option<&str>,
+) -> Value {
+    let keys = &session.keys;
+    json!({
+        "op": "hand",
+        "profile": plan.profile,
+        "duration": args.duration,
+        "region": args.region,
+        "env": env.text_pairs(),
+        "session": {
+            "AccessKeyId": keys.access_key_id,
+            "SecretAccessKey": keys.secret_access_key.expose(),
+            "Token": keys.session_token.as_ref().map(|t| t.expose()),
+            "Expiration": session.expiration,
+        },
+        "grant": client.is_some(),
+        "client": client,
+    })
 }
 
 enum Unreached {
@@ -286,17 +305,8 @@ pub fn status_text(status: &Value) -> String {
         out.push_str("no sessions held\n");
         return out;
     }
-    let mut rows = vec![[
-        "PROFILE".to_owned(),
-        "SESSION".to_owned(),
-        "CLIENTS".to_owned(),
-    ]];
-    let mut clients = vec![[
-        "PROFILE".to_owned(),
-        "CLIENT".to_owned(),
-        "IDLE".to_owned(),
-        "REQUESTS".to_owned(),
-    ]];
+    let mut rows = Vec::new();
+    let mut clients = Vec::new();
     for p in &profiles {
         let name = crate::error::visible(p["profile"].as_str().unwrap_or("-")).into_owned();
         let left = p["expiration"].as_i64().unwrap_or(0) - now;
@@ -319,33 +329,16 @@ pub fn status_text(status: &Value) -> String {
             ]);
         }
     }
-    out.push_str(&table(&rows));
-    if clients.len() > 1 {
+    out.push_str(&crate::output::table(
+        ["PROFILE", "SESSION", "CLIENTS"],
+        &rows,
+    ));
+    if !clients.is_empty() {
         out.push('\n');
-        out.push_str(&table(&clients));
-    }
-    out
-}
-
-fn table<const N: usize>(rows: &[[String; N]]) -> String {
-    let mut widths = [0usize; N];
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 == N {
-                line.push_str(cell);
-            } else {
-                line.push_str(&format!("{cell:<w$}  ", w = widths[i]));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
+        out.push_str(&crate::output::table(
+            ["PROFILE", "CLIENT", "IDLE", "REQUESTS"],
+            &clients,
+        ));
     }
     out
 }

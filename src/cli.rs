@@ -389,29 +389,43 @@ const TOP_LEVEL_FLAGS: &[&str] = &["-h", "--help", "-V", "--version"];
 /// flag as the start of `exec`: `mfaexec prod -- CMD` and `mfaexec -d 12h prod -- CMD`.
 pub fn parse(args: Vec<OsString>) -> Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
-    let mut args = args;
-    let exec = match args.get(1).and_then(|a| a.to_str()) {
-        Some("exec") => true,
-        Some(first) if !SUBCOMMANDS.contains(&first) && !TOP_LEVEL_FLAGS.contains(&first) => {
-            args.insert(1, OsString::from("exec"));
-            true
-        }
-        _ => false,
-    };
-    if exec && let Some(cli) = parse_exec(&args) {
+    if let Some(cli) = parse_exec(&args) {
         return Ok(cli);
+    }
+    let mut args = args;
+    if exec_implied(&args) {
+        args.insert(1, OsString::from("exec"));
     }
     let mut command = Cli::command();
     let matches = command.try_get_matches_from_mut(args)?;
     Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut command))
 }
 
+/// Whether the first argument starts `exec` without naming it: a profile.
+fn exec_implied(args: &[OsString]) -> bool {
+    match args.get(1).and_then(|a| a.to_str()) {
+        Some(first) => !SUBCOMMANDS.contains(&first) && !TOP_LEVEL_FLAGS.contains(&first),
+        None => false,
+    }
+}
+
 /// `exec`'s arguments parsed by a parser of `exec` alone: building every subcommand's
-/// arguments and help was most of what clap cost a cache hit. Anything but a clean parse (an
-/// error, `--help`, `--version`) is left to the whole parser, whose messages and help are the
-/// ones users see.
-fn parse_exec(args: &[OsString]) -> Option<Cli> {
+/// arguments and help was most of what clap cost a cache hit. `None` for any other command line
+/// and for anything but a clean parse (an error, `--help`, `--version`), which is the whole
+/// parser's, whose messages and help are the ones users see.
+pub fn parse_exec(args: &[OsString]) -> Option<Cli> {
     use clap::FromArgMatches;
+    let implied;
+    let args = if exec_implied(args) {
+        let mut with: Vec<OsString> = args.to_vec();
+        with.insert(1, OsString::from("exec"));
+        implied = with;
+        &implied[..]
+    } else if args.get(1).is_some_and(|a| a == "exec") {
+        args
+    } else {
+        return None;
+    };
     let command = clap::Command::new("mfaexec")
         .subcommand(ExecArgs::augment_args(clap::Command::new("exec")))
         .disable_help_subcommand(true);
@@ -451,6 +465,28 @@ mod parse_tests {
     }
 
     #[test]
+    fn the_exec_parser_leaves_every_other_line_to_the_whole_parser() {
+        let lines: &[&[&str]] = &[
+            &["mfaexec"],
+            &["mfaexec", "list"],
+            &["mfaexec", "env", "prod"],
+            &["mfaexec", "--version"],
+            &["mfaexec", "-V"],
+            &["mfaexec", "--help"],
+            &["mfaexec", "prod", "--help"],
+            &["mfaexec", "exec", "--help"],
+            &["mfaexec", "prod", "--no-such-flag", "--", "x"],
+            &["mfaexec", "prod", "-d"],
+            &["mfaexec", "help", "exec"],
+            &["mfaexec", "__start-command", "1", "--", "x"],
+        ];
+        for line in lines {
+            let args: Vec<OsString> = line.iter().map(OsString::from).collect();
+            assert!(parse_exec(&args).is_none(), "{line:?} was taken for exec");
+        }
+    }
+
+    #[test]
     fn the_exec_parser_gives_what_the_whole_parser_gives() {
         let lines: &[&[&str]] = &[
             &["mfaexec", "prod"],
@@ -481,14 +517,7 @@ mod parse_tests {
         ];
         for line in lines {
             let args: Vec<OsString> = line.iter().map(OsString::from).collect();
-            let fast = parse_exec(&{
-                let mut a = args.clone();
-                if a[1] != "exec" {
-                    a.insert(1, "exec".into());
-                }
-                a
-            })
-            .unwrap_or_else(|| panic!("{line:?} did not parse"));
+            let fast = parse_exec(&args).unwrap_or_else(|| panic!("{line:?} did not parse"));
             assert_eq!(format!("{fast:?}"), full(line), "{line:?}");
             assert_eq!(
                 format!("{:?}", parse(args).unwrap()),

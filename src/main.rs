@@ -1,124 +1,16 @@
-//! mfaexec: MFA-protected AWS credentials for a whole working day, handed only to the command
-//! that needs them. `main` is thin: parse, dispatch, print the error, exit.
+//! `mfaexec`: the program users run. It does a cache hit of `mfaexec PROFILE -- CMD` itself and
+//! hands everything else to `mfaexec-core` (src/lib.rs says why there are two).
 //!
-//! The C `main` is mfaexec's own, not std's wrapper: see `sys::startup` for why and for what it
-//! does in the wrapper's place. Unit tests keep the test harness's `main`.
+//! The C `main` is mfaexec's own, not std's wrapper: see `sys::startup` for why.
 
-#![cfg_attr(not(test), no_main)]
+#![no_main]
 
-mod aws;
-mod cli;
-mod cmd;
-mod config;
-mod creds;
-mod error;
-mod keys;
-mod mfa;
-mod output;
-mod run;
-mod session;
-mod sys;
-
-use std::io::Write;
-
-use cli::Command;
-use sys::environ::Environment;
-
-#[cfg(not(test))]
 #[unsafe(no_mangle)]
 extern "C" fn main(
     _argc: std::ffi::c_int,
     _argv: *const *const std::ffi::c_char,
 ) -> std::ffi::c_int {
-    sys::startup::prepare();
     // std reads the arguments itself (glibc hands them to its initialiser), and `exit` flushes
     // std's stdout as its wrapper would have.
-    std::process::exit(run())
-}
-
-/// The exit code. (In a unit-test build the harness has `main`, and this is what it leaves.)
-#[cfg_attr(test, allow(dead_code))]
-fn run() -> i32 {
-    // Before any secret is read (issue 10): no core file of mfaexec may hold one.
-    sys::coredump::forbid();
-    let cli = match cli::parse(std::env::args_os().collect()) {
-        Ok(cli) => cli,
-        Err(e) => {
-            if let Some(word) = misplaced_command(&e) {
-                let err = error::Error::usage(format!(
-                    "unexpected argument `{word}`: the command goes after `--`"
-                ))
-                .hint(format!("mfaexec PROFILE -- {word} ..."));
-                let _ = std::io::stderr().write_all(err.render().as_bytes());
-                return 2;
-            }
-            // --help and --version are "errors" to clap; they print to stdout and exit 0.
-            let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
-        }
-    };
-    let verbose = match &cli.command {
-        Command::Exec(a) => a.session.verbose,
-        Command::Env(a) => a.session.verbose,
-        Command::Login(a) => a.session.verbose,
-        Command::CredentialProcess(a) => a.session.verbose,
-        Command::Write(a) => a.session.verbose,
-        Command::Warm(a) => a.verbose,
-        _ => false,
-    };
-    sys::sdklog::install(verbose);
-    let env = Environment::from_process();
-    sys::process::note_depth(&env);
-    // What the daemon left for the user (a session only a typed code can renew); not in the
-    // daemon itself, nor in the hidden start of a `--server` command.
-    if !matches!(cli.command, Command::Serve(_) | Command::Launch(_)) {
-        run::daemon::notices::show(&env);
-    }
-    // The one right to read the terminal: the commands pass it down to every prompt; a
-    // `--server` renewal, on a thread of its own, cannot hold it (issue 18, defect 2).
-    let terminal = sys::tty::Terminal::take().expect("main takes the terminal once");
-    let result = match &cli.command {
-        Command::Exec(args) => cmd::exec::run(args, &env, terminal),
-        Command::Env(args) => cmd::env::run(args, &env, terminal),
-        Command::List(args) => cmd::list::run(args, &env),
-        Command::Clear(args) => cmd::clear::run(args, &env),
-        Command::Login(args) => cmd::login::run(args, &env, terminal),
-        Command::Warm(args) => cmd::warm::run(args, &env, terminal),
-        Command::Serve(args) => cmd::serve::run(args, &env),
-        Command::CredentialProcess(args) => cmd::credential_process::run(args, &env, terminal),
-        Command::Write(args) => cmd::write::run(args, &env, terminal),
-        Command::Use(args) => cmd::use_::run(args, &env),
-        Command::Rotate(args) => cmd::rotate::run(args, &env, terminal),
-        Command::Init(args) => cmd::init::run(args, &env),
-        Command::Add(args) => cmd::add::run(args, &env, terminal),
-        Command::Import(args) => cmd::import::run(args, &env, terminal),
-        Command::Remove(args) => cmd::remove::run(args, &env, terminal),
-        Command::Completions(args) => cmd::completions::run(args, &env),
-        Command::Man => cmd::completions::man(&env),
-        Command::Launch(args) => Err(run::child::start_command(
-            args.parent,
-            &args.program,
-            &args.argv,
-        )),
-    };
-    match result {
-        Ok(()) => 0,
-        Err(e) => {
-            let _ = std::io::stdout().flush();
-            let _ = std::io::stderr().write_all(e.render().as_bytes());
-            u8::try_from(e.code()).map_or(1, i32::from)
-        }
-    }
-}
-
-/// `mfaexec prod terraform plan`: a word where the command should follow `--`.
-fn misplaced_command(e: &clap::Error) -> Option<String> {
-    use clap::error::{ContextKind, ContextValue, ErrorKind};
-    if e.kind() != ErrorKind::UnknownArgument {
-        return None;
-    }
-    match e.get(ContextKind::InvalidArg) {
-        Some(ContextValue::String(word)) if !word.starts_with('-') => Some(word.clone()),
-        _ => None,
-    }
+    std::process::exit(mfaexec::front())
 }

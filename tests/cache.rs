@@ -352,7 +352,7 @@ fn a_process_killed_while_holding_the_lock_does_not_block_the_next() {
 }
 
 /// The pid of the mfaexec process started for this sandbox (matched by its HOME).
-fn pid_of_mfaexec(s: &Sandbox) -> u32 {
+pub(crate) fn pid_of_mfaexec(s: &Sandbox) -> u32 {
     let home = format!("HOME={}", s.home().display());
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
@@ -361,7 +361,8 @@ fn pid_of_mfaexec(s: &Sandbox) -> u32 {
                 continue;
             };
             let exe = std::fs::read_link(entry.path().join("exe")).unwrap_or_default();
-            if exe != bin() {
+            // A run that waits for a code is mfaexec-core's, which mfaexec became.
+            if exe != bin() && exe != bin().with_file_name("mfaexec-core") {
                 continue;
             }
             let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();

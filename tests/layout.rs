@@ -13,7 +13,7 @@ const MAX_ROOT_FILES: usize = 8;
 /// types) and `creds` (Secret, Keys, Session) are the vocabulary every layer shares.
 const LAYERS: [&str; 13] = [
     "error", "cli", "creds", "sys", "config", "keys", "mfa", "aws", "session", "output", "run",
-    "cmd", "main",
+    "cmd", "lib",
 ];
 const LONG_FILE: usize = 700;
 /// The words a long file's top must hold, followed by its reason.
@@ -148,11 +148,13 @@ fn find_cycle(graph: &Graph) -> Option<Vec<String>> {
         .find_map(|node| visit(node, graph, &mut done, &mut Vec::new()))
 }
 
-/// The modules `main.rs` declares, and each source file with its top-level module.
+/// The modules `lib.rs` declares, and each source file with its top-level module. The two
+/// programs' roots, main.rs and core.rs, are not modules of the library: they call it as
+/// `mfaexec::`.
 fn crate_sources() -> (BTreeSet<String>, Vec<(String, String)>) {
     let src = src();
-    let main = std::fs::read_to_string(src.join("main.rs")).unwrap();
-    let modules: BTreeSet<String> = main
+    let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
+    let modules: BTreeSet<String> = lib
         .lines()
         .filter_map(|l| l.trim().strip_prefix("mod "))
         .map(|rest| rest.trim_end_matches(';').trim().to_owned())
@@ -162,6 +164,7 @@ fn crate_sources() -> (BTreeSet<String>, Vec<(String, String)>) {
     let files = paths
         .iter()
         .map(|p| (top_module(&src, p), std::fs::read_to_string(p).unwrap()))
+        .filter(|(module, _)| module != "main" && module != "core")
         .collect();
     (modules, files)
 }
@@ -183,7 +186,7 @@ fn order(graph: &Graph) -> Vec<String> {
 #[test]
 fn modules_form_no_cycle() {
     let (modules, files) = crate_sources();
-    assert!(modules.len() >= 8, "main.rs declares {modules:?}");
+    assert!(modules.len() >= 8, "lib.rs declares {modules:?}");
     let graph = graph(&files, &modules);
     if let Some(cycle) = find_cycle(&graph) {
         panic!(
@@ -197,7 +200,7 @@ fn modules_form_no_cycle() {
 #[test]
 fn modules_use_only_lower_layers() {
     let (mut modules, files) = crate_sources();
-    modules.insert("main".to_owned());
+    modules.insert("lib".to_owned());
     let graph = graph(&files, &modules);
     let rank = |m: &str| {
         LAYERS.iter().position(|l| *l == m).unwrap_or_else(|| {

@@ -11,6 +11,7 @@ mod errors;
 mod exec;
 mod fake_iam_selftest;
 mod fake_sts_selftest;
+mod front;
 mod hardening;
 mod integration;
 mod keys;

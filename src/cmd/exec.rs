@@ -30,21 +30,52 @@ pub fn run(args: &ExecArgs, env: &Environment, terminal: crate::sys::tty::Termin
         ));
     }
     // Find the program before asking for a code: a typo must not cost an MFA code.
-    let child_env = child_environment(
-        env,
-        &Vars {
-            unset: vars::REMOVED.to_vec(),
-            set: vec![],
-        },
-    );
-    let program = find_program(&argv[0], &child_env)?;
+    let program = find_program(&argv[0], &child_environment(env, &Vars::removing()))?;
     let session = crate::session::session(
         &plan,
         &args.session,
         env,
         crate::sys::tty::Asking::Terminal(terminal),
     )?;
-    let vars = vars::for_session(&plan, &session);
+    Err(start(&plan, &session, &program, &argv, args, env))
+}
+
+/// `mfaexec`'s own run, not mfaexec-core's: `run` for a session the cache holds. It then does
+/// not return: the command replaces mfaexec. It returns in every other case (a miss, a
+/// renewal, `--server`, `--dry-run`, `-v`, any error), having printed and changed nothing, and
+/// mfaexec-core starts over with the same arguments.
+pub fn run_cached(args: &ExecArgs, env: &Environment) {
+    let session_args = &args.session;
+    if args.server || session_args.dry_run || session_args.verbose || session_args.refresh {
+        return;
+    }
+    let Ok(plan) = super::plan(session_args, env) else {
+        return;
+    };
+    let argv = command_line(&args.command, env);
+    let Ok(program) = find_program(&argv[0], &child_environment(env, &Vars::removing())) else {
+        return;
+    };
+    let Some(session) = crate::session::cached(&plan, session_args, env) else {
+        return;
+    };
+    crate::sys::sdklog::print_held();
+    crate::run::daemon::notices::show(env);
+    // A command that cannot be started is reported by mfaexec-core, from its own attempt.
+    let _ = start(&plan, &session, &program, &argv, args, env);
+}
+
+/// Replaces mfaexec with the command, the session in its environment; returns only the error
+/// of a command that could not be started.
+fn start(
+    plan: &crate::config::profile::Plan,
+    session: &crate::creds::Session,
+    program: &std::path::Path,
+    argv: &[std::ffi::OsString],
+    args: &ExecArgs,
+    env: &Environment,
+) -> Error {
+    let vars = vars::for_session(plan, session);
     let child_env = child_environment(env, &vars);
     if args.command.is_empty() {
         crate::say!(
@@ -57,7 +88,7 @@ pub fn run(args: &ExecArgs, env: &Environment, terminal: crate::sys::tty::Termin
         crate::say!("mfaexec: exec {}", program.display());
     }
     crate::sys::coredump::restore_for_exec();
-    let error = Command::new(&program)
+    let error = Command::new(program)
         .arg0(&argv[0])
         .args(&argv[1..])
         .env_clear()
@@ -68,5 +99,5 @@ pub fn run(args: &ExecArgs, env: &Environment, terminal: crate::sys::tty::Termin
         std::io::ErrorKind::NotFound => EXIT_NOT_FOUND,
         _ => EXIT_NOT_EXECUTABLE,
     };
-    Err(Error::new(format!("cannot run {}: {error}", program.display())).exit_code(code))
+    Error::new(format!("cannot run {}: {error}", program.display())).exit_code(code)
 }

@@ -22,6 +22,16 @@ pub struct Vars {
     pub set: Vec<(&'static str, String)>,
 }
 
+impl Vars {
+    /// Only the session variables removed: the environment a program is looked up in.
+    pub fn removing() -> Vars {
+        Vars {
+            unset: REMOVED.to_vec(),
+            set: vec![],
+        }
+    }
+}
+
 pub fn for_session(plan: &Plan, session: &Session) -> Vars {
     let keys = &session.keys;
     let mut set = vec![

@@ -5,5 +5,6 @@
 pub mod child;
 pub mod command;
 pub mod daemon;
+pub mod handover;
 pub mod renewal;
 pub mod server;

@@ -82,6 +82,37 @@ pub fn session_remembering(
     obtain(plan, args, env, memory, ask, None)
 }
 
+/// The session, when the cache holds one this plan may use: what `session` returns first, with
+/// no lock, no key store, no network and nothing printed. `None` in every other case, errors
+/// included: the caller then goes the whole way, which reports them (`mfaexec` hands such a
+/// run to `mfaexec-core`).
+pub fn cached(plan: &Plan, args: &SessionArgs, env: &Environment) -> Option<Session> {
+    if args.refresh {
+        return None;
+    }
+    limits::check_settings(env).ok()?;
+    crate::sys::process::refuse_nested(&plan.profile, env).ok()?;
+    let cache = Cache::open(env).ok()??;
+    let window = cache::refresh_window(env).ok()?;
+    let entry = cache.read(&cache::key(plan), crate::sys::time::now())?;
+    usable(plan, &entry, window).then_some(entry.session)
+}
+
+/// Whether a cached session serves this plan: enough of it is left (`window`, in seconds).
+/// An explicit --duration longer than the cached session was obtained for gets a new one.
+/// Comparing with what is *left* instead would make a repeated `-d 12h` (an alias, a
+/// credential_process line) miss the cache on every call, a second after the first.
+fn usable(plan: &Plan, entry: &cache::Entry, window: u64) -> bool {
+    let left = entry
+        .session
+        .expiration
+        .saturating_sub(crate::sys::time::now());
+    let obtained_for = entry.session.expiration.saturating_sub(entry.issued);
+    let longer_asked = matches!(plan.duration.origin, Origin::Flag)
+        && obtained_for.saturating_add(ISSUE_SLACK_SECS) < plan.duration.secs as i64;
+    left >= window as i64 && !longer_asked
+}
+
 fn obtain(
     plan: &Plan,
     args: &SessionArgs,
@@ -104,19 +135,7 @@ fn obtain(
     };
     let key = cache::key(plan);
     let window = cache::refresh_window(env)?;
-    // An explicit --duration longer than the cached session was obtained for gets a new one.
-    // Comparing with what is *left* instead would make a repeated `-d 12h` (an alias, a
-    // credential_process line) miss the cache on every call, a second after the first.
-    let usable = |entry: &cache::Entry| {
-        let left = entry
-            .session
-            .expiration
-            .saturating_sub(crate::sys::time::now());
-        let obtained_for = entry.session.expiration.saturating_sub(entry.issued);
-        let longer_asked = matches!(plan.duration.origin, Origin::Flag)
-            && obtained_for.saturating_add(ISSUE_SLACK_SECS) < plan.duration.secs as i64;
-        left >= window as i64 && !longer_asked
-    };
+    let usable = |entry: &cache::Entry| usable(plan, entry, window);
     let hit = |entry: cache::Entry| {
         if args.verbose {
             crate::say!(

@@ -14,13 +14,32 @@ use tracing::{Event, Level, Metadata, Subscriber};
 pub fn install(verbose: bool) {
     let _ = tracing::subscriber::set_global_default(SdkMessages {
         verbose,
-        said: std::sync::Mutex::new(Vec::new()),
+        held: false,
     });
 }
 
+/// As `install(false)`, keeping the warnings until `print_held`: `mfaexec` says them only if
+/// it runs the command itself, as mfaexec-core would say them again.
+pub fn install_held() {
+    let _ = tracing::subscriber::set_global_default(SdkMessages {
+        verbose: false,
+        held: true,
+    });
+}
+
+/// Prints the warnings `install_held` kept.
+pub fn print_held() {
+    for text in SAID.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        crate::say!("{text}");
+    }
+}
+
+/// Every line said (or held) in this run.
+static SAID: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
 struct SdkMessages {
     verbose: bool,
-    said: std::sync::Mutex<Vec<String>>,
+    held: bool,
 }
 
 impl SdkMessages {
@@ -72,9 +91,11 @@ impl Subscriber for SdkMessages {
         // The same file may be parsed twice in a run (a quick parse of the sections a plan
         // reads, then the whole file for an error's context): each warning is said once.
         let text = format!("mfaexec: {what}: {}", line.text());
-        let mut said = self.said.lock().unwrap_or_else(|p| p.into_inner());
+        let mut said = SAID.lock().unwrap_or_else(|p| p.into_inner());
         if !said.contains(&text) {
-            crate::say!("{text}");
+            if !self.held {
+                crate::say!("{text}");
+            }
             said.push(text);
         }
     }

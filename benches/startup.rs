@@ -5,6 +5,8 @@
 //!   and the median of each hit less the `/bin/true` run before it, which is what mfaexec adds
 //!   to every command;
 //! - a hit of an IAM Identity Center profile against the MFA profile's hit, in turn;
+//! - `credential-process` answered from the cache, by `mfaexec` and by `mfaexec-core` itself,
+//!   in turn; and `--version` the same way, for what a run `mfaexec` hands over pays;
 //! - the cold path: a new session from the fake STS on 127.0.0.1 (AssumeRole with an MFA code);
 //! - with many profiles (issue 10): `list` with 1,000 profiles in the config file, and a cache
 //!   hit with 1,000 profiles against the same hit with 5 (the files are read and parsed once);
@@ -178,6 +180,22 @@ fn main() {
         "the SSO hits made no portal call"
     );
 
+    // credential-process from the cache, by mfaexec and by mfaexec-core, in turn; and what a run
+    // handed over pays, `--version` by mfaexec (which hands it over) and by mfaexec-core.
+    let core = bin.with_file_name("mfaexec-core");
+    let core_str = core.to_str().unwrap();
+    let mut process_pair = measured(
+        HIT_RUNS,
+        &[
+            &[core_str, "credential-process", "prod"],
+            &[bin_str, "credential-process", "prod"],
+        ],
+    );
+    let mut handover_pair = measured(
+        MANY_RUNS,
+        &[&[core_str, "--version"], &[bin_str, "--version"]],
+    );
+
     let mut cold = Vec::with_capacity(COLD_RUNS);
     let mut cold_rss = 0;
     for i in 0..COLD_RUNS {
@@ -245,6 +263,16 @@ fn main() {
         sso_over_hit,
         ms(median(&mut sso_pair.times[1])),
         ms(median(&mut sso_pair.times[0])),
+    );
+    println!(
+        "  credential-process prod (cached)    median {:>8.3} ms  ({HIT_RUNS} runs; by mfaexec-core itself: {:.3} ms)",
+        ms(median(&mut process_pair.times[1])),
+        ms(median(&mut process_pair.times[0])),
+    );
+    println!(
+        "  a run handed over, --version        median {:>8.3} ms  ({MANY_RUNS} runs; by mfaexec-core itself: {:.3} ms)",
+        ms(median(&mut handover_pair.times[1])),
+        ms(median(&mut handover_pair.times[0])),
     );
     println!(
         "  cold: AssumeRole via fake STS       median {:>8.3} ms  ({COLD_RUNS} runs)",

@@ -389,7 +389,7 @@ const TOP_LEVEL_FLAGS: &[&str] = &["-h", "--help", "-V", "--version"];
 /// flag as the start of `exec`: `mfaexec prod -- CMD` and `mfaexec -d 12h prod -- CMD`.
 pub fn parse(args: Vec<OsString>) -> Result<Cli, clap::Error> {
     use clap::{CommandFactory, FromArgMatches};
-    if let Some(cli) = parse_exec(&args) {
+    if let Some(cli) = parse_hit(&args) {
         return Ok(cli);
     }
     let mut args = args;
@@ -409,11 +409,12 @@ fn exec_implied(args: &[OsString]) -> bool {
     }
 }
 
-/// `exec`'s arguments parsed by a parser of `exec` alone: building every subcommand's
-/// arguments and help was most of what clap cost a cache hit. `None` for any other command line
-/// and for anything but a clean parse (an error, `--help`, `--version`), which is the whole
-/// parser's, whose messages and help are the ones users see.
-pub fn parse_exec(args: &[OsString]) -> Option<Cli> {
+/// The command lines a cache hit may answer, `exec` (named or not) and `credential-process`,
+/// parsed by a parser of those two alone: building every subcommand's arguments and help was
+/// most of what clap cost a cache hit. `None` for any other command line and for anything but a
+/// clean parse (an error, `--help`, `--version`), which is the whole parser's, whose messages
+/// and help are the ones users see.
+pub fn parse_hit(args: &[OsString]) -> Option<Cli> {
     use clap::FromArgMatches;
     let implied;
     let args = if exec_implied(args) {
@@ -421,13 +422,19 @@ pub fn parse_exec(args: &[OsString]) -> Option<Cli> {
         with.insert(1, OsString::from("exec"));
         implied = with;
         &implied[..]
-    } else if args.get(1).is_some_and(|a| a == "exec") {
+    } else if matches!(
+        args.get(1).and_then(|a| a.to_str()),
+        Some("exec" | "credential-process")
+    ) {
         args
     } else {
         return None;
     };
     let command = clap::Command::new("mfaexec")
         .subcommand(ExecArgs::augment_args(clap::Command::new("exec")))
+        .subcommand(CredentialProcessArgs::augment_args(clap::Command::new(
+            "credential-process",
+        )))
         .disable_help_subcommand(true);
     let matches = command.try_get_matches_from(args).ok()?;
     Cli::from_arg_matches(&matches).ok()
@@ -465,7 +472,7 @@ mod parse_tests {
     }
 
     #[test]
-    fn the_exec_parser_leaves_every_other_line_to_the_whole_parser() {
+    fn the_hit_parser_leaves_every_other_line_to_the_whole_parser() {
         let lines: &[&[&str]] = &[
             &["mfaexec"],
             &["mfaexec", "list"],
@@ -479,15 +486,18 @@ mod parse_tests {
             &["mfaexec", "prod", "-d"],
             &["mfaexec", "help", "exec"],
             &["mfaexec", "__start-command", "1", "--", "x"],
+            &["mfaexec", "credential-process", "--help"],
+            &["mfaexec", "credential-process", "prod", "extra"],
+            &["mfaexec", "write", "prod"],
         ];
         for line in lines {
             let args: Vec<OsString> = line.iter().map(OsString::from).collect();
-            assert!(parse_exec(&args).is_none(), "{line:?} was taken for exec");
+            assert!(parse_hit(&args).is_none(), "{line:?} was taken for exec");
         }
     }
 
     #[test]
-    fn the_exec_parser_gives_what_the_whole_parser_gives() {
+    fn the_hit_parser_gives_what_the_whole_parser_gives() {
         let lines: &[&[&str]] = &[
             &["mfaexec", "prod"],
             &["mfaexec", "prod", "--", "terraform", "plan", "-out", "x"],
@@ -514,10 +524,21 @@ mod parse_tests {
                 "x",
             ],
             &["mfaexec", "exec", "list", "--", "x"],
+            &["mfaexec", "credential-process", "prod"],
+            &[
+                "mfaexec",
+                "credential-process",
+                "-d",
+                "8h",
+                "--region",
+                "eu-west-1",
+                "prod",
+            ],
+            &["mfaexec", "credential-process", "--dry-run", "prod"],
         ];
         for line in lines {
             let args: Vec<OsString> = line.iter().map(OsString::from).collect();
-            let fast = parse_exec(&args).unwrap_or_else(|| panic!("{line:?} did not parse"));
+            let fast = parse_hit(&args).unwrap_or_else(|| panic!("{line:?} did not parse"));
             assert_eq!(format!("{fast:?}"), full(line), "{line:?}");
             assert_eq!(
                 format!("{:?}", parse(args).unwrap()),

@@ -26,7 +26,8 @@ use std::io::Write;
 use cli::Command;
 use sys::environ::Environment;
 
-/// `mfaexec`: a cache hit of `mfaexec PROFILE -- CMD` becomes the command here; anything else
+/// `mfaexec`: a cache hit of `mfaexec PROFILE -- CMD` becomes the command here, and one of
+/// `credential-process` prints its JSON; anything else
 /// (another subcommand, a miss, `--server`, an error to report) becomes `mfaexec-core` with the
 /// same arguments and environment, before anything is printed or changed. Returns only when
 /// neither could be started.
@@ -35,13 +36,21 @@ pub fn front() -> i32 {
     // Before any secret is read, as in `core`: no core file of mfaexec may hold one.
     sys::coredump::forbid();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    if let Some(Command::Exec(exec)) = cli::parse_exec(&args).map(|cli| cli.command) {
-        // The SDK's warnings wait: said before the command on a hit, left to mfaexec-core,
-        // which parses the files again, otherwise.
+    if let Some(command) = cli::parse_hit(&args).map(|cli| cli.command) {
+        // The SDK's warnings wait: said on a hit, left to mfaexec-core, which parses the files
+        // again, otherwise.
         sys::sdklog::install_held();
         let env = Environment::from_process();
         sys::process::note_depth(&env);
-        cmd::exec::run_cached(&exec, &env);
+        match &command {
+            Command::Exec(exec) => cmd::exec::run_cached(exec, &env),
+            Command::CredentialProcess(args) => {
+                if let Some(result) = cmd::credential_process::run_cached(args, &env) {
+                    return exit_code(result);
+                }
+            }
+            _ => {}
+        }
     }
     run::handover::to_core(&args)
 }
@@ -116,6 +125,11 @@ fn run() -> i32 {
             &args.argv,
         )),
     };
+    exit_code(result)
+}
+
+/// The exit code of a run, its error said on stderr.
+fn exit_code(result: error::Result<()>) -> i32 {
     match result {
         Ok(()) => 0,
         Err(e) => {

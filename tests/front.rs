@@ -1,5 +1,5 @@
-//! The two programs (src/lib.rs): `mfaexec` does a cache hit of `mfaexec PROFILE -- CMD` by
-//! itself and hands every other run, unchanged, to `mfaexec-core`, which it finds beside its
+//! The two programs (src/lib.rs): `mfaexec` does a cache hit of `mfaexec PROFILE -- CMD` and of
+//! `credential-process` by itself and hands every other run, unchanged, to `mfaexec-core`, which it finds beside its
 //! real path or in `../libexec/mfaexec/`.
 
 use std::path::{Path, PathBuf};
@@ -38,6 +38,27 @@ fn a_hit_is_mfaexec_s_alone_and_everything_else_needs_mfaexec_core() {
         "{out:?}"
     );
     assert!(out.stderr.is_empty(), "{out:?}");
+    // credential-process from the cache: the JSON mfaexec-core prints for the same session.
+    let out = s
+        .command_of(&alone)
+        .args(["credential-process", "prod"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let core_out = s
+        .command_of(core())
+        .args(["credential-process", "prod"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&core_out.stdout)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["AccessKeyId"].as_str().unwrap().starts_with("ASIA"),
+        "{v}"
+    );
     // A renewal, another subcommand, --version, an error to report: all mfaexec-core's.
     for args in [
         &["prod", "-r", "--", "true"][..],
@@ -46,6 +67,9 @@ fn a_hit_is_mfaexec_s_alone_and_everything_else_needs_mfaexec_core() {
         &["list"],
         &["--version"],
         &["nosuch", "--", "true"],
+        &["credential-process", "--dry-run", "prod"],
+        &["credential-process", "-r", "prod"],
+        &["env", "prod"],
     ] {
         let out = s.command_of(&alone).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(127), "{args:?}: {out:?}");

@@ -19,6 +19,22 @@ fn core() -> PathBuf {
     bin().with_file_name("mfaexec-core")
 }
 
+/// The access key id `program ARGS -- sh` sees, and what the run said on stderr: it must
+/// succeed.
+#[track_caller]
+fn key_seen(s: &Sandbox, program: &Path, args: &[&str]) -> (String, String) {
+    let out = s
+        .command_of(program)
+        .args(args)
+        .args(["--", "sh", "-c", "echo $AWS_ACCESS_KEY_ID"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let key = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(key.starts_with("ASIA"), "{out:?}");
+    (key, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 #[test]
 fn a_hit_is_mfaexec_s_alone_and_everything_else_needs_mfaexec_core() {
     let s = Sandbox::standard();
@@ -27,17 +43,8 @@ fn a_hit_is_mfaexec_s_alone_and_everything_else_needs_mfaexec_core() {
     assert_eq!(s.sts.calls().len(), 1);
     let alone = s.path("alone/mfaexec");
     place(bin(), &alone);
-    let out = s
-        .command_of(&alone)
-        .args(["prod", "--", "sh", "-c", "echo $AWS_ACCESS_KEY_ID"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    assert!(
-        String::from_utf8_lossy(&out.stdout).starts_with("ASIA"),
-        "{out:?}"
-    );
-    assert!(out.stderr.is_empty(), "{out:?}");
+    let (_, said) = key_seen(&s, &alone, &["prod"]);
+    assert_eq!(said, "");
     // credential-process from the cache: the JSON mfaexec-core prints for the same session.
     let out = s
         .command_of(&alone)
@@ -106,23 +113,7 @@ fn mfaexec_core_is_found_through_a_symbolic_link_and_in_libexec() {
     for program in [&link, &usr] {
         let out = s.command_of(program).arg("--version").output().unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), version, "{out:?}");
-        let code = s.code();
-        let out = s
-            .command_of(program)
-            .args([
-                "prod",
-                "-r",
-                "-t",
-                &code,
-                "--",
-                "sh",
-                "-c",
-                "echo $AWS_ACCESS_KEY_ID",
-            ])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
-        assert!(String::from_utf8_lossy(&out.stdout).starts_with("ASIA"));
+        key_seen(&s, program, &["prod", "-r", "-t", &s.code()]);
     }
 }
 
@@ -135,23 +126,8 @@ fn mfaexec_core_behaves_as_mfaexec_and_gets_argv0_unchanged() {
         String::from_utf8_lossy(&out.stdout),
         s.run(["--version"]).success().stdout()
     );
-    let code = s.code();
-    let out = s
-        .command_of(core())
-        .args([
-            "prod",
-            "-t",
-            &code,
-            "--",
-            "sh",
-            "-c",
-            "echo $AWS_ACCESS_KEY_ID",
-        ])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
     // The session it cached is the one the hit then serves.
-    let key = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (key, _) = key_seen(&s, &core(), &["prod", "-t", &s.code()]);
     let hit = s
         .run(["prod", "--", "sh", "-c", "echo $AWS_ACCESS_KEY_ID"])
         .success();

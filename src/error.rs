@@ -46,6 +46,16 @@ impl Error {
         Error::new(message).exit_code(EXIT_USAGE)
     }
 
+    /// An exec of `program` that returned `error`: 127 when there is no such file, else 126,
+    /// as shells say.
+    pub fn exec_failed(program: impl fmt::Display, error: &std::io::Error) -> Self {
+        let code = match error.kind() {
+            std::io::ErrorKind::NotFound => EXIT_NOT_FOUND,
+            _ => EXIT_NOT_EXECUTABLE,
+        };
+        Error::new(format!("cannot run {program}: {error}")).exit_code(code)
+    }
+
     #[must_use]
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());

@@ -52,7 +52,7 @@ pub fn front() -> i32 {
             _ => {}
         }
     }
-    run::handover::to_core(&args)
+    exit_code(Err(run::handover::to_core(&args)))
 }
 
 /// `mfaexec-core`: parse, dispatch, print the error, exit.

@@ -6,7 +6,7 @@ use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use crate::cli::ExecArgs;
-use crate::error::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, Error, Result};
+use crate::error::{Error, Result};
 use crate::output::vars::{self, Vars};
 use crate::run::command::{child_environment, command_line, find_program};
 use crate::sys::environ::Environment;
@@ -95,9 +95,5 @@ fn start(
         .envs(child_env)
         .exec();
     // exec only returns on failure.
-    let code = match error.kind() {
-        std::io::ErrorKind::NotFound => EXIT_NOT_FOUND,
-        _ => EXIT_NOT_EXECUTABLE,
-    };
-    Error::new(format!("cannot run {}: {error}", program.display())).exit_code(code)
+    Error::exec_failed(program.display(), &error)
 }

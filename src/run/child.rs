@@ -15,7 +15,7 @@ use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid, waitpid};
 use nix::unistd::Pid;
 
-use crate::error::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, Error, Result};
+use crate::error::{Error, Result};
 
 /// The signals mfaexec takes on itself while the child runs.
 fn held() -> SigSet {
@@ -106,11 +106,7 @@ pub fn start_command(parent: u32, program: &std::ffi::OsStr, argv: &[OsString]) 
     };
     // std's exec resets SIGPIPE, which Rust programs ignore, to its default.
     let error = Command::new(program).arg0(name).args(args).exec();
-    let code = match error.kind() {
-        std::io::ErrorKind::NotFound => EXIT_NOT_FOUND,
-        _ => EXIT_NOT_EXECUTABLE,
-    };
-    Error::new(format!("cannot run {shown}: {error}")).exit_code(code)
+    Error::exec_failed(shown, &error)
 }
 
 /// How the child ended.

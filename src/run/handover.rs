@@ -11,13 +11,13 @@ use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::error::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, Error};
+use crate::error::{EXIT_NOT_FOUND, Error};
 
 /// The program that does everything.
 pub const CORE: &str = "mfaexec-core";
 
-/// Becomes mfaexec-core; returns the exit code only when it cannot be started, having said why.
-pub fn to_core(args: &[OsString]) -> i32 {
+/// Becomes mfaexec-core; returns only the error of one that could not be started.
+pub fn to_core(args: &[OsString]) -> Error {
     let error = match core_path() {
         Ok(path) => {
             crate::sys::coredump::restore_for_exec();
@@ -25,20 +25,13 @@ pub fn to_core(args: &[OsString]) -> i32 {
             if let Some((argv0, rest)) = args.split_first() {
                 command.arg0(argv0).args(rest);
             }
-            let error = command.exec();
-            let code = match error.kind() {
-                std::io::ErrorKind::NotFound => EXIT_NOT_FOUND,
-                _ => EXIT_NOT_EXECUTABLE,
-            };
-            Error::new(format!("cannot run {}: {error}", path.display())).exit_code(code)
+            Error::exec_failed(path.display(), &command.exec())
         }
         Err(e) => e,
     };
-    let error = error.hint(format!(
+    error.hint(format!(
         "{CORE} does everything but a cache hit, and is installed beside mfaexec: install both (`cargo install mfaexec` and the Debian package do)"
-    ));
-    let _ = std::io::Write::write_all(&mut std::io::stderr(), error.render().as_bytes());
-    u8::try_from(error.code()).map_or(1, i32::from)
+    ))
 }
 
 /// Where mfaexec-core is: the first of the places above that holds a file.
@@ -51,17 +44,17 @@ fn core_path() -> Result<PathBuf, Error> {
     // The real path: a symbolic link to mfaexec (in ~/bin, say) leads to mfaexec-core's place.
     let exe = std::fs::canonicalize(&exe).unwrap_or(exe);
     let dir = exe.parent().map(PathBuf::from).unwrap_or_default();
-    let beside = dir.join(CORE);
-    let places = [beside.clone(), dir.join("../libexec/mfaexec").join(CORE)];
-    places
-        .into_iter()
-        .find(|place| place.is_file())
-        .ok_or_else(|| {
-            Error::new(format!(
-                "cannot find {CORE}: neither {} nor {} exists",
-                beside.display(),
-                dir.join("../libexec/mfaexec").join(CORE).display()
-            ))
-            .exit_code(EXIT_NOT_FOUND)
-        })
+    let [beside, libexec] = [dir.join(CORE), dir.join("../libexec/mfaexec").join(CORE)];
+    if beside.is_file() {
+        return Ok(beside);
+    }
+    if libexec.is_file() {
+        return Ok(libexec);
+    }
+    Err(Error::new(format!(
+        "cannot find {CORE}: neither {} nor {} exists",
+        beside.display(),
+        libexec.display()
+    ))
+    .exit_code(EXIT_NOT_FOUND))
 }

@@ -15,15 +15,9 @@ use crate::sys::environ::Environment;
 /// `mfaexec`'s own run, not mfaexec-core's: `run` for a session the cache holds, as
 /// `exec::run_cached`. `None`, having printed and changed nothing, in every other case.
 pub fn run_cached(args: &CredentialProcessArgs, env: &Environment) -> Option<Result<()>> {
-    let session_args = &args.session;
-    if session_args.dry_run || session_args.verbose || session_args.refresh {
-        return None;
-    }
-    let plan = super::plan(session_args, env).ok()?;
-    let session = crate::session::cached(&plan, session_args, env)?;
+    let (plan, session) = super::cached(&args.session, env)?;
     let text = shell::render(Format::Json, &vars::for_session(&plan, &session)).ok()?;
-    crate::sys::sdklog::print_held();
-    crate::run::daemon::notices::show(env);
+    super::hit_said(env);
     Some(crate::output::print_stdout(&text))
 }
 

@@ -45,22 +45,17 @@ pub fn run(args: &ExecArgs, env: &Environment, terminal: crate::sys::tty::Termin
 /// renewal, `--server`, `--dry-run`, `-v`, any error), having printed and changed nothing, and
 /// mfaexec-core starts over with the same arguments.
 pub fn run_cached(args: &ExecArgs, env: &Environment) {
-    let session_args = &args.session;
-    if args.server || session_args.dry_run || session_args.verbose || session_args.refresh {
+    if args.server {
         return;
     }
-    let Ok(plan) = super::plan(session_args, env) else {
+    let Some((plan, session)) = super::cached(&args.session, env) else {
         return;
     };
     let argv = command_line(&args.command, env);
     let Ok(program) = find_program(&argv[0], &child_environment(env, &Vars::removing())) else {
         return;
     };
-    let Some(session) = crate::session::cached(&plan, session_args, env) else {
-        return;
-    };
-    crate::sys::sdklog::print_held();
-    crate::run::daemon::notices::show(env);
+    super::hit_said(env);
     // A command that cannot be started is reported by mfaexec-core, from its own attempt.
     let _ = start(&plan, &session, &program, &argv, args, env);
 }

@@ -1,5 +1,5 @@
 //! One file per subcommand; this module holds what they share: the plan from the command line,
-//! the `--dry-run` report, and output to stdout. Plan to session is `crate::session`.
+//! the `--dry-run` report, output to stdout, and what `mfaexec`'s own cache hits share. Plan to session is `crate::session`.
 
 pub mod add;
 pub mod clear;
@@ -23,6 +23,26 @@ use crate::config::profile::{self, Plan, Request};
 use crate::error::{Error, Result};
 use crate::mfa;
 use crate::sys::environ::Environment;
+
+/// For `mfaexec`'s own runs (`exec::run_cached`, `credential_process::run_cached`): the plan
+/// and the session the cache holds for it, when a hit serves this run as mfaexec-core would
+/// serve it; not with -v, --dry-run or -r, whose output is mfaexec-core's. `None` otherwise,
+/// having printed nothing.
+fn cached(args: &SessionArgs, env: &Environment) -> Option<(Plan, crate::creds::Session)> {
+    if args.dry_run || args.verbose || args.refresh {
+        return None;
+    }
+    let plan = plan(args, env).ok()?;
+    let session = crate::session::cached(&plan, args, env)?;
+    Some((plan, session))
+}
+
+/// What a hit says before its own output: the SDK's warnings `mfaexec` held, and the daemon's
+/// notices, as mfaexec-core says them before any command.
+fn hit_said(env: &Environment) {
+    crate::sys::sdklog::print_held();
+    crate::run::daemon::notices::show(env);
+}
 
 /// Reads the files and settles the plan; no network.
 pub fn plan(args: &SessionArgs, env: &Environment) -> Result<Plan> {
